@@ -1,0 +1,78 @@
+//! Time of one `rank` call on random sparse graphs.
+//!
+//! Graphs of 256, 1024 and 4096 neurons with 64 or 256 out-edges each, random stakes, raw weights
+//! and self weights, drawn from a fixed-seed xorshift so every run ranks the same graphs. The
+//! number of passes each graph takes (cap 100) is part of the benchmark's name.
+
+// A benchmark is test code: the generator below relies on wrapping integer maths by design.
+#![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use incentive_ranking::{rank, NeuronInput};
+
+/// The pallet's default pass cap.
+const MAX_PASSES: u32 = 100;
+
+/// Marsaglia's xorshift64: tiny, deterministic, good enough to scatter edges.
+struct XorShift(u64);
+
+impl XorShift {
+	fn next(&mut self) -> u64 {
+		self.0 ^= self.0 << 13;
+		self.0 ^= self.0 >> 7;
+		self.0 ^= self.0 << 17;
+		self.0
+	}
+
+	/// Uniform-ish in `0..bound` (modulo bias is irrelevant here).
+	fn below(&mut self, bound: u64) -> u64 {
+		self.next() % bound
+	}
+}
+
+/// Stakes and weights of a graph with `n` neurons and `edges` out-edges each, plus a self weight.
+fn graph(n: usize, edges: usize, seed: u64) -> (Vec<u128>, Vec<Vec<(u16, u16)>>) {
+	let mut rng = XorShift(seed);
+	let stakes = (0..n).map(|_| u128::from(rng.below(1_000_000_000_000)) + 1).collect();
+	let weights = (0..n)
+		.map(|uid| {
+			let mut own = Vec::with_capacity(edges + 1);
+			own.push((uid as u16, rng.below(u64::from(u16::MAX) + 1) as u16));
+			own.extend((0..edges).map(|_| {
+				let target = loop {
+					let target = rng.below(n as u64) as u16;
+					if usize::from(target) != uid {
+						break target;
+					}
+				};
+				(target, rng.below(u64::from(u16::MAX)) as u16 + 1)
+			}));
+			own
+		})
+		.collect();
+	(stakes, weights)
+}
+
+fn bench_rank(c: &mut Criterion) {
+	let mut group = c.benchmark_group("rank");
+	group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+	for n in [256usize, 1024, 4096] {
+		for edges in [64usize, 256] {
+			let (stakes, weights) = graph(n, edges, 0x9e37_79b9_7f4a_7c15 ^ (n * edges) as u64);
+			let neurons: Vec<NeuronInput<'_>> = stakes
+				.iter()
+				.zip(&weights)
+				.map(|(&stake, weights)| NeuronInput { stake, weights })
+				.collect();
+			let passes = rank(&neurons, MAX_PASSES).passes;
+			let id = BenchmarkId::new(format!("{edges}_edges"), format!("{n}_neurons/{passes}_passes"));
+			group.bench_with_input(id, &neurons, |b, neurons| b.iter(|| rank(neurons, MAX_PASSES)));
+		}
+	}
+	group.finish();
+}
+
+criterion_group!(benches, bench_rank);
+criterion_main!(benches);
