@@ -174,7 +174,8 @@ fn mul_frac_is_exact_floor() {
 	assert_eq!(mul_frac(u128::MAX, FRACTION_ONE + 1), u128::MAX, "clamped to one");
 	assert_eq!(mul_frac(7, half), 3);
 	assert_eq!(mul_frac(1, FRACTION_ONE - 1), 0);
-	for (amount, fraction) in [(12_345_678_901_234u128, 987_654_321u64), (u128::from(u64::MAX), 3)] {
+	for (amount, fraction) in [(12_345_678_901_234u128, 987_654_321u64), (u128::from(u64::MAX), 3)]
+	{
 		let want = amount * u128::from(fraction) / u128::from(FRACTION_ONE);
 		assert_eq!(mul_frac(amount, fraction), want);
 	}
@@ -221,7 +222,10 @@ fn normalize_gives_rounding_remainder_to_self() {
 #[test]
 fn normalize_single_edge_without_self_weight_sends_everything() {
 	let normalized = normalize(0, &[(1, u16::MAX)], 2);
-	assert_eq!(normalized, NormalizedWeights { self_weight: 0, out_edges: vec![(1, FRACTION_ONE)] });
+	assert_eq!(
+		normalized,
+		NormalizedWeights { self_weight: 0, out_edges: vec![(1, FRACTION_ONE)] }
+	);
 }
 
 #[test]

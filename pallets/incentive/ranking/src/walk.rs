@@ -87,7 +87,8 @@ impl Graph {
 	/// `absorbed` what each neuron keeps.
 	fn pass(&self, current: &[u128], next: &mut [u128], absorbed: &mut [u128]) {
 		next.fill(0);
-		for ((&held, edges), kept) in current.iter().zip(self.out_edges()).zip(absorbed.iter_mut()) {
+		for ((&held, edges), kept) in current.iter().zip(self.out_edges()).zip(absorbed.iter_mut())
+		{
 			if held == 0 {
 				continue;
 			}

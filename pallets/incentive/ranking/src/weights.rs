@@ -38,7 +38,10 @@ pub fn normalize(own_uid: u16, weights: &[(u16, u16)], n_neurons: usize) -> Norm
 		raw > 0 && (target == own_uid || usize::from(target) < n_neurons)
 	};
 	// Cannot saturate: it would take 2^48 entries of at most u16::MAX each.
-	let total = weights.iter().filter(valid).fold(0u64, |acc, &(_, raw)| acc.saturating_add(u64::from(raw)));
+	let total = weights
+		.iter()
+		.filter(valid)
+		.fold(0u64, |acc, &(_, raw)| acc.saturating_add(u64::from(raw)));
 	if total == 0 {
 		return NormalizedWeights { self_weight: FRACTION_ONE, out_edges: Vec::new() };
 	}
