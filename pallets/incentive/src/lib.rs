@@ -1,1 +1,456 @@
-//! placeholder
+//! # Incentive pallet
+//!
+//! Neurons, their stake, the attribution graph they post, and the block emission that flows to
+//! them by stake-weighted rank. The ranking itself is the FRAME-free `incentive-ranking` crate;
+//! this pallet keeps its inputs in storage, calls it every `tempo` blocks and pays the result.
+//!
+//! ## Terms
+//!
+//! - **Neuron**: a registered account, addressed by a `u16` **uid**. A new neuron takes the lowest
+//!   free uid; when `max_neurons` are registered it takes the uid of the neuron it replaces.
+//! - **Stake**: balance the account holds for this pallet (hold reason [`HoldReason::Stake`]). At
+//!   least `min_stake`; it is the neuron's mass in the ranking.
+//! - **Weights** (the attribution graph): what a neuron posts about its peers, `(target uid, raw
+//!   u16)` pairs, stored sorted by uid. Each pair is an **edge**. A neuron keeps the share of
+//!   stake its own uid gets (its self weight); one that posted nothing keeps everything.
+//! - **Axon**: the IP, port and version where a neuron serves ([`AxonInfo`]).
+//! - **Pot**: emission minted per block but not paid yet ([`PendingEmission`]). It is not minted
+//!   into any account, so total issuance grows only by what is paid.
+//! - **Payout**: every `tempo` blocks the pot is split by rank; each neuron's share is minted to
+//!   its stake or free balance; rounding remainders stay in the pot.
+//!
+//! ## Layout
+//!
+//! `lib.rs` holds the FRAME sections; each call hands off to a `do_*` helper in the file of its
+//! concern: `neurons.rs` (uids, registration, replacement, axons), `stake.rs` (holds),
+//! `graph.rs` (weights and their reverse index; `weights.rs` is the generated [`WeightInfo`]),
+//! `params.rs` (validation), `emission.rs` (the hook, where FRAME meets the ranking crate).
+//! `types.rs` has the stored and passed data types.
+//!
+//! ## Invariants
+//!
+//! After every call and block: `NeuronCount` is the number of neurons; `EdgeCount` is the total
+//! number of stored edges; every stored edge has its `Inbound` index entry; each neuron's `stake`
+//! equals its account's balance on hold for `Stake`; and `total issuance == genesis issuance +
+//! TotalPaid`, `TotalPaid + PendingEmission == sum of emission_per_block over all blocks`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod emission;
+mod graph;
+mod neurons;
+mod params;
+mod stake;
+pub mod types;
+pub mod weights;
+
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+
+#[cfg(test)]
+mod tests;
+
+pub use types::{
+	AxonInfo, EmissionDestination, IncentiveParams, IncentiveParamsUpdate, NeuronInfo,
+	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+};
+pub use weights::WeightInfo;
+
+// The FRAME macros expand to `expect` on lookups that a correctly built runtime always satisfies
+// (e.g. the pallet's name in `PalletInfo`). The module's own code has none: it only declares and
+// delegates to the helpers in the sibling files, which keep the crate's `deny`.
+#[allow(clippy::expect_used)]
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{pallet_prelude::*, traits::fungible};
+	use frame_system::pallet_prelude::*;
+
+	/// The account id of the runtime.
+	pub type AccountIdOf<T> = <T as frame_system::Config>::AccountId;
+
+	/// The balance type of [`Config::Currency`].
+	pub type BalanceOf<T> = <<T as Config>::Currency as fungible::Inspect<AccountIdOf<T>>>::Balance;
+
+	/// [`NeuronInfo`] with the runtime's types.
+	pub type NeuronInfoOf<T> = NeuronInfo<AccountIdOf<T>, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// [`IncentiveParams`] with the runtime's types.
+	pub type IncentiveParamsOf<T> = IncentiveParams<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// [`IncentiveParamsUpdate`] with the runtime's types.
+	pub type IncentiveParamsUpdateOf<T> = IncentiveParamsUpdate<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// A neuron's posted weights: `(target uid, raw weight)`, sorted by uid, no zero weights.
+	pub type EdgesOf<T> = BoundedVec<(u16, u16), <T as Config>::MaxEdgesLimit>;
+
+	/// The incentive pallet.
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of the pallet.
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The currency stake is held in and emission is minted in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Hard storage bound on the number of uids (`params.max_neurons <= this`). At most
+		/// 65 536, since uids are `u16`.
+		#[pallet::constant]
+		type MaxNeuronsLimit: Get<u32>;
+
+		/// Hard storage bound on the edges of one neuron (`params.max_edges <= this`); it bounds
+		/// the stored weight vectors.
+		#[pallet::constant]
+		type MaxEdgesLimit: Get<u32>;
+
+		/// Weights of the calls and the hook, from the benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A neuron's stake.
+		#[codec(index = 0)]
+		Stake,
+	}
+
+	/// The parameters of the mechanism, set at genesis and by root.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, IncentiveParamsOf<T>, ValueQuery>;
+
+	/// The registered neurons by uid.
+	#[pallet::storage]
+	pub type Neurons<T: Config> = StorageMap<_, Twox64Concat, u16, NeuronInfoOf<T>, OptionQuery>;
+
+	/// The uid of each registered account.
+	#[pallet::storage]
+	pub type Uids<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u16, OptionQuery>;
+
+	/// Posted weights by the uid that posted them; absent when the neuron has none.
+	#[pallet::storage]
+	pub type Weights<T: Config> = StorageMap<_, Twox64Concat, u16, EdgesOf<T>, OptionQuery>;
+
+	/// Reverse index of [`Weights`]: `(target, source)` exists iff `source` has an edge to
+	/// `target`. It lets a leaving neuron's incoming edges be removed without a scan.
+	#[pallet::storage]
+	pub type Inbound<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u16, Twox64Concat, u16, (), OptionQuery>;
+
+	/// Number of registered neurons.
+	#[pallet::storage]
+	pub type NeuronCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Number of edges in [`Weights`], over all neurons. Kept exact on every change so that the
+	/// hook knows its weight before it works.
+	#[pallet::storage]
+	pub type EdgeCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// One past the highest uid in use (0 when there are no neurons): the length of the ranking
+	/// input.
+	#[pallet::storage]
+	pub type UidEnd<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The free uids below [`UidEnd`], ascending; registration takes the first.
+	#[pallet::storage]
+	pub type FreeUids<T: Config> = StorageValue<_, BoundedVec<u16, T::MaxNeuronsLimit>, ValueQuery>;
+
+	/// The pot: emission accrued but not paid yet. Not minted anywhere.
+	#[pallet::storage]
+	pub type PendingEmission<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Everything ever paid out (and so minted) by the pallet.
+	#[pallet::storage]
+	pub type TotalPaid<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Events of the pallet.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A neuron registered.
+		NeuronRegistered {
+			/// Its uid.
+			uid: u16,
+			/// Its account.
+			account: T::AccountId,
+			/// The stake it holds.
+			stake: BalanceOf<T>,
+		},
+		/// Registration into a full network replaced a neuron (its stake was released);
+		/// `NeuronRegistered` for the new one follows.
+		NeuronReplaced {
+			/// The uid that changed hands.
+			uid: u16,
+			/// The replaced neuron's account.
+			old: T::AccountId,
+			/// The registering account.
+			new: T::AccountId,
+		},
+		/// A neuron announced where it serves.
+		AxonServed {
+			/// The neuron's uid.
+			uid: u16,
+			/// Its endpoint.
+			axon: AxonInfo,
+		},
+		/// A neuron added to its stake.
+		StakeAdded {
+			/// The neuron's uid.
+			uid: u16,
+			/// What was added.
+			amount: BalanceOf<T>,
+			/// The stake now.
+			stake: BalanceOf<T>,
+		},
+		/// A neuron took some of its stake back.
+		StakeRemoved {
+			/// The neuron's uid.
+			uid: u16,
+			/// What was released.
+			amount: BalanceOf<T>,
+			/// The stake now.
+			stake: BalanceOf<T>,
+		},
+		/// A neuron left.
+		NeuronUnregistered {
+			/// Its former uid, now free.
+			uid: u16,
+			/// Its account.
+			account: T::AccountId,
+			/// The stake released to the account.
+			released: BalanceOf<T>,
+		},
+		/// A neuron posted weights.
+		WeightsSet {
+			/// The neuron's uid.
+			uid: u16,
+			/// How many edges are stored (the non-zero entries).
+			edges: u32,
+		},
+		/// Root changed the parameters.
+		ParamsUpdated {
+			/// The parameters now in force.
+			params: IncentiveParamsOf<T>,
+		},
+		/// A payout happened.
+		EmissionPaid {
+			/// The payout block.
+			block: BlockNumberFor<T>,
+			/// What was minted to neurons.
+			total_paid: BalanceOf<T>,
+			/// What stays in the pot for the next payout.
+			pot_left: BalanceOf<T>,
+			/// How many neurons received a non-zero share.
+			neurons: u32,
+		},
+	}
+
+	/// Errors of the pallet.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The signer has no neuron.
+		NotRegistered,
+		/// The signer already has a neuron.
+		AlreadyRegistered,
+		/// The stake would be below `min_stake`.
+		StakeBelowMinimum,
+		/// The free balance cannot cover the amount to hold (an existential deposit stays free).
+		InsufficientBalance,
+		/// An amount of zero.
+		ZeroAmount,
+		/// More stake to remove than the neuron has.
+		InsufficientStake,
+		/// `max_neurons` are registered and every one of them is still immune.
+		NetworkFull,
+		/// A uid appears twice in the weights.
+		DuplicateUid,
+		/// The weights name a uid that has no neuron.
+		UnknownUid,
+		/// More weights than `max_edges`.
+		TooManyEdges,
+		/// Weights were posted but every one is zero.
+		AllWeightsZero,
+		/// Fewer than `weights_rate_limit` blocks since this neuron's last `set_weights`.
+		SettingWeightsTooFast,
+		/// The axon port is 0.
+		InvalidAxonPort,
+		/// The axon address is unspecified (`::` or `::ffff:0.0.0.0`).
+		InvalidAxonIp,
+		/// The stake would overflow the balance type.
+		StakeOverflow,
+		/// `tempo` must be at least 1.
+		InvalidTempo,
+		/// `max_ranking_passes` must be in `1..=1000`.
+		InvalidMaxPasses,
+		/// `max_neurons` must be in `1..=MaxNeuronsLimit` and at most 65 536.
+		InvalidMaxNeurons,
+		/// `max_edges` must be in `1..=MaxEdgesLimit`.
+		InvalidMaxEdges,
+		/// `min_stake` must be greater than zero.
+		InvalidMinStake,
+	}
+
+	/// Genesis: the parameters.
+	#[pallet::genesis_config]
+	pub struct GenesisConfig<T: Config> {
+		/// The initial [`Params`]; see [`IncentiveParams`] for the JSON field names.
+		pub params: IncentiveParamsOf<T>,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		/// The public-network defaults of [`IncentiveParams`], lowered to the runtime's limits.
+		fn default() -> Self {
+			Self {
+				params: IncentiveParams::default()
+					.clamped_to(T::MaxNeuronsLimit::get(), T::MaxEdgesLimit::get()),
+			}
+		}
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		/// Stores the parameters; invalid ones abort the genesis build with the error's name.
+		fn build(&self) {
+			if let Err(error) = Pallet::<T>::validate_params(&self.params) {
+				let name: &'static str = error.into();
+				panic!("invalid incentive genesis params: {name}");
+			}
+			Params::<T>::put(&self.params);
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Accrues the block's emission and, every `tempo` blocks, ranks and pays.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::on_block(now)
+		}
+
+		/// The storage limits must fit `u16` uids and a `u32` edge count.
+		fn integrity_test() {
+			let neurons = T::MaxNeuronsLimit::get();
+			let edges = T::MaxEdgesLimit::get();
+			assert!(
+				(1..=MAX_ADDRESSABLE_NEURONS).contains(&neurons),
+				"MaxNeuronsLimit must be in 1..=65536"
+			);
+			assert!(edges >= 1, "MaxEdgesLimit must be at least 1");
+			assert!(
+				u64::from(neurons).saturating_mul(u64::from(edges)) <= u64::from(u32::MAX),
+				"MaxNeuronsLimit * MaxEdgesLimit must fit in u32 (EdgeCount)"
+			);
+		}
+
+		/// Checks the pallet's storage invariants.
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_now: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the signer as a neuron holding `stake` (at least `min_stake`), optionally
+		/// announcing its axon.
+		///
+		/// It takes the lowest free uid. When `max_neurons` are registered it replaces the neuron
+		/// with the lowest rank from the last payout among those past their immunity period
+		/// (ties: lowest stake, then highest uid), releasing that neuron's stake and removing its
+		/// edges and the edges pointing at it. Charged up front for replacing a neuron every
+		/// other neuron points at, in a network of `max(NeuronCount, max_neurons)`; the actual
+		/// weight is refunded.
+		#[pallet::call_index(0)]
+		#[pallet::weight(Pallet::<T>::register_weight_upper_bound())]
+		pub fn register(
+			origin: OriginFor<T>,
+			#[pallet::compact] stake: BalanceOf<T>,
+			axon: Option<AxonInfo>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			Self::do_register(who, stake, axon)
+		}
+
+		/// Announces (or changes) where the signer's neuron serves.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::serve_axon())]
+		pub fn serve_axon(origin: OriginFor<T>, axon: AxonInfo) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_serve_axon(who, axon)
+		}
+
+		/// Holds `amount` more of the signer's free balance as its neuron's stake.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::add_stake())]
+		pub fn add_stake(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_add_stake(who, amount)
+		}
+
+		/// Releases `amount` of the signer's stake to its free balance; what stays must be at
+		/// least `min_stake` (to leave entirely, `unregister`).
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::remove_stake())]
+		pub fn remove_stake(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove_stake(who, amount)
+		}
+
+		/// Removes the signer's neuron: releases all its stake, frees its uid and removes its
+		/// edges and the edges pointing at it. Charged up front as if every other neuron of
+		/// `max(NeuronCount, max_neurons)` pointed at it; the actual weight is refunded.
+		#[pallet::call_index(4)]
+		#[pallet::weight(Pallet::<T>::unregister_weight_upper_bound())]
+		pub fn unregister(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			Self::do_unregister(who)
+		}
+
+		/// Replaces the signer's weights with `weights`: `(target uid, raw weight)` pairs, at
+		/// most `max_edges`, each uid registered and named once, the own uid allowed (it is the
+		/// self weight). Zero entries are dropped. An empty list clears the weights, so the
+		/// neuron keeps all stake that reaches it. At most one call per `weights_rate_limit`
+		/// blocks.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_weights(Pallet::<T>::posted_edges_for_weight(weights)))]
+		pub fn set_weights(origin: OriginFor<T>, weights: Vec<(u16, u16)>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_weights(who, weights)
+		}
+
+		/// Sets the parameters named in `update`; all of them are checked together.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(
+			origin: OriginFor<T>,
+			update: IncentiveParamsUpdateOf<T>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			Self::do_set_params(update)
+		}
+	}
+}

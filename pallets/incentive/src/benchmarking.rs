@@ -1,0 +1,355 @@
+//! Benchmarks of the calls and the hook (frame-benchmarking v2).
+//!
+//! Component names: `n` neurons (uid slots), `i` edges pointing at a neuron, `e` edges (per
+//! neuron for `unregister` and `set_weights`, in all for the hook). Every benchmark sets up its
+//! own worst case for the given components.
+//!
+//! The hook is split in two: `on_initialize_payout(n, e)` is a whole payout block with the
+//! ranking held to one pass, and `ranking_pass(n, e)` is one ranking of the same graph, which
+//! the hook charges once per further pass (see `emission.rs`).
+
+use crate::*;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, Mutate},
+		Hooks,
+	},
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use incentive_ranking::NeuronInput;
+use sp_runtime::traits::{Bounded, Saturating};
+
+const SEED: u32 = 0;
+
+/// The stake each benchmark neuron registers with: a thousand existential deposits.
+fn stake_unit<T: Config>() -> BalanceOf<T> {
+	T::Currency::minimum_balance().max(1u32.into()).saturating_mul(1_000u32.into())
+}
+
+/// Parameters with every limit at its storage bound, payouts every block into stake, one
+/// ranking pass, and neither rate limit nor immunity.
+fn bench_params<T: Config>() -> IncentiveParamsOf<T> {
+	IncentiveParams {
+		emission_per_block: stake_unit::<T>(),
+		tempo: 1u32.into(),
+		emission_destination: EmissionDestination::Stake,
+		max_ranking_passes: 1,
+		max_neurons: max_neurons::<T>(),
+		max_edges: T::MaxEdgesLimit::get(),
+		min_stake: stake_unit::<T>(),
+		weights_rate_limit: BlockNumberFor::<T>::from(0u32),
+		immunity_period: BlockNumberFor::<T>::from(0u32),
+	}
+}
+
+fn max_neurons<T: Config>() -> u32 {
+	T::MaxNeuronsLimit::get().min(MAX_ADDRESSABLE_NEURONS)
+}
+
+/// Sets the benchmark parameters with `max_neurons = neurons` and block 1.
+fn set_up<T: Config>(neurons: u32) {
+	let mut params = bench_params::<T>();
+	params.max_neurons = neurons.clamp(1, max_neurons::<T>());
+	Params::<T>::put(params);
+	frame_system::Pallet::<T>::set_block_number(1u32.into());
+}
+
+/// Gives `who` plenty to stake.
+fn fund<T: Config>(who: &T::AccountId) {
+	let amount =
+		BalanceOf::<T>::max_value().min(stake_unit::<T>().saturating_mul(1_000_000u32.into()));
+	T::Currency::set_balance(who, amount);
+}
+
+/// The whitelisted caller, funded.
+fn caller<T: Config>() -> T::AccountId {
+	let who: T::AccountId = whitelisted_caller();
+	fund::<T>(&who);
+	who
+}
+
+/// Registers `who` with one stake unit; returns its uid.
+fn register_one<T: Config>(who: &T::AccountId) -> Result<u16, BenchmarkError> {
+	fund::<T>(who);
+	Pallet::<T>::do_register(
+		who.clone(),
+		stake_unit::<T>(),
+		Some(AxonInfo::ipv4([10, 0, 0, 1], 8091, 1)),
+	)?;
+	Ok(Uids::<T>::get(who).ok_or("registration failed")?)
+}
+
+/// Registers `count` fresh accounts; returns them in uid order.
+fn register_many<T: Config>(count: u32) -> Result<Vec<T::AccountId>, BenchmarkError> {
+	let mut accounts = Vec::new();
+	for index in 0..count {
+		let who: T::AccountId = account("neuron", index, SEED);
+		register_one::<T>(&who)?;
+		accounts.push(who);
+	}
+	Ok(accounts)
+}
+
+/// `count` edges `(uid, 1)` to the uids of `targets`.
+fn edges_to(targets: impl Iterator<Item = u32>) -> Vec<(u16, u16)> {
+	targets.filter_map(|target| u16::try_from(target).ok()).map(|target| (target, 1)).collect()
+}
+
+/// `total` edges spread over `neurons` neurons as evenly as the per-neuron bound allows; neuron
+/// `k` points at `k + 1, k + 2, ...` (mod `neurons`).
+fn spread_edges<T: Config>(neurons: u32, total: u32) -> Vec<Vec<(u16, u16)>> {
+	let per_neuron = T::MaxEdgesLimit::get().min(neurons);
+	let total = total.min(neurons.saturating_mul(per_neuron));
+	let base = total.checked_div(neurons).unwrap_or(0);
+	let extra = total.checked_rem(neurons).unwrap_or(0);
+	(0..neurons)
+		.map(|source| {
+			let count = if source < extra { base.saturating_add(1) } else { base };
+			edges_to(
+				(1..=count).filter_map(|step| source.saturating_add(step).checked_rem(neurons)),
+			)
+		})
+		.collect()
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// Registration into a free uid taken from the longest possible list of free uids.
+	#[benchmark]
+	fn register() -> Result<(), BenchmarkError> {
+		let limit = max_neurons::<T>();
+		set_up::<T>(limit);
+		// Fill every uid, then free all but the last two: the longest free list.
+		let accounts = register_many::<T>(limit)?;
+		for who in accounts.iter().take(limit.saturating_sub(2) as usize) {
+			Pallet::<T>::do_unregister(who.clone())?;
+		}
+		let caller = caller::<T>();
+		let stake = stake_unit::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), stake, Some(AxonInfo::ipv4([10, 0, 0, 2], 8091, 1)));
+
+		ensure!(Uids::<T>::get(&caller) == Some(0), "caller did not take the lowest free uid");
+		Ok(())
+	}
+
+	/// Registration into a full network of `n` neurons, replacing one that has the most edges
+	/// and `i` edges pointing at it.
+	#[benchmark]
+	fn register_replace(
+		n: Linear<1, { max_neurons::<T>() }>,
+		i: Linear<0, { max_neurons::<T>().saturating_sub(1) }>,
+	) -> Result<(), BenchmarkError> {
+		set_up::<T>(n);
+		let accounts = register_many::<T>(n)?;
+		// All ranks are zero and all stakes equal, so the highest uid is replaced.
+		let victim = n.saturating_sub(1);
+		let victim_account = accounts.last().ok_or("no neurons")?.clone();
+		let out_degree = T::MaxEdgesLimit::get().min(n);
+		Pallet::<T>::do_set_weights(victim_account.clone(), edges_to(0..out_degree))?;
+		for who in accounts.iter().take(i.min(victim) as usize) {
+			Pallet::<T>::do_set_weights(who.clone(), edges_to(core::iter::once(victim)))?;
+		}
+		let caller = caller::<T>();
+		let stake = stake_unit::<T>();
+
+		#[extrinsic_call]
+		register(RawOrigin::Signed(caller.clone()), stake, None);
+
+		ensure!(Uids::<T>::get(&caller) == u16::try_from(victim).ok(), "victim not replaced");
+		ensure!(!Uids::<T>::contains_key(&victim_account), "victim still registered");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn serve_axon() -> Result<(), BenchmarkError> {
+		set_up::<T>(max_neurons::<T>());
+		let caller = caller::<T>();
+		let uid = register_one::<T>(&caller)?;
+		let axon =
+			AxonInfo::ipv6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 443, 2);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), axon);
+
+		ensure!(Neurons::<T>::get(uid).and_then(|info| info.axon) == Some(axon), "axon not set");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn add_stake() -> Result<(), BenchmarkError> {
+		set_up::<T>(max_neurons::<T>());
+		let caller = caller::<T>();
+		let uid = register_one::<T>(&caller)?;
+		let amount = stake_unit::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), amount);
+
+		let stake = Neurons::<T>::get(uid).map(|info| info.stake).unwrap_or_default();
+		ensure!(stake == stake_unit::<T>().saturating_add(amount), "stake not added");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove_stake() -> Result<(), BenchmarkError> {
+		set_up::<T>(max_neurons::<T>());
+		let caller = caller::<T>();
+		let uid = register_one::<T>(&caller)?;
+		let amount = stake_unit::<T>();
+		Pallet::<T>::do_add_stake(caller.clone(), amount)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), amount);
+
+		let stake = Neurons::<T>::get(uid).map(|info| info.stake).unwrap_or_default();
+		ensure!(stake == stake_unit::<T>(), "stake not removed");
+		Ok(())
+	}
+
+	/// Leaving, with `i` edges pointing at the leaver and `e` edges of its own.
+	#[benchmark]
+	fn unregister(
+		i: Linear<0, { max_neurons::<T>().saturating_sub(1) }>,
+		e: Linear<0, { T::MaxEdgesLimit::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let neurons = i.saturating_add(1).max(e).max(1).min(max_neurons::<T>());
+		set_up::<T>(neurons);
+		let caller = caller::<T>();
+		let uid = register_one::<T>(&caller)?;
+		let others = register_many::<T>(neurons.saturating_sub(1))?;
+		Pallet::<T>::do_set_weights(caller.clone(), edges_to(0..e.min(neurons)))?;
+		for who in others.iter().take(i as usize) {
+			Pallet::<T>::do_set_weights(who.clone(), edges_to(core::iter::once(u32::from(uid))))?;
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		ensure!(!Uids::<T>::contains_key(&caller), "still registered");
+		ensure!(Inbound::<T>::iter_prefix(uid).next().is_none(), "edges to the leaver remain");
+		Ok(())
+	}
+
+	/// Posting `e` edges over the most edges there can be, all to other targets.
+	#[benchmark]
+	fn set_weights(e: Linear<0, { T::MaxEdgesLimit::get() }>) -> Result<(), BenchmarkError> {
+		let most = T::MaxEdgesLimit::get();
+		let neurons = most.saturating_add(e).saturating_add(1).min(max_neurons::<T>());
+		set_up::<T>(neurons);
+		let caller = caller::<T>();
+		register_one::<T>(&caller)?;
+		register_many::<T>(neurons.saturating_sub(1))?;
+		// Old edges to 1..=most, new ones to the highest uids (disjoint when there are enough).
+		Pallet::<T>::do_set_weights(
+			caller.clone(),
+			edges_to(1..most.saturating_add(1).min(neurons)),
+		)?;
+		let new = edges_to((1..neurons).rev().take(e as usize));
+		let posted = new.len();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), new);
+
+		let uid = Uids::<T>::get(&caller).ok_or("not registered")?;
+		ensure!(
+			Weights::<T>::get(uid).map(|edges| edges.len()).unwrap_or(0) == posted,
+			"weights not set"
+		);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let update = IncentiveParamsUpdate {
+			emission_per_block: Some(stake_unit::<T>()),
+			tempo: Some(2u32.into()),
+			emission_destination: Some(EmissionDestination::Free),
+			max_ranking_passes: Some(MAX_RANKING_PASSES),
+			max_neurons: Some(max_neurons::<T>()),
+			max_edges: Some(T::MaxEdgesLimit::get()),
+			min_stake: Some(stake_unit::<T>()),
+			weights_rate_limit: Some(1u32.into()),
+			immunity_period: Some(1u32.into()),
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, update);
+
+		ensure!(Params::<T>::get().tempo == 2u32.into(), "params not set");
+		Ok(())
+	}
+
+	/// A payout block with no neurons: the most the hook does without paying.
+	#[benchmark]
+	fn on_initialize_idle() -> Result<(), BenchmarkError> {
+		set_up::<T>(max_neurons::<T>());
+		let block: BlockNumberFor<T> = 1u32.into();
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(block);
+		}
+
+		ensure!(PendingEmission::<T>::get() == stake_unit::<T>(), "emission not accrued");
+		Ok(())
+	}
+
+	/// A payout to `n` neurons (all stake, all paid into stake) with `e` edges in all, ranked in
+	/// one pass. The reverse index is not written: the payout does not read it.
+	#[benchmark]
+	fn on_initialize_payout(
+		n: Linear<1, { max_neurons::<T>() }>,
+		e: Linear<0, { max_neurons::<T>().saturating_mul(T::MaxEdgesLimit::get()) }>,
+	) -> Result<(), BenchmarkError> {
+		set_up::<T>(n);
+		register_many::<T>(n)?;
+		let mut total = 0u32;
+		for (slot, edges) in spread_edges::<T>(n, e).into_iter().enumerate() {
+			total = total.saturating_add(u32::try_from(edges.len()).unwrap_or(u32::MAX));
+			if let (Ok(uid), false) = (u16::try_from(slot), edges.is_empty()) {
+				let bounded: EdgesOf<T> = edges.try_into().map_err(|_| "too many edges")?;
+				Weights::<T>::insert(uid, bounded);
+			}
+		}
+		EdgeCount::<T>::put(total);
+		PendingEmission::<T>::put(stake_unit::<T>().saturating_mul(n.into()));
+		let block: BlockNumberFor<T> = 1u32.into();
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(block);
+		}
+
+		ensure!(TotalPaid::<T>::get() > 0u32.into(), "nothing paid");
+		Ok(())
+	}
+
+	/// One ranking of `n` neurons with `e` edges in all, held to one pass.
+	#[benchmark]
+	fn ranking_pass(
+		n: Linear<1, { max_neurons::<T>() }>,
+		e: Linear<0, { max_neurons::<T>().saturating_mul(T::MaxEdgesLimit::get()) }>,
+	) -> Result<(), BenchmarkError> {
+		let edges = spread_edges::<T>(n, e);
+		let inputs: Vec<NeuronInput<'_>> = edges
+			.iter()
+			.map(|weights| NeuronInput { stake: 1_000_000_000_000, weights: weights.as_slice() })
+			.collect();
+		#[block]
+		{
+			core::hint::black_box(incentive_ranking::rank(&inputs, 1));
+		}
+
+		ensure!(incentive_ranking::rank(&inputs, 1).passes == 1, "not one pass");
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::tests::new_test_ext(), crate::tests::Test);
+}

@@ -1,0 +1,63 @@
+//! The storage invariants, checked by `try_state` and after every step of the tests.
+
+use alloc::{collections::BTreeSet, vec::Vec};
+use frame_support::{ensure, traits::fungible::InspectHold};
+use sp_runtime::TryRuntimeError;
+
+use crate::{
+	graph::len_u32, Config, EdgeCount, FreeUids, HoldReason, Inbound, NeuronCount, Neurons, Pallet,
+	UidEnd, Uids, Weights,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Checks that the bookkeeping items agree with the data they summarize.
+	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		let uids: BTreeSet<u16> = Neurons::<T>::iter_keys().collect();
+		ensure!(
+			len_u32(uids.len()) == NeuronCount::<T>::get(),
+			"NeuronCount differs from the number of neurons"
+		);
+		ensure!(Uids::<T>::iter().count() == uids.len(), "Uids and Neurons have different sizes");
+		for (account, uid) in Uids::<T>::iter() {
+			let info = Neurons::<T>::get(uid).ok_or("Uids points at an empty uid")?;
+			ensure!(info.account == account, "Uids and Neurons disagree on an account");
+		}
+		for (_, info) in Neurons::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &info.account);
+			ensure!(held == info.stake, "a neuron's stake differs from its hold");
+		}
+
+		let end = uids.last().map_or(0, |uid| u32::from(*uid).saturating_add(1));
+		ensure!(UidEnd::<T>::get() == end, "UidEnd is not one past the highest uid");
+		let holes: Vec<u16> = (0..end)
+			.filter_map(|uid| u16::try_from(uid).ok())
+			.filter(|uid| !uids.contains(uid))
+			.collect();
+		ensure!(
+			FreeUids::<T>::get().into_inner() == holes,
+			"FreeUids are not the holes below UidEnd"
+		);
+
+		let mut edges = 0u32;
+		for (source, posted) in Weights::<T>::iter() {
+			ensure!(uids.contains(&source), "weights of an unregistered uid");
+			ensure!(!posted.is_empty(), "an empty weights entry is stored");
+			ensure!(
+				posted.windows(2).all(|pair| matches!(pair, [a, b] if a.0 < b.0)),
+				"weights are not strictly sorted by uid"
+			);
+			for &(target, weight) in posted.iter() {
+				ensure!(weight > 0, "a zero weight is stored");
+				ensure!(uids.contains(&target), "an edge points at an unregistered uid");
+				ensure!(Inbound::<T>::contains_key(target, source), "an edge is not indexed");
+			}
+			edges = edges.saturating_add(len_u32(posted.len()));
+		}
+		ensure!(EdgeCount::<T>::get() == edges, "EdgeCount differs from the stored edges");
+		ensure!(
+			len_u32(Inbound::<T>::iter().count()) == edges,
+			"Inbound has entries without an edge"
+		);
+		Ok(())
+	}
+}

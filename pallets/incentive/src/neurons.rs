@@ -1,0 +1,233 @@
+//! Neurons: uid allocation, registration (with replacement when the network is full), axons,
+//! and leaving.
+//!
+//! Uids are handed out lowest-free-first: [`FreeUids`] lists the holes below [`UidEnd`], and a
+//! new uid comes from the holes before `UidEnd` grows. When the highest uid is freed, `UidEnd`
+//! shrinks past any free uids below it, so it is always one past the highest uid in use.
+
+use core::cmp::Reverse;
+use frame_support::{
+	defensive,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_arithmetic::Perquintill;
+use sp_runtime::traits::{Saturating, Zero};
+
+use crate::{
+	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, HoldReason, NeuronCount, NeuronInfo,
+	Neurons, Pallet, Params, UidEnd, Uids, WeightInfo,
+};
+
+/// What removing a neuron released and cleared.
+pub(crate) struct RemovedNeuron<AccountId, Balance> {
+	/// The neuron's account.
+	pub account: AccountId,
+	/// Stake released to the account's free balance.
+	pub released: Balance,
+	/// Edges the neuron had posted.
+	pub outbound: u32,
+	/// Edges other neurons had posted to it.
+	pub inbound: u32,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The most neurons there can be when a call that is being validated now executes: the count
+	/// grows only up to `max_neurons`, and a lowered `max_neurons` leaves a larger count as it is.
+	///
+	/// The pre-dispatch weights of `register` and `unregister` scale with it rather than with
+	/// `MaxNeuronsLimit`, so that the limit a runtime can afford in storage does not make every
+	/// registration priced (and validated against the block limit) as if it were reached.
+	pub(crate) fn neuron_bound() -> u32 {
+		NeuronCount::<T>::get().max(Params::<T>::get().max_neurons)
+	}
+
+	/// Pre-dispatch weight of `register`: the costlier of its two paths, replacing a neuron that
+	/// every other neuron points at. The actual weight is refunded.
+	pub(crate) fn register_weight_upper_bound() -> Weight {
+		let neurons = Self::neuron_bound();
+		T::WeightInfo::register()
+			.max(T::WeightInfo::register_replace(neurons, neurons.saturating_sub(1)))
+	}
+
+	/// Pre-dispatch weight of `unregister`: every other neuron points at the leaver, which has
+	/// the most edges. The actual weight is refunded.
+	pub(crate) fn unregister_weight_upper_bound() -> Weight {
+		T::WeightInfo::unregister(Self::neuron_bound().saturating_sub(1), T::MaxEdgesLimit::get())
+	}
+
+	/// The uid of `who`'s neuron.
+	pub(crate) fn uid_of(who: &T::AccountId) -> Result<u16, Error<T>> {
+		Uids::<T>::get(who).ok_or(Error::<T>::NotRegistered)
+	}
+
+	/// Port first, then address.
+	pub(crate) fn ensure_valid_axon(axon: &AxonInfo) -> Result<(), Error<T>> {
+		ensure!(axon.has_valid_port(), Error::<T>::InvalidAxonPort);
+		ensure!(axon.has_valid_ip(), Error::<T>::InvalidAxonIp);
+		Ok(())
+	}
+
+	/// Registers `who` with `stake` held. All checks come before the first write.
+	pub(crate) fn do_register(
+		who: T::AccountId,
+		stake: BalanceOf<T>,
+		axon: Option<AxonInfo>,
+	) -> DispatchResultWithPostInfo {
+		ensure!(!Uids::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		let params = Params::<T>::get();
+		ensure!(stake >= params.min_stake, Error::<T>::StakeBelowMinimum);
+		if let Some(axon) = &axon {
+			Self::ensure_valid_axon(axon)?;
+		}
+		Self::ensure_can_hold(&who, stake)?;
+
+		let now = frame_system::Pallet::<T>::block_number();
+		let count = NeuronCount::<T>::get();
+		let (uid, actual_weight) = if count < params.max_neurons {
+			let uid = Self::take_free_uid()?;
+			NeuronCount::<T>::put(count.saturating_add(1));
+			(uid, T::WeightInfo::register())
+		} else {
+			let (victim, scanned) = Self::replacement_candidate(now, params.immunity_period);
+			let uid = victim.ok_or(Error::<T>::NetworkFull)?;
+			let removed = Self::remove_neuron(uid)?;
+			Self::deposit_event(Event::NeuronReplaced {
+				uid,
+				old: removed.account,
+				new: who.clone(),
+			});
+			(uid, T::WeightInfo::register_replace(scanned, removed.inbound))
+		};
+
+		Self::hold_stake(&who, stake)?;
+		Neurons::<T>::insert(
+			uid,
+			NeuronInfo {
+				account: who.clone(),
+				stake,
+				registered_at: now,
+				last_weights_at: None,
+				axon,
+				rank: Perquintill::zero(),
+				last_emission: Zero::zero(),
+				total_emission: Zero::zero(),
+			},
+		);
+		Uids::<T>::insert(&who, uid);
+		Self::deposit_event(Event::NeuronRegistered { uid, account: who, stake });
+		Ok(Some(actual_weight).into())
+	}
+
+	/// Sets the axon of `who`'s neuron.
+	pub(crate) fn do_serve_axon(who: T::AccountId, axon: AxonInfo) -> DispatchResult {
+		let uid = Self::uid_of(&who)?;
+		Self::ensure_valid_axon(&axon)?;
+		Neurons::<T>::try_mutate(uid, |maybe| -> Result<(), Error<T>> {
+			let info = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			info.axon = Some(axon);
+			Ok(())
+		})?;
+		Self::deposit_event(Event::AxonServed { uid, axon });
+		Ok(())
+	}
+
+	/// Removes `who`'s neuron and frees its uid.
+	pub(crate) fn do_unregister(who: T::AccountId) -> DispatchResultWithPostInfo {
+		let uid = Self::uid_of(&who)?;
+		let removed = Self::remove_neuron(uid)?;
+		Self::release_uid(uid);
+		NeuronCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+		Self::deposit_event(Event::NeuronUnregistered {
+			uid,
+			account: removed.account,
+			released: removed.released,
+		});
+		Ok(Some(T::WeightInfo::unregister(removed.inbound, removed.outbound)).into())
+	}
+
+	/// The neuron a registration into a full network replaces, and how many neurons were looked
+	/// at to find it.
+	///
+	/// Among the neurons whose immunity is over (`registered_at + immunity_period <= now`) it is
+	/// the one with the lowest rank from the last payout; ties go to the lowest stake, then to
+	/// the highest uid. Neurons that registered after the last payout have rank zero, so an
+	/// immunity period longer than `tempo` gives each neuron at least one payout to prove itself.
+	pub(crate) fn replacement_candidate(
+		now: BlockNumberFor<T>,
+		immunity_period: BlockNumberFor<T>,
+	) -> (Option<u16>, u32) {
+		let mut best: Option<(Perquintill, BalanceOf<T>, Reverse<u16>)> = None;
+		let mut scanned = 0u32;
+		for (uid, info) in Neurons::<T>::iter() {
+			scanned = scanned.saturating_add(1);
+			if info.registered_at.saturating_add(immunity_period) > now {
+				continue;
+			}
+			let key = (info.rank, info.stake, Reverse(uid));
+			if best.as_ref().is_none_or(|current| key < *current) {
+				best = Some(key);
+			}
+		}
+		(best.map(|(_, _, Reverse(uid))| uid), scanned)
+	}
+
+	/// Deletes the neuron at `uid`: its record and account index, its stake hold (released to
+	/// the account), its edges and the edges pointing at it. The uid itself and
+	/// [`NeuronCount`] are left to the caller, which either frees the uid or reuses it.
+	pub(crate) fn remove_neuron(
+		uid: u16,
+	) -> Result<RemovedNeuron<T::AccountId, BalanceOf<T>>, DispatchError> {
+		let info = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
+		Uids::<T>::remove(&info.account);
+		// Best effort: a hold that cannot be released in full must not pin the neuron forever.
+		let released = T::Currency::release_all(
+			&HoldReason::Stake.into(),
+			&info.account,
+			Precision::BestEffort,
+		)?;
+		let (outbound, inbound) = Self::clear_edges(uid);
+		Ok(RemovedNeuron { account: info.account, released, outbound, inbound })
+	}
+
+	/// The lowest free uid, taken out of the free set.
+	fn take_free_uid() -> Result<u16, Error<T>> {
+		let mut free = FreeUids::<T>::get();
+		if let Some(&lowest) = free.first() {
+			free.retain(|uid| *uid != lowest);
+			FreeUids::<T>::put(free);
+			return Ok(lowest);
+		}
+		// With no holes, uids `0..end` are all in use, so `end` is the neuron count, which is
+		// below `max_neurons <= 65_536`: it fits a u16.
+		let end = UidEnd::<T>::get();
+		let uid = u16::try_from(end).map_err(|_| Error::<T>::NetworkFull)?;
+		UidEnd::<T>::put(end.saturating_add(1));
+		Ok(uid)
+	}
+
+	/// Puts `uid` back into the free set, shrinking [`UidEnd`] when it was the highest.
+	pub(crate) fn release_uid(uid: u16) {
+		let mut free = FreeUids::<T>::get();
+		let mut end = UidEnd::<T>::get();
+		if u32::from(uid).saturating_add(1) == end {
+			end = u32::from(uid);
+			while let Some(&highest) = free.last() {
+				if u32::from(highest).saturating_add(1) != end {
+					break;
+				}
+				free.pop();
+				end = u32::from(highest);
+			}
+			UidEnd::<T>::put(end);
+		} else if let Err(position) = free.binary_search(&uid) {
+			// Free uids are distinct and below `UidEnd <= MaxNeuronsLimit`, and `uid` was in
+			// use, so there is room.
+			if free.try_insert(position, uid).is_err() {
+				defensive!("free uids exceed MaxNeuronsLimit");
+			}
+		}
+		FreeUids::<T>::put(free);
+	}
+}

@@ -1,0 +1,48 @@
+//! The root-settable parameters: reading, checking and changing them.
+
+use frame_support::{pallet_prelude::*, traits::Get};
+use sp_runtime::traits::Zero;
+
+use crate::{
+	Config, Error, Event, IncentiveParamsOf, IncentiveParamsUpdateOf, Pallet, Params,
+	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The parameters in force (for the runtime API and off-chain readers).
+	pub fn params() -> IncentiveParamsOf<T> {
+		Params::<T>::get()
+	}
+
+	/// Checks every parameter against its range; the first one out of range names the error.
+	pub fn validate_params(params: &IncentiveParamsOf<T>) -> Result<(), Error<T>> {
+		ensure!(!params.tempo.is_zero(), Error::<T>::InvalidTempo);
+		ensure!(
+			(1..=MAX_RANKING_PASSES).contains(&params.max_ranking_passes),
+			Error::<T>::InvalidMaxPasses
+		);
+		let neurons_limit = T::MaxNeuronsLimit::get().min(MAX_ADDRESSABLE_NEURONS);
+		ensure!((1..=neurons_limit).contains(&params.max_neurons), Error::<T>::InvalidMaxNeurons);
+		ensure!(
+			(1..=T::MaxEdgesLimit::get()).contains(&params.max_edges),
+			Error::<T>::InvalidMaxEdges
+		);
+		ensure!(!params.min_stake.is_zero(), Error::<T>::InvalidMinStake);
+		Ok(())
+	}
+
+	/// Applies `update` to the parameters in force and stores the result if it is valid.
+	///
+	/// Nothing already registered or posted is touched: a lower `max_neurons` evicts nobody
+	/// (while the count is at or over it, each registration replaces a neuron instead of adding
+	/// one, and only `unregister` lowers the count), a lower `max_edges` keeps
+	/// posted weights until they are posted again, and a higher `min_stake` only binds the next
+	/// `register` and `remove_stake`.
+	pub(crate) fn do_set_params(update: IncentiveParamsUpdateOf<T>) -> DispatchResult {
+		let params = update.apply_to(Params::<T>::get());
+		Self::validate_params(&params)?;
+		Params::<T>::put(&params);
+		Self::deposit_event(Event::ParamsUpdated { params });
+		Ok(())
+	}
+}

@@ -1,0 +1,125 @@
+//! Property tests: random sequences of calls and blocks keep the accounting exact and the
+//! bookkeeping consistent, and failed calls change nothing.
+
+use super::*;
+use crate::{EdgeCount, EmissionDestination, PendingEmission, TotalPaid, Weights};
+use frame_support::traits::fungible::Inspect;
+use proptest::prelude::*;
+
+/// Accounts that take part; some never have the balance to register.
+const ACCOUNTS: u64 = 12;
+
+#[derive(Clone, Debug)]
+enum Op {
+	Register { who: u64, stake: Balance, with_axon: bool },
+	AddStake { who: u64, amount: Balance },
+	RemoveStake { who: u64, amount: Balance },
+	Unregister { who: u64 },
+	SetWeights { who: u64, weights: Vec<(u16, u16)> },
+	ServeAxon { who: u64, port: u16, last_octet: u8 },
+	Advance { blocks: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+	let who = 1..=ACCOUNTS;
+	prop_oneof![
+		3 => (who.clone(), 0..3_000u128, any::<bool>())
+			.prop_map(|(who, stake, with_axon)| Op::Register { who, stake, with_axon }),
+		1 => (who.clone(), 0..2_000u128).prop_map(|(who, amount)| Op::AddStake { who, amount }),
+		1 => (who.clone(), 0..2_000u128)
+			.prop_map(|(who, amount)| Op::RemoveStake { who, amount }),
+		1 => who.clone().prop_map(|who| Op::Unregister { who }),
+		3 => (who.clone(), prop::collection::vec((0..8u16, 0..4u16), 0..6))
+			.prop_map(|(who, weights)| Op::SetWeights { who, weights }),
+		1 => (who, 0..3u16, 0..2u8)
+			.prop_map(|(who, port, last_octet)| Op::ServeAxon { who, port, last_octet }),
+		3 => (1..8u64).prop_map(|blocks| Op::Advance { blocks }),
+	]
+}
+
+/// Applies a call; if it fails, the state must be exactly as before.
+fn apply_call(call: impl FnOnce() -> bool) {
+	let before = sp_io::storage::root(sp_runtime::StateVersion::V1);
+	if !call() {
+		assert_eq!(before, sp_io::storage::root(sp_runtime::StateVersion::V1));
+	}
+}
+
+fn run(ops: Vec<Op>, destination: EmissionDestination) {
+	// Accounts 11 and 12 can afford little or nothing.
+	let balances = (1..=ACCOUNTS)
+		.map(|who| (who, if who > 10 { 150 * (ACCOUNTS - who) as Balance + 1 } else { 10_000 }))
+		.collect();
+	ExtBuilder::default()
+		.balances(balances)
+		.with_params(|p| {
+			p.tempo = 3;
+			p.max_neurons = 6;
+			p.immunity_period = 4;
+			p.weights_rate_limit = 2;
+			p.emission_destination = destination;
+		})
+		.build()
+		.execute_with(|| {
+			let genesis = <Balances as Inspect<AccountId>>::total_issuance();
+			let mut now = 1u64;
+			for op in ops {
+				let origin = |who: u64| RuntimeOrigin::signed(who);
+				match op {
+					Op::Register { who, stake, with_axon } => apply_call(|| {
+						let axon = with_axon.then(|| axon([10, 0, 0, 1]));
+						Incentive::register(origin(who), stake, axon).is_ok()
+					}),
+					Op::AddStake { who, amount } => {
+						apply_call(|| Incentive::add_stake(origin(who), amount).is_ok())
+					}
+					Op::RemoveStake { who, amount } => {
+						apply_call(|| Incentive::remove_stake(origin(who), amount).is_ok())
+					}
+					Op::Unregister { who } => {
+						apply_call(|| Incentive::unregister(origin(who)).is_ok())
+					}
+					Op::SetWeights { who, weights } => {
+						apply_call(|| Incentive::set_weights(origin(who), weights).is_ok())
+					}
+					Op::ServeAxon { who, port, last_octet } => apply_call(|| {
+						let endpoint = AxonInfo::ipv4([0, 0, 0, last_octet], port, 1);
+						Incentive::serve_axon(origin(who), endpoint).is_ok()
+					}),
+					Op::Advance { blocks } => {
+						now += blocks;
+						run_to_block(now);
+					}
+				}
+
+				Incentive::do_try_state().unwrap();
+				let issuance = <Balances as Inspect<AccountId>>::total_issuance();
+				assert_eq!(issuance, genesis + TotalPaid::<Test>::get());
+				assert_eq!(
+					TotalPaid::<Test>::get() + PendingEmission::<Test>::get(),
+					(now - 1) as Balance * EMISSION
+				);
+				let edges: u32 = Weights::<Test>::iter().map(|(_, e)| e.len() as u32).sum();
+				assert_eq!(EdgeCount::<Test>::get(), edges);
+				assert!(crate::NeuronCount::<Test>::get() <= 6);
+			}
+		});
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(256))]
+
+	#[test]
+	fn random_calls_keep_accounting_exact_with_payouts_to_stake(
+		ops in prop::collection::vec(op(), 1..60)
+	) {
+		run(ops, EmissionDestination::Stake);
+	}
+
+	#[test]
+	fn random_calls_keep_accounting_exact_with_payouts_to_free(
+		ops in prop::collection::vec(op(), 1..60)
+	) {
+		run(ops, EmissionDestination::Free);
+	}
+}

@@ -1,0 +1,273 @@
+//! The plain data types of the pallet: what it stores per neuron, the axon endpoint a neuron
+//! advertises, and the root-settable parameters with their update form.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::net::{Ipv4Addr, Ipv6Addr};
+use frame_support::DefaultNoBound;
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_arithmetic::Perquintill;
+use sp_runtime::traits::AtLeast32BitUnsigned;
+
+/// The network endpoint where a neuron serves its model (its "axon").
+///
+/// The address is always 16 bytes: IPv6 as is, IPv4 mapped into IPv6 (`::ffff:a.b.c.d`, see
+/// [`AxonInfo::ipv4`]). The pallet accepts any address except the unspecified one (`::` and
+/// `::ffff:0.0.0.0`) and any port except 0; loopback and private addresses are allowed, so that
+/// local and dev networks work.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct AxonInfo {
+	/// IPv6 address in network byte order; IPv4 is stored IPv4-mapped.
+	pub ip: [u8; 16],
+	/// TCP port.
+	pub port: u16,
+	/// Protocol version the axon speaks, chosen by the miner software.
+	pub version: u32,
+}
+
+impl AxonInfo {
+	/// An axon at the IPv4 address `octets`, stored as `::ffff:a.b.c.d`.
+	pub fn ipv4(octets: [u8; 4], port: u16, version: u32) -> Self {
+		Self { ip: Ipv4Addr::from(octets).to_ipv6_mapped().octets(), port, version }
+	}
+
+	/// An axon at the IPv6 address `ip` (16 bytes, network order).
+	pub fn ipv6(ip: [u8; 16], port: u16, version: u32) -> Self {
+		Self { ip, port, version }
+	}
+
+	/// The address as IPv6 (IPv4-mapped for IPv4 axons).
+	pub fn ip_addr(&self) -> Ipv6Addr {
+		Ipv6Addr::from(self.ip)
+	}
+
+	/// Whether the address could be dialled: anything but `::` and `::ffff:0.0.0.0`.
+	pub fn has_valid_ip(&self) -> bool {
+		let ip = self.ip_addr();
+		let unspecified_v4 = ip.to_ipv4_mapped().is_some_and(|v4| v4.is_unspecified());
+		!ip.is_unspecified() && !unspecified_v4
+	}
+
+	/// Whether the port could be dialled: anything but 0.
+	pub fn has_valid_port(&self) -> bool {
+		self.port != 0
+	}
+}
+
+/// What the pallet keeps about one registered neuron, stored under its uid.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
+	/// The account that registered the neuron and signs for it.
+	pub account: AccountId,
+	/// Balance the account holds for the pallet (hold reason `Stake`); the neuron's mass in the
+	/// ranking. Always equal to the account's balance on hold for that reason.
+	pub stake: Balance,
+	/// Block of registration; the neuron cannot be replaced before `registered_at +
+	/// immunity_period`.
+	pub registered_at: BlockNumber,
+	/// Block of the last accepted `set_weights`, for the rate limit. `None` before the first.
+	pub last_weights_at: Option<BlockNumber>,
+	/// The endpoint the neuron serves at, if it announced one.
+	pub axon: Option<AxonInfo>,
+	/// The rank used at the last payout (zero until the first payout after registration).
+	pub rank: Perquintill,
+	/// What the neuron received at the last payout.
+	pub last_emission: Balance,
+	/// What the neuron received over all payouts since it registered.
+	pub total_emission: Balance,
+}
+
+/// Where a neuron's share of a payout goes.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum EmissionDestination {
+	/// Minted and put on hold as added stake (stake reinforcement: rank compounds). JSON:
+	/// `"stake"`.
+	#[serde(alias = "Stake")]
+	Stake,
+	/// Minted into the neuron account's free balance. JSON: `"free"`.
+	#[serde(alias = "Free")]
+	Free,
+}
+
+/// The root-settable parameters of the incentive mechanism (storage item `Params`).
+///
+/// In the genesis config (JSON key `incentive.params`) the fields are camelCase:
+/// `emissionPerBlock`, `tempo`, `emissionDestination` (`"stake"` or `"free"`),
+/// `maxRankingPasses`, `maxNeurons`, `maxEdges`, `minStake`, `weightsRateLimit`,
+/// `immunityPeriod`. Unknown fields are rejected. A preset patch may name only some of them: the
+/// genesis builder merges it into the defaults.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IncentiveParams<Balance, BlockNumber> {
+	/// Base units added to the pending pot in every block. May be zero.
+	pub emission_per_block: Balance,
+	/// A payout happens in every block whose number is a multiple of `tempo` (1 = every block).
+	/// At least 1.
+	pub tempo: BlockNumber,
+	/// Where payouts go.
+	pub emission_destination: EmissionDestination,
+	/// Upper bound on the passes of one ranking, `1..=MAX_RANKING_PASSES`.
+	pub max_ranking_passes: u32,
+	/// Number of neurons at which registration starts replacing neurons,
+	/// `1..=min(MaxNeuronsLimit, 65_536)`. Lowering it evicts nobody.
+	pub max_neurons: u32,
+	/// Most entries one `set_weights` may post, `1..=MaxEdgesLimit`. Lowering it leaves posted
+	/// weights as they are until the neuron posts again.
+	pub max_edges: u32,
+	/// Least stake a neuron may register with or reduce its stake to. Greater than zero.
+	pub min_stake: Balance,
+	/// Blocks that must pass between two `set_weights` of one neuron; 0 = no limit.
+	pub weights_rate_limit: BlockNumber,
+	/// Blocks after registration during which a neuron cannot be replaced.
+	pub immunity_period: BlockNumber,
+}
+
+/// Upper bound of [`IncentiveParams::max_ranking_passes`].
+pub const MAX_RANKING_PASSES: u32 = 1_000;
+
+/// Upper bound of [`IncentiveParams::max_neurons`] whatever the runtime's limit: uids are `u16`.
+pub const MAX_ADDRESSABLE_NEURONS: u32 = 1 << 16;
+
+impl<Balance: AtLeast32BitUnsigned, BlockNumber: AtLeast32BitUnsigned> Default
+	for IncentiveParams<Balance, BlockNumber>
+{
+	/// Defaults for a public network with 9-decimal tokens and 6 s blocks: 1 token per block,
+	/// paid every 100 blocks (10 minutes) into stake, 256 neurons of up to 64 edges each, 1 token
+	/// minimum stake, one `set_weights` per 100 blocks, 4096 blocks (about 7 hours) of immunity,
+	/// and the spec's 100 ranking passes.
+	fn default() -> Self {
+		Self {
+			emission_per_block: Balance::from(1_000_000_000u32),
+			tempo: BlockNumber::from(100u32),
+			emission_destination: EmissionDestination::Stake,
+			max_ranking_passes: 100,
+			max_neurons: 256,
+			max_edges: 64,
+			min_stake: Balance::from(1_000_000_000u32),
+			weights_rate_limit: BlockNumber::from(100u32),
+			immunity_period: BlockNumber::from(4096u32),
+		}
+	}
+}
+
+impl<Balance, BlockNumber> IncentiveParams<Balance, BlockNumber> {
+	/// The same parameters with `max_neurons` and `max_edges` lowered to fit the runtime's
+	/// storage limits (used for the default genesis config).
+	pub fn clamped_to(mut self, max_neurons_limit: u32, max_edges_limit: u32) -> Self {
+		self.max_neurons =
+			self.max_neurons.min(max_neurons_limit).clamp(1, MAX_ADDRESSABLE_NEURONS);
+		self.max_edges = self.max_edges.min(max_edges_limit).max(1);
+		self
+	}
+}
+
+/// A change to [`IncentiveParams`] for `set_params`: `Some` fields are set, `None` fields kept.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	DefaultNoBound,
+)]
+pub struct IncentiveParamsUpdate<Balance, BlockNumber> {
+	/// New [`IncentiveParams::emission_per_block`].
+	pub emission_per_block: Option<Balance>,
+	/// New [`IncentiveParams::tempo`].
+	pub tempo: Option<BlockNumber>,
+	/// New [`IncentiveParams::emission_destination`].
+	pub emission_destination: Option<EmissionDestination>,
+	/// New [`IncentiveParams::max_ranking_passes`].
+	pub max_ranking_passes: Option<u32>,
+	/// New [`IncentiveParams::max_neurons`].
+	pub max_neurons: Option<u32>,
+	/// New [`IncentiveParams::max_edges`].
+	pub max_edges: Option<u32>,
+	/// New [`IncentiveParams::min_stake`].
+	pub min_stake: Option<Balance>,
+	/// New [`IncentiveParams::weights_rate_limit`].
+	pub weights_rate_limit: Option<BlockNumber>,
+	/// New [`IncentiveParams::immunity_period`].
+	pub immunity_period: Option<BlockNumber>,
+}
+
+impl<Balance, BlockNumber> IncentiveParamsUpdate<Balance, BlockNumber> {
+	/// `params` with the `Some` fields of this update applied.
+	pub fn apply_to(
+		self,
+		mut params: IncentiveParams<Balance, BlockNumber>,
+	) -> IncentiveParams<Balance, BlockNumber> {
+		if let Some(v) = self.emission_per_block {
+			params.emission_per_block = v;
+		}
+		if let Some(v) = self.tempo {
+			params.tempo = v;
+		}
+		if let Some(v) = self.emission_destination {
+			params.emission_destination = v;
+		}
+		if let Some(v) = self.max_ranking_passes {
+			params.max_ranking_passes = v;
+		}
+		if let Some(v) = self.max_neurons {
+			params.max_neurons = v;
+		}
+		if let Some(v) = self.max_edges {
+			params.max_edges = v;
+		}
+		if let Some(v) = self.min_stake {
+			params.min_stake = v;
+		}
+		if let Some(v) = self.weights_rate_limit {
+			params.weights_rate_limit = v;
+		}
+		if let Some(v) = self.immunity_period {
+			params.immunity_period = v;
+		}
+		params
+	}
+}
