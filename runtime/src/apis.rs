@@ -1,11 +1,10 @@
 //! The runtime APIs the node and clients call: the ones every standard Substrate chain has
 //! (core, metadata, block builder, transaction pool, offchain, session keys, Aura, GRANDPA,
-//! account nonce, transaction payment, genesis builder, view functions) and benchmarking.
+//! account nonce, transaction payment, genesis builder) and benchmarking.
 
 use alloc::vec::Vec;
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
-	view_functions::{runtime_api::RuntimeViewFunction, ViewFunctionDispatchError, ViewFunctionId},
 	weights::Weight,
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
@@ -50,15 +49,6 @@ impl_runtime_apis! {
 
 		fn metadata_versions() -> Vec<u32> {
 			Runtime::metadata_versions()
-		}
-	}
-
-	impl RuntimeViewFunction<Block> for Runtime {
-		fn execute_view_function(
-			id: ViewFunctionId,
-			input: Vec<u8>,
-		) -> Result<Vec<u8>, ViewFunctionDispatchError> {
-			Runtime::execute_view_function(id, input)
 		}
 	}
 

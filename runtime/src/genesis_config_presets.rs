@@ -5,7 +5,7 @@
 use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, TAO};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
@@ -14,13 +14,29 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// Free balance given to each endowed dev account: 1,000,000 TAO.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * TAO;
 
+/// Incentive parameters for development networks: payouts every 10 blocks (one minute) and
+/// weights settable every block, so that ranks and emission move while you watch.
+fn dev_incentive_params() -> Value {
+	json!({
+		"emissionPerBlock": TAO,
+		"tempo": 10,
+		"emissionDestination": "stake",
+		"maxRankingPasses": 100,
+		"maxNeurons": 256,
+		"maxEdges": 64,
+		"minStake": TAO,
+		"weightsRateLimit": 1,
+		"immunityPeriod": 100,
+	})
+}
+
 /// Builds the genesis JSON patch shared by the presets.
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
-	build_struct_json_patch!(RuntimeGenesisConfig {
+	let mut patch = build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, DEV_ENDOWMENT)).collect::<Vec<_>>(),
 		},
@@ -31,7 +47,11 @@ fn testnet_genesis(
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
-	})
+	});
+	if let Some(patch) = patch.as_object_mut() {
+		patch.insert("incentive".into(), json!({ "params": dev_incentive_params() }));
+	}
+	patch
 }
 
 /// Aura (sr25519) and GRANDPA (ed25519) keys of a dev authority such as Alice, derived from

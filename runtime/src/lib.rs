@@ -21,6 +21,7 @@
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
+use alloc::vec::Vec;
 
 pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
@@ -35,10 +36,9 @@ use sp_runtime::{
 	traits::{BlakeTwo256, IdentifyAccount, Verify},
 	MultiAddress, MultiSignature,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::{runtime_version, RuntimeVersion};
 
+pub use apis::RuntimeApi;
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
 pub use pallet_incentive::Call as IncentiveCall;
@@ -103,12 +103,6 @@ pub const TAO: Balance = 1_000_000_000;
 pub const MILLI_TAO: Balance = TAO / 1_000;
 /// The smallest balance an account may hold; accounts below it are reaped.
 pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_TAO;
-
-/// The version used when the runtime is compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// A signature over a transaction (sr25519, ed25519 or ecdsa).
 pub type Signature = MultiSignature;

@@ -10,7 +10,8 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use serde_json::Value;
-use sp_core::{crypto::AccountId32, hashing, sr25519, H256};
+use sp_core::{crypto::AccountId32, sr25519, H256};
+use sp_io::hashing;
 use std::{
 	net::TcpListener,
 	path::PathBuf,
