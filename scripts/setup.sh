@@ -33,8 +33,8 @@ for target in wasm32v1-none wasm32-unknown-unknown; do
 done
 rustup component list --installed | grep -q '^rust-src' || { log "adding rust-src"; rustup component add rust-src; }
 
-# Node.js for the polkadot.js compatibility test (only checked when asked for).
-if [ "${SETUP_NODEJS:-0}" = 1 ] && ! command -v npm >/dev/null; then
+# Node.js (>= 18) and npm for the polkadot.js compatibility test in scripts/test.sh.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
 	log "installing nodejs and npm"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything and runs every test: unit and property tests,
-# the pallet's benchmark tests, the chain-spec staleness check and the end-to-end tests
-# against the real node binary.
+# the pallet's benchmark tests, the chain-spec staleness check, the end-to-end tests against
+# the real node binary and the polkadot.js compatibility test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,5 +14,8 @@ cargo test --release --locked --workspace
 
 step "pallet benchmarks as tests (feature runtime-benchmarks)"
 cargo test --release --locked -p pallet-incentive --features runtime-benchmarks benchmarking
+
+step "polkadot.js compatibility (tests/polkadotjs, against a dev node)"
+(cd tests/polkadotjs && npm ci --no-audit --no-fund --silent && TENSOR_NODE="$TENSOR_NODE" node test.mjs)
 
 step "all tests passed"

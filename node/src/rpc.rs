@@ -12,7 +12,7 @@ use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
 use sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata};
 use std::sync::Arc;
-use tensor_runtime::{opaque::Block, AccountId, Balance, Hash, Nonce};
+use tensor_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
 
 /// What the RPC extensions need from the node.
 pub struct FullDeps<C, P> {
@@ -26,7 +26,8 @@ pub struct FullDeps<C, P> {
 }
 
 /// Builds the RPC extensions: account nonces (`system_accountNextIndex`), fee queries
-/// (`payment_*`) and, with manual sealing, `engine_*`.
+/// (`payment_*`), the incentive pallet's `incentive_*` queries and, with manual sealing,
+/// `engine_*`.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -39,9 +40,11 @@ where
 		+ 'static,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+		+ pallet_incentive_rpc::IncentiveRuntimeApi<Block, AccountId, Balance, BlockNumber>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
+	use pallet_incentive_rpc::{Incentive, IncentiveApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
@@ -49,7 +52,8 @@ where
 	let FullDeps { client, pool, manual_seal } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Incentive::new(client).into_rpc())?;
 	if let Some(sink) = manual_seal {
 		module.merge(ManualSeal::new(sink).into_rpc())?;
 	}

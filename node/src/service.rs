@@ -123,7 +123,7 @@ pub fn new_partial(config: &Configuration, sealing: Sealing) -> Result<Service, 
 				telemetry: telemetry.as_ref().map(|x| x.handle()),
 				compatibility_mode: Default::default(),
 			})?
-		},
+		}
 		// Sealed blocks are authored locally; the manual-seal verifier accepts them as they are.
 		Sealing::Manual | Sealing::Instant => sc_consensus_manual_seal::import_queue(
 			Box::new(client.clone()),
@@ -145,7 +145,9 @@ pub fn new_partial(config: &Configuration, sealing: Sealing) -> Result<Service, 
 }
 
 /// Builds and starts the full node: networking, RPC and block production.
-pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
+pub fn new_full<
+	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
+>(
 	config: Configuration,
 	sealing: Sealing,
 ) -> Result<TaskManager, ServiceError> {
@@ -306,8 +308,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 					telemetry: telemetry.as_ref().map(|x| x.handle()),
 					protocol_name: grandpa_protocol_name,
 				};
-				let voter = sc_consensus_grandpa::run_grandpa_voter(
-					sc_consensus_grandpa::GrandpaParams {
+				let voter =
+					sc_consensus_grandpa::run_grandpa_voter(sc_consensus_grandpa::GrandpaParams {
 						config: grandpa_config,
 						link: grandpa_link,
 						network,
@@ -320,15 +322,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 						offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(
 							transaction_pool,
 						),
-					},
-				)?;
-				task_manager.spawn_essential_handle().spawn_blocking(
-					"grandpa-voter",
-					None,
-					voter,
-				);
+					})?;
+				task_manager.spawn_essential_handle().spawn_blocking("grandpa-voter", None, voter);
 			}
-		},
+		}
 		Sealing::Manual => {
 			let seal = sc_consensus_manual_seal::run_manual_seal(
 				sc_consensus_manual_seal::ManualSealParams {
@@ -344,12 +341,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 					create_inherent_data_providers: sealed_inherent_data_providers(client),
 				},
 			);
-			task_manager.spawn_essential_handle().spawn_blocking(
-				"manual-seal",
-				None,
-				seal.boxed(),
-			);
-		},
+			task_manager.spawn_essential_handle().spawn_blocking("manual-seal", None, seal.boxed());
+		}
 		Sealing::Instant => {
 			let seal = sc_consensus_manual_seal::run_instant_seal_and_finalize(
 				sc_consensus_manual_seal::InstantSealParams {
@@ -369,7 +362,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 				None,
 				seal.boxed(),
 			);
-		},
+		}
 	}
 
 	Ok(task_manager)

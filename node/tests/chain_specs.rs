@@ -9,7 +9,9 @@ use serde_json::Value;
 use std::process::Command;
 
 fn without_code(mut spec: Value) -> Value {
-	if let Some(genesis) = spec.pointer_mut("/genesis/runtimeGenesis").and_then(Value::as_object_mut) {
+	if let Some(genesis) =
+		spec.pointer_mut("/genesis/runtimeGenesis").and_then(Value::as_object_mut)
+	{
 		genesis.remove("code");
 	}
 	spec
@@ -20,7 +22,11 @@ fn check(chain: &str, file: &str) {
 		.args(["build-spec", "--chain", chain, "--disable-default-bootnode"])
 		.output()
 		.expect("tensor-node runs");
-	assert!(output.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&output.stderr));
+	assert!(
+		output.status.success(),
+		"build-spec failed: {}",
+		String::from_utf8_lossy(&output.stderr)
+	);
 	let fresh: Value = serde_json::from_slice(&output.stdout).expect("build-spec prints JSON");
 
 	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-specs").join(file);

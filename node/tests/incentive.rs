@@ -35,7 +35,11 @@ async fn neuron(client: &WsClient, uid: u16) -> Option<Neuron> {
 }
 
 /// Submits the signed call to the pool; the next sealed block includes it.
-async fn submit(client: &WsClient, who: Sr25519Keyring, call: IncentiveCall<tensor_runtime::Runtime>) {
+async fn submit(
+	client: &WsClient,
+	who: Sr25519Keyring,
+	call: IncentiveCall<tensor_runtime::Runtime>,
+) {
 	let xt = signed_extrinsic(client, &who.pair(), RuntimeCall::Incentive(call)).await;
 	let _: H256 = client.request("author_submitExtrinsic", rpc_params![xt]).await.unwrap();
 }
@@ -50,24 +54,33 @@ async fn neurons_register_set_weights_and_are_paid_by_rank() {
 	}
 	seal_block(&client).await;
 	for (uid, who) in neurons.iter().enumerate() {
-		let info = neuron(&client, uid as u16).await.unwrap_or_else(|| {
-			panic!("uid {uid} registered; node log:\n{}", node.log_tail())
-		});
+		let info = neuron(&client, uid as u16)
+			.await
+			.unwrap_or_else(|| panic!("uid {uid} registered; node log:\n{}", node.log_tail()));
 		assert_eq!(info.account, who.to_account_id());
 		assert_eq!(info.stake, 10 * TAO);
 	}
 
 	// Alice and Charlie both credit Bob; Bob keeps everything that reaches him.
-	submit(&client, Sr25519Keyring::Alice, IncentiveCall::set_weights { weights: vec![(0, 1), (1, 1)] }).await;
-	submit(&client, Sr25519Keyring::Charlie, IncentiveCall::set_weights { weights: vec![(1, 1)] }).await;
+	submit(
+		&client,
+		Sr25519Keyring::Alice,
+		IncentiveCall::set_weights { weights: vec![(0, 1), (1, 1)] },
+	)
+	.await;
+	submit(&client, Sr25519Keyring::Charlie, IncentiveCall::set_weights { weights: vec![(1, 1)] })
+		.await;
 	seal_block(&client).await;
 
 	// The dev preset pays out every 10 blocks.
 	for _ in 0..10 {
 		seal_block(&client).await;
 	}
-	let [alice, bob, charlie] =
-		[neuron(&client, 0).await.unwrap(), neuron(&client, 1).await.unwrap(), neuron(&client, 2).await.unwrap()];
+	let [alice, bob, charlie] = [
+		neuron(&client, 0).await.unwrap(),
+		neuron(&client, 1).await.unwrap(),
+		neuron(&client, 2).await.unwrap(),
+	];
 	assert!(bob.total_emission > alice.total_emission, "{bob:?} vs {alice:?}");
 	assert!(alice.total_emission > charlie.total_emission, "{alice:?} vs {charlie:?}");
 	assert!(bob.rank > alice.rank && alice.rank > charlie.rank);

@@ -29,8 +29,10 @@ async fn manual_sealing_creates_and_finalizes_on_request() {
 	assert_eq!(finalized_number(&client).await, 0, "not finalized until asked");
 
 	let best: H256 = client.request("chain_getBlockHash", rpc_params![3]).await.unwrap();
-	let finalized: bool =
-		client.request("engine_finalizeBlock", rpc_params![best, Option::<()>::None]).await.unwrap();
+	let finalized: bool = client
+		.request("engine_finalizeBlock", rpc_params![best, Option::<()>::None])
+		.await
+		.unwrap();
 	assert!(finalized);
 	assert_eq!(finalized_number(&client).await, 3);
 }

@@ -1,6 +1,7 @@
 //! The runtime APIs the node and clients call: the ones every standard Substrate chain has
 //! (core, metadata, block builder, transaction pool, offchain, session keys, Aura, GRANDPA,
-//! account nonce, transaction payment, genesis builder) and benchmarking.
+//! account nonce, transaction payment, genesis builder), the incentive pallet's `IncentiveApi`
+//! and benchmarking.
 
 use alloc::vec::Vec;
 use frame_support::{
@@ -19,8 +20,8 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -187,6 +188,28 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_incentive_runtime_api::IncentiveApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn metagraph() -> crate::incentive_api::RuntimeMetagraph {
+			crate::incentive_api::metagraph()
+		}
+
+		fn neuron(uid: u16) -> Option<crate::incentive_api::RuntimeNeuronView> {
+			crate::incentive_api::neuron(uid)
+		}
+
+		fn neuron_by_account(account: AccountId) -> Option<crate::incentive_api::RuntimeNeuronView> {
+			crate::incentive_api::neuron_by_account(account)
+		}
+
+		fn emissions() -> crate::incentive_api::RuntimeEmissions {
+			crate::incentive_api::emissions()
+		}
+
+		fn params() -> pallet_incentive::IncentiveParams<Balance, BlockNumber> {
+			crate::incentive_api::params()
 		}
 	}
 

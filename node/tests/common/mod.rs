@@ -57,7 +57,11 @@ impl TestNode {
 			{
 				return (node, client);
 			}
-			assert!(Instant::now() < deadline, "node RPC did not come up; log: {:?}", node.log_path);
+			assert!(
+				Instant::now() < deadline,
+				"node RPC did not come up; log: {:?}",
+				node.log_path
+			);
 			tokio::time::sleep(Duration::from_millis(250)).await;
 		}
 	}
@@ -65,7 +69,14 @@ impl TestNode {
 	/// The node's log so far (for assertion messages).
 	pub fn log_tail(&self) -> String {
 		let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-		log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+		log.lines()
+			.rev()
+			.take(40)
+			.collect::<Vec<_>>()
+			.into_iter()
+			.rev()
+			.collect::<Vec<_>>()
+			.join("\n")
 	}
 }
 
@@ -146,15 +157,17 @@ pub async fn free_balance(client: &WsClient, account: &AccountId32) -> Balance {
 }
 
 /// Signs `call` as `signer` with the chain's current nonce, genesis and versions.
-pub async fn signed_extrinsic(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> String {
+pub async fn signed_extrinsic(
+	client: &WsClient,
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+) -> String {
 	use sp_core::Pair;
 	let account = AccountId32::from(signer.public());
 	let genesis_hash: H256 = client.request("chain_getBlockHash", rpc_params![0]).await.unwrap();
 	let version: Value = client.request("state_getRuntimeVersion", rpc_params![]).await.unwrap();
-	let nonce: Nonce = client
-		.request("system_accountNextIndex", rpc_params![account.to_string()])
-		.await
-		.unwrap();
+	let nonce: Nonce =
+		client.request("system_accountNextIndex", rpc_params![account.to_string()]).await.unwrap();
 	let ctx = signing::SigningContext {
 		genesis_hash,
 		spec_version: version["specVersion"].as_u64().unwrap() as u32,

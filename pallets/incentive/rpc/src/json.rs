@@ -1,0 +1,290 @@
+//! The JSON shapes the RPC methods return, and their conversion from the runtime API's SCALE
+//! views.
+//!
+//! Conventions, the same in every response:
+//! - field names are `snake_case`;
+//! - balances are decimal strings of base units (10^-9 TAO), since JSON numbers lose precision
+//!   above 2^53;
+//! - fractions (ranks, self weights) come twice: as a JSON number (`rank`, an `f64` for display)
+//!   and exactly as a decimal string of parts per 10^18 (`rank_raw`);
+//! - accounts are SS58 addresses with prefix [`SS58_PREFIX`];
+//! - block numbers are JSON numbers, hashes `0x` hex.
+
+use pallet_incentive_runtime_api::{
+	AxonInfo, EmissionDestination, Emissions, IncentiveParams, Metagraph, NeuronEmission,
+	NeuronView, Perquintill,
+};
+use serde::{Deserialize, Serialize};
+use sp_core::crypto::{AccountId32, Ss58AddressFormat, Ss58Codec};
+
+use crate::{AccountId, Balance, BlockNumber};
+
+/// The SS58 prefix accounts are shown with: 42, the generic Substrate prefix, which is this
+/// chain's `ss58Format` property.
+pub const SS58_PREFIX: u16 = 42;
+
+/// Parts of a [`Perquintill`] that make one: `rank_raw` and `self_weight_raw` are over this.
+pub const FRACTION_DENOMINATOR: u64 = 1_000_000_000_000_000_000;
+
+/// The block a response describes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockRef {
+	/// Block number.
+	pub number: u64,
+	/// Block hash, `0x` hex.
+	pub hash: String,
+}
+
+/// Where a neuron serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AxonJson {
+	/// The address as text: dotted IPv4 for IPv4 axons (stored IPv4-mapped), IPv6 otherwise.
+	pub ip: String,
+	/// TCP port.
+	pub port: u16,
+	/// Protocol version the axon speaks.
+	pub version: u32,
+}
+
+/// One neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronJson {
+	/// The neuron's uid.
+	pub uid: u16,
+	/// The neuron's account, SS58.
+	pub account: String,
+	/// Stake, base units.
+	pub stake: String,
+	/// Rank at the last payout, as a number in `[0, 1]` (for display: rounded to `f64`).
+	pub rank: f64,
+	/// The exact rank: parts per 10^18, decimal string.
+	pub rank_raw: String,
+	/// Fraction of incoming stake the neuron keeps, as a number in `[0, 1]`.
+	pub self_weight: f64,
+	/// The exact self weight: parts per 10^18, decimal string.
+	pub self_weight_raw: String,
+	/// Paid at the last payout, base units.
+	pub last_emission: String,
+	/// Paid over all payouts since registration, base units.
+	pub total_emission: String,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
+	/// Block of the last accepted `set_weights`; `null` before the first.
+	pub last_weights_at: Option<BlockNumber>,
+	/// Where the neuron serves; `null` if it never said.
+	pub axon: Option<AxonJson>,
+	/// Posted weights, `[[target uid, raw weight], …]`, sorted by uid.
+	pub edges: Vec<(u16, u16)>,
+}
+
+/// The parameters in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamsJson {
+	/// Added to the pot every block, base units.
+	pub emission_per_block: String,
+	/// Payout every this many blocks.
+	pub tempo: BlockNumber,
+	/// Where payouts go: `"stake"` or `"free"`.
+	pub emission_destination: EmissionDestination,
+	/// Most ranking passes per payout.
+	pub max_ranking_passes: u32,
+	/// Neurons at which registration starts replacing.
+	pub max_neurons: u32,
+	/// Most edges per `set_weights`.
+	pub max_edges: u32,
+	/// Least stake, base units.
+	pub min_stake: String,
+	/// Blocks between two `set_weights` of one neuron.
+	pub weights_rate_limit: BlockNumber,
+	/// Blocks after registration during which a neuron cannot be replaced.
+	pub immunity_period: BlockNumber,
+}
+
+/// `incentive_metagraph`: the whole network at a block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetagraphJson {
+	/// The block.
+	pub block: BlockRef,
+	/// Number of registered neurons.
+	pub neuron_count: u32,
+	/// Number of stored edges over all neurons.
+	pub edge_count: u32,
+	/// Sum of all stake, base units.
+	pub total_stake: String,
+	/// The pot: accrued, not paid yet, base units.
+	pub pending_emission: String,
+	/// Added to the pot every block, base units (also in `params`).
+	pub emission_per_block: String,
+	/// Everything paid out so far, base units.
+	pub total_paid: String,
+	/// The parameters in force.
+	pub params: ParamsJson,
+	/// Every neuron, by ascending uid.
+	pub neurons: Vec<NeuronJson>,
+}
+
+/// One neuron's entry in `incentive_emissions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronEmissionJson {
+	/// The neuron's uid.
+	pub uid: u16,
+	/// The neuron's account, SS58.
+	pub account: String,
+	/// Rank at the last payout, as a number in `[0, 1]`.
+	pub rank: f64,
+	/// The exact rank: parts per 10^18, decimal string.
+	pub rank_raw: String,
+	/// Paid at the last payout, base units.
+	pub last_emission: String,
+	/// Paid over all payouts since registration, base units.
+	pub total_emission: String,
+}
+
+/// `incentive_emissions`: the pot, the payout schedule and what each neuron was paid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmissionsJson {
+	/// The block.
+	pub block: BlockRef,
+	/// Added to the pot every block, base units.
+	pub emission_per_block: String,
+	/// Payout every this many blocks.
+	pub tempo: BlockNumber,
+	/// Where payouts go: `"stake"` or `"free"`.
+	pub emission_destination: EmissionDestination,
+	/// The next payout block; `null` only if it would not fit a block number.
+	pub next_payout_block: Option<BlockNumber>,
+	/// The pot after this block, base units.
+	pub pending_emission: String,
+	/// Everything paid out so far, base units.
+	pub total_paid: String,
+	/// Sum of the neurons' `last_emission`, base units: what the last payout paid to the
+	/// neurons still registered.
+	pub total_last_emission: String,
+	/// Every neuron, by ascending uid.
+	pub neurons: Vec<NeuronEmissionJson>,
+}
+
+/// `incentive_neuron`: one neuron at a block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronResponse {
+	/// The block.
+	pub block: BlockRef,
+	/// The neuron.
+	pub neuron: NeuronJson,
+}
+
+/// `account` as an SS58 address with [`SS58_PREFIX`].
+pub fn ss58(account: &AccountId32) -> String {
+	account.to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX))
+}
+
+/// `fraction` as an `f64` in `[0, 1]` (display only: `f64` has 53 bits, the parts need 60).
+pub fn fraction_f64(fraction: Perquintill) -> f64 {
+	fraction.deconstruct() as f64 / FRACTION_DENOMINATOR as f64
+}
+
+/// `fraction` exactly, as a decimal string of parts per 10^18.
+pub fn fraction_raw(fraction: Perquintill) -> String {
+	fraction.deconstruct().to_string()
+}
+
+/// The block `number` with hash `hash` (any hash type that is bytes).
+pub fn block_ref(number: u64, hash: &impl AsRef<[u8]>) -> BlockRef {
+	BlockRef { number, hash: sp_core::bytes::to_hex(hash.as_ref(), false) }
+}
+
+/// The axon as text.
+pub fn axon_json(axon: &AxonInfo) -> AxonJson {
+	let ip = axon.ip_addr();
+	let ip = match ip.to_ipv4_mapped() {
+		Some(v4) => v4.to_string(),
+		None => ip.to_string(),
+	};
+	AxonJson { ip, port: axon.port, version: axon.version }
+}
+
+/// The parameters as JSON.
+pub fn params_json(params: &IncentiveParams<Balance, BlockNumber>) -> ParamsJson {
+	ParamsJson {
+		emission_per_block: params.emission_per_block.to_string(),
+		tempo: params.tempo,
+		emission_destination: params.emission_destination,
+		max_ranking_passes: params.max_ranking_passes,
+		max_neurons: params.max_neurons,
+		max_edges: params.max_edges,
+		min_stake: params.min_stake.to_string(),
+		weights_rate_limit: params.weights_rate_limit,
+		immunity_period: params.immunity_period,
+	}
+}
+
+/// One neuron as JSON.
+pub fn neuron_json(view: NeuronView<AccountId, Balance, BlockNumber>) -> NeuronJson {
+	NeuronJson {
+		uid: view.uid,
+		account: ss58(&view.account),
+		stake: view.stake.to_string(),
+		rank: fraction_f64(view.rank),
+		rank_raw: fraction_raw(view.rank),
+		self_weight: fraction_f64(view.self_weight),
+		self_weight_raw: fraction_raw(view.self_weight),
+		last_emission: view.last_emission.to_string(),
+		total_emission: view.total_emission.to_string(),
+		registered_at: view.registered_at,
+		last_weights_at: view.last_weights_at,
+		axon: view.axon.as_ref().map(axon_json),
+		edges: view.edges,
+	}
+}
+
+/// The metagraph at `block` as JSON.
+pub fn metagraph_json(
+	block: BlockRef,
+	metagraph: Metagraph<AccountId, Balance, BlockNumber>,
+) -> MetagraphJson {
+	MetagraphJson {
+		block,
+		neuron_count: metagraph.neuron_count,
+		edge_count: metagraph.edge_count,
+		total_stake: metagraph.total_stake.to_string(),
+		pending_emission: metagraph.pending_emission.to_string(),
+		emission_per_block: metagraph.params.emission_per_block.to_string(),
+		total_paid: metagraph.total_paid.to_string(),
+		params: params_json(&metagraph.params),
+		neurons: metagraph.neurons.into_iter().map(neuron_json).collect(),
+	}
+}
+
+/// One neuron's emission as JSON.
+pub fn neuron_emission_json(record: NeuronEmission<AccountId, Balance>) -> NeuronEmissionJson {
+	NeuronEmissionJson {
+		uid: record.uid,
+		account: ss58(&record.account),
+		rank: fraction_f64(record.rank),
+		rank_raw: fraction_raw(record.rank),
+		last_emission: record.last_emission.to_string(),
+		total_emission: record.total_emission.to_string(),
+	}
+}
+
+/// The emissions at `block` as JSON.
+pub fn emissions_json(
+	block: BlockRef,
+	emissions: Emissions<AccountId, Balance, BlockNumber>,
+) -> EmissionsJson {
+	let total_last_emission = emissions
+		.neurons
+		.iter()
+		.fold(0u128, |sum, record| sum.saturating_add(record.last_emission));
+	EmissionsJson {
+		block,
+		emission_per_block: emissions.emission_per_block.to_string(),
+		tempo: emissions.tempo,
+		emission_destination: emissions.emission_destination,
+		next_payout_block: emissions.next_payout_block,
+		pending_emission: emissions.pending_emission.to_string(),
+		total_paid: emissions.total_paid.to_string(),
+		total_last_emission: total_last_emission.to_string(),
+		neurons: emissions.neurons.into_iter().map(neuron_emission_json).collect(),
+	}
+}

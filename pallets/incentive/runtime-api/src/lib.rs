@@ -1,0 +1,226 @@
+//! # Incentive runtime API
+//!
+//! The read-only view of the incentive pallet that the node, its RPC and any client with the
+//! runtime metadata (v15 lists runtime APIs with their types) can ask for at a block:
+//!
+//! - [`IncentiveApi::metagraph`]: every neuron with its stake, rank, emission, axon and posted
+//!   weights, plus the totals and parameters ([`Metagraph`]);
+//! - [`IncentiveApi::neuron`] / [`IncentiveApi::neuron_by_account`]: one neuron ([`NeuronView`]);
+//! - [`IncentiveApi::emissions`]: the pot, the payout schedule and what each neuron was paid
+//!   ([`Emissions`]);
+//! - [`IncentiveApi::params`]: the parameters in force ([`IncentiveParams`]).
+//!
+//! Everything here is a plain SCALE + `TypeInfo` type, so polkadot.js decodes the results from the
+//! metadata alone (`api.call.incentiveApi.metagraph()`), with no extra type definitions.
+//!
+//! This crate declares the API and builds the views from the pallet's stored data; it reads no
+//! storage. The runtime implements the API by reading the pallet's storage items and handing
+//! them to the constructors here ([`NeuronView::new`], [`NeuronEmission::new`],
+//! [`total_stake`], [`next_payout_block`]), so the shape of the answer is defined and tested in
+//! one place.
+//!
+//! ## Terms
+//!
+//! Neuron, uid, stake, weights (edges), self weight, axon, pot and payout mean what the pallet's
+//! documentation says. Ranks and self weights are [`Perquintill`]s: parts per 10^18.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::{Codec, Decode, Encode};
+use scale_info::TypeInfo;
+use sp_arithmetic::traits::{AtLeast32BitUnsigned, Zero};
+
+pub use pallet_incentive::{AxonInfo, EmissionDestination, IncentiveParams, NeuronInfo};
+pub use sp_arithmetic::Perquintill;
+
+#[cfg(test)]
+mod tests;
+
+/// One registered neuron as the runtime API reports it: what the pallet stores about it, its
+/// posted weights and the fraction of incoming stake it keeps.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct NeuronView<AccountId, Balance, BlockNumber> {
+	/// The neuron's uid.
+	pub uid: u16,
+	/// The account that registered the neuron.
+	pub account: AccountId,
+	/// Balance held as the neuron's stake, in base units.
+	pub stake: Balance,
+	/// Rank at the last payout (zero until the first payout after registration).
+	pub rank: Perquintill,
+	/// What the neuron received at the last payout.
+	pub last_emission: Balance,
+	/// What the neuron received over all payouts since it registered.
+	pub total_emission: Balance,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
+	/// Block of the last accepted `set_weights`; `None` before the first.
+	pub last_weights_at: Option<BlockNumber>,
+	/// Where the neuron serves, if it announced it.
+	pub axon: Option<AxonInfo>,
+	/// The fraction of the stake reaching this neuron that it keeps, as the ranking computes it
+	/// from `edges`: one for a neuron without weights.
+	pub self_weight: Perquintill,
+	/// Posted weights as stored: `(target uid, raw weight)`, sorted by uid, no zero weights. The
+	/// neuron's own uid, if present, is its raw self weight.
+	pub edges: Vec<(u16, u16)>,
+}
+
+impl<AccountId, Balance, BlockNumber> NeuronView<AccountId, Balance, BlockNumber> {
+	/// The view of neuron `uid` from its stored `info` and its stored `edges`.
+	///
+	/// `uid_end` is one past the highest uid in use (the pallet's `UidEnd`), the length of the
+	/// ranking input: it decides which edges the ranking counts, so the self weight here is the
+	/// one the next payout uses.
+	pub fn new(
+		uid: u16,
+		info: NeuronInfo<AccountId, Balance, BlockNumber>,
+		edges: Vec<(u16, u16)>,
+		uid_end: u32,
+	) -> Self {
+		let self_weight = self_weight(uid, &edges, uid_end);
+		Self {
+			uid,
+			account: info.account,
+			stake: info.stake,
+			rank: info.rank,
+			last_emission: info.last_emission,
+			total_emission: info.total_emission,
+			registered_at: info.registered_at,
+			last_weights_at: info.last_weights_at,
+			axon: info.axon,
+			self_weight,
+			edges,
+		}
+	}
+}
+
+/// The whole network at one block.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct Metagraph<AccountId, Balance, BlockNumber> {
+	/// The block whose state this is.
+	pub block: BlockNumber,
+	/// Every registered neuron, by ascending uid.
+	pub neurons: Vec<NeuronView<AccountId, Balance, BlockNumber>>,
+	/// Number of registered neurons (the pallet's `NeuronCount`).
+	pub neuron_count: u32,
+	/// Number of stored edges over all neurons (the pallet's `EdgeCount`).
+	pub edge_count: u32,
+	/// Sum of the neurons' stake.
+	pub total_stake: Balance,
+	/// The pot: emission accrued and not paid yet.
+	pub pending_emission: Balance,
+	/// Everything the pallet has paid out (and minted) so far.
+	pub total_paid: Balance,
+	/// The parameters in force.
+	pub params: IncentiveParams<Balance, BlockNumber>,
+}
+
+/// What one neuron was paid, as listed by [`Emissions`].
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct NeuronEmission<AccountId, Balance> {
+	/// The neuron's uid.
+	pub uid: u16,
+	/// The neuron's account.
+	pub account: AccountId,
+	/// Rank at the last payout.
+	pub rank: Perquintill,
+	/// What it received at the last payout.
+	pub last_emission: Balance,
+	/// What it received over all payouts since it registered.
+	pub total_emission: Balance,
+}
+
+impl<AccountId, Balance> NeuronEmission<AccountId, Balance> {
+	/// The emission record of neuron `uid` from its stored `info`.
+	pub fn new<BlockNumber>(uid: u16, info: NeuronInfo<AccountId, Balance, BlockNumber>) -> Self {
+		Self {
+			uid,
+			account: info.account,
+			rank: info.rank,
+			last_emission: info.last_emission,
+			total_emission: info.total_emission,
+		}
+	}
+}
+
+/// The emission state at one block: the pot, when it is paid next and what each neuron got.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct Emissions<AccountId, Balance, BlockNumber> {
+	/// The block whose state this is.
+	pub block: BlockNumber,
+	/// Base units added to the pot in every block.
+	pub emission_per_block: Balance,
+	/// Payouts happen in blocks whose number is a multiple of this.
+	pub tempo: BlockNumber,
+	/// Where payouts go (stake or free balance).
+	pub emission_destination: EmissionDestination,
+	/// The first payout block after `block`; `None` only if it does not fit the block number
+	/// type.
+	pub next_payout_block: Option<BlockNumber>,
+	/// The pot after `block`: accrued, not paid yet.
+	pub pending_emission: Balance,
+	/// Everything paid out so far.
+	pub total_paid: Balance,
+	/// Every registered neuron's rank and emission, by ascending uid.
+	pub neurons: Vec<NeuronEmission<AccountId, Balance>>,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Read-only queries of the incentive pallet's state at a block.
+	///
+	/// The type parameters are the runtime's account id, balance and block number.
+	pub trait IncentiveApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// Every neuron, the totals and the parameters.
+		fn metagraph() -> Metagraph<AccountId, Balance, BlockNumber>;
+
+		/// The neuron at `uid`, if one is registered there.
+		fn neuron(uid: u16) -> Option<NeuronView<AccountId, Balance, BlockNumber>>;
+
+		/// The neuron registered by `account`, if any.
+		fn neuron_by_account(account: AccountId) -> Option<NeuronView<AccountId, Balance, BlockNumber>>;
+
+		/// The pot, the payout schedule and each neuron's emission.
+		fn emissions() -> Emissions<AccountId, Balance, BlockNumber>;
+
+		/// The parameters in force.
+		fn params() -> IncentiveParams<Balance, BlockNumber>;
+	}
+}
+
+/// The fraction of incoming stake that neuron `uid` keeps given its posted `edges`, exactly as
+/// the ranking derives it (see `incentive_ranking::normalize`) when `uid_end` uid slots take part.
+pub fn self_weight(uid: u16, edges: &[(u16, u16)], uid_end: u32) -> Perquintill {
+	let slots = usize::try_from(uid_end).unwrap_or(usize::MAX);
+	let kept = incentive_ranking::normalize(uid, edges, slots).self_weight;
+	Perquintill::from_rational(kept, incentive_ranking::FRACTION_ONE)
+}
+
+/// The sum of the neurons' stake, saturating at the balance type's maximum.
+pub fn total_stake<'a, AccountId: 'a, Balance, BlockNumber: 'a>(
+	neurons: impl IntoIterator<Item = &'a NeuronView<AccountId, Balance, BlockNumber>>,
+) -> Balance
+where
+	Balance: AtLeast32BitUnsigned + Copy + 'a,
+{
+	neurons.into_iter().fold(Zero::zero(), |sum: Balance, neuron| sum.saturating_add(neuron.stake))
+}
+
+/// The first block after `now` whose number is a multiple of `tempo`: the next payout.
+///
+/// `None` for a `tempo` of zero (which the pallet never stores) or when the block does not fit
+/// the number type.
+pub fn next_payout_block<BlockNumber>(now: BlockNumber, tempo: BlockNumber) -> Option<BlockNumber>
+where
+	BlockNumber: AtLeast32BitUnsigned + Copy,
+{
+	now.checked_div(&tempo)?.checked_add(&BlockNumber::one())?.checked_mul(&tempo)
+}

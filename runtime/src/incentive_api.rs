@@ -1,0 +1,91 @@
+//! The runtime's side of `pallet_incentive_runtime_api::IncentiveApi`: reads the incentive
+//! pallet's storage and hands it to that crate's view constructors. `apis.rs` forwards each API
+//! method to the function of the same name here.
+//!
+//! Neurons are listed by ascending uid. Each read is of the block's state as committed, so the
+//! views of one call agree with each other (e.g. `total_stake` is the sum of the listed stakes).
+
+use alloc::vec::Vec;
+use pallet_incentive::{
+	EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Neurons, Params, PendingEmission,
+	TotalPaid, UidEnd, Uids, Weights,
+};
+use pallet_incentive_runtime_api::{
+	next_payout_block, total_stake, Emissions, Metagraph, NeuronEmission, NeuronView,
+};
+
+use crate::{AccountId, Balance, BlockNumber, Runtime, System};
+
+/// [`NeuronView`] with the runtime's types.
+pub type RuntimeNeuronView = NeuronView<AccountId, Balance, BlockNumber>;
+
+/// [`Metagraph`] with the runtime's types.
+pub type RuntimeMetagraph = Metagraph<AccountId, Balance, BlockNumber>;
+
+/// [`Emissions`] with the runtime's types.
+pub type RuntimeEmissions = Emissions<AccountId, Balance, BlockNumber>;
+
+/// Every registered neuron's stored info, by ascending uid (storage iterates in hash order).
+fn neurons_by_uid() -> Vec<(u16, NeuronInfoOf<Runtime>)> {
+	let mut neurons: Vec<_> = Neurons::<Runtime>::iter().collect();
+	neurons.sort_unstable_by_key(|&(uid, _)| uid);
+	neurons
+}
+
+/// The view of neuron `uid` with `info`, reading its posted weights.
+fn view(uid: u16, info: NeuronInfoOf<Runtime>, uid_end: u32) -> RuntimeNeuronView {
+	let edges = Weights::<Runtime>::get(uid).map(|edges| edges.into_inner()).unwrap_or_default();
+	NeuronView::new(uid, info, edges, uid_end)
+}
+
+/// `IncentiveApi::metagraph`: every neuron, the totals and the parameters.
+pub fn metagraph() -> RuntimeMetagraph {
+	let uid_end = UidEnd::<Runtime>::get();
+	let neurons: Vec<RuntimeNeuronView> =
+		neurons_by_uid().into_iter().map(|(uid, info)| view(uid, info, uid_end)).collect();
+	Metagraph {
+		block: System::block_number(),
+		total_stake: total_stake(&neurons),
+		neurons,
+		neuron_count: NeuronCount::<Runtime>::get(),
+		edge_count: EdgeCount::<Runtime>::get(),
+		pending_emission: PendingEmission::<Runtime>::get(),
+		total_paid: TotalPaid::<Runtime>::get(),
+		params: Params::<Runtime>::get(),
+	}
+}
+
+/// `IncentiveApi::neuron`: the neuron at `uid`, if any.
+pub fn neuron(uid: u16) -> Option<RuntimeNeuronView> {
+	let info = Neurons::<Runtime>::get(uid)?;
+	Some(view(uid, info, UidEnd::<Runtime>::get()))
+}
+
+/// `IncentiveApi::neuron_by_account`: the neuron `account` registered, if any.
+pub fn neuron_by_account(account: AccountId) -> Option<RuntimeNeuronView> {
+	neuron(Uids::<Runtime>::get(account)?)
+}
+
+/// `IncentiveApi::emissions`: the pot, the payout schedule and each neuron's emission.
+pub fn emissions() -> RuntimeEmissions {
+	let block = System::block_number();
+	let params = Params::<Runtime>::get();
+	Emissions {
+		block,
+		emission_per_block: params.emission_per_block,
+		tempo: params.tempo,
+		emission_destination: params.emission_destination,
+		next_payout_block: next_payout_block(block, params.tempo),
+		pending_emission: PendingEmission::<Runtime>::get(),
+		total_paid: TotalPaid::<Runtime>::get(),
+		neurons: neurons_by_uid()
+			.into_iter()
+			.map(|(uid, info)| NeuronEmission::new(uid, info))
+			.collect(),
+	}
+}
+
+/// `IncentiveApi::params`: the parameters in force.
+pub fn params() -> IncentiveParams<Balance, BlockNumber> {
+	Params::<Runtime>::get()
+}

@@ -1,0 +1,712 @@
+// End-to-end check of the incentive chain through polkadot.js, as a wallet or explorer sees it.
+//
+// Starts `$TENSOR_NODE --dev --tmp --sealing instant` on free ports, then:
+//  1. reads the chain properties (TAO, 9 decimals, SS58 42) and finds IncentiveApi in the
+//     metadata (v15 carries runtime APIs with their types, so no type definitions are given here);
+//  2. as sudo, sets the incentive parameters (payout every 2 blocks, no weights rate limit);
+//  3. registers Bob, Charlie and Dave as neurons (one with an axon), announces an IPv6 axon, and
+//     posts weights;
+//  4. produces blocks (instant sealing seals one per transaction) until two payouts happened;
+//  5. compares, at one block, every incentive storage item with the IncentiveApi runtime API and
+//     the incentive_* JSON-RPC methods (stakes, ranks, emissions, pot, params, edges, axons),
+//     checks the emission accounting and the stake holds, and the RPC's error codes;
+//  6. decodes every block's extrinsics and events from genesis to the best block.
+// The node is always stopped at the end, pass or fail. Exit code 0 only if every check passed.
+//
+// Usage: TENSOR_NODE=/path/to/tensor-node node test.mjs
+// Optional: RPC_SAMPLES_DIR=dir writes the RPC responses there (for docs/rpc.md);
+//           TEST_TIMEOUT_MS (default 300000); KEEP_NODE_LOG=1 keeps the node log file.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
+
+const TAO = 1_000_000_000n;
+const ONE = 1_000_000_000_000_000_000n; // Perquintill parts
+const SS58 = 42;
+const TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 300_000);
+
+// The incentive RPC methods, declared for polkadot.js. They return plain JSON.
+const RPC = {
+  incentive: {
+    metagraph: {
+      description: 'Every neuron, the totals and the parameters at a block',
+      params: [{ name: 'at', type: 'BlockHash', isOptional: true }],
+      type: 'Json'
+    },
+    emissions: {
+      description: 'The pot, the next payout and each neuron\'s emission at a block',
+      params: [{ name: 'at', type: 'BlockHash', isOptional: true }],
+      type: 'Json'
+    },
+    neuron: {
+      description: 'One neuron by uid, SS58 address or 0x public key',
+      params: [
+        { name: 'uidOrAccount', type: 'Text' },
+        { name: 'at', type: 'BlockHash', isOptional: true }
+      ],
+      type: 'Json'
+    }
+  }
+};
+
+// The RPC's error codes (pallets/incentive/rpc/src/error.rs).
+const CODES = { UNKNOWN_BLOCK: 8000, BAD_ACCOUNT: 8010, UNKNOWN_UID: 8011, UNKNOWN_ACCOUNT: 8012 };
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+let checks = 0;
+
+class CheckFailed extends Error {}
+
+function check (condition, what) {
+  checks++;
+  if (!condition) {
+    throw new CheckFailed(`check failed: ${what}`);
+  }
+}
+
+/** Equality of numbers, bigints, numeric strings and codecs, compared as BigInt or text. */
+function eq (actual, expected, what) {
+  const a = norm(actual);
+  const e = norm(expected);
+  checks++;
+  if (a !== e) {
+    throw new CheckFailed(`check failed: ${what}: got ${a}, expected ${e}`);
+  }
+}
+
+function norm (value) {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return BigInt(value).toString();
+  if (typeof value === 'string') return /^\d+$/.test(value) ? BigInt(value).toString() : value;
+  if (typeof value.toBigInt === 'function') return value.toBigInt().toString();
+  if (typeof value.toHex === 'function') return value.toHex();
+  return JSON.stringify(value);
+}
+
+/** A codec, number or decimal string as BigInt. */
+function big (value) {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' || typeof value === 'string') return BigInt(value);
+  return value.toBigInt();
+}
+
+function optNumber (option) {
+  return option.isSome ? option.unwrap().toNumber() : null;
+}
+
+function edgesOf (vec) {
+  return vec.map(([target, weight]) => [target.toNumber(), weight.toNumber()]);
+}
+
+/** The text form of a 16-byte axon address: dotted IPv4 for IPv4-mapped, else IPv6. */
+function ipText (bytes) {
+  const b = Array.from(bytes);
+  const mapped = b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  if (mapped) return b.slice(12).join('.');
+  const groups = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16));
+  // Compress the longest run of zero groups (RFC 5952), as Rust's Ipv6Addr Display does.
+  let best = { start: -1, len: 0 };
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.len && j - i > 1) best = { start: i, len: j - i };
+    i = j;
+  }
+  if (best.start < 0) return groups.join(':');
+  const head = groups.slice(0, best.start).join(':');
+  const tail = groups.slice(best.start + best.len).join(':');
+  return `${head}::${tail}`;
+}
+
+function ipv4Mapped (octets) {
+  return u8aToHex(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...octets]));
+}
+
+const IPV6_LOOPBACK = u8aToHex(Uint8Array.from([...new Array(15).fill(0), 1]));
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function log (...args) {
+  console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const state = { node: null, api: null, logPath: null, cleaningUp: null };
+
+async function startNode () {
+  const binary = process.env.TENSOR_NODE;
+  if (!binary) {
+    throw new Error('set TENSOR_NODE to the tensor-node binary');
+  }
+  const rpcPort = await freePort();
+  let p2pPort = await freePort();
+  while (p2pPort === rpcPort) p2pPort = await freePort();
+  state.logPath = join(tmpdir(), `tensor-node-polkadotjs-${process.pid}-${rpcPort}.log`);
+  const logFile = createWriteStream(state.logPath);
+  const args = [
+    '--dev', '--tmp', '--sealing', 'instant',
+    '--rpc-port', String(rpcPort), '--port', String(p2pPort),
+    '--no-prometheus', '--no-telemetry', '--no-mdns'
+  ];
+  log(`starting ${binary} ${args.join(' ')} (log: ${state.logPath})`);
+  const node = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  state.node = node;
+  node.stdout.pipe(logFile);
+  node.stderr.pipe(logFile);
+  let spawnError = null;
+  node.on('error', (error) => { spawnError = error; });
+
+  // Wait until the RPC server answers over HTTP (same port as WebSocket).
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (spawnError) {
+      throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    }
+    if (node.exitCode !== null || node.signalCode !== null) {
+      throw new Error(`the node exited early (${node.exitCode ?? node.signalCode})`);
+    }
+    try {
+      const response = await fetch(`http://127.0.0.1:${rpcPort}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] })
+      });
+      if (response.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('the node RPC did not come up within 120 s');
+    await sleep(300);
+  }
+  return `ws://127.0.0.1:${rpcPort}`;
+}
+
+async function stopNode () {
+  const { node, api } = state;
+  if (api) {
+    state.api = null;
+    await api.disconnect().catch(() => {});
+  }
+  if (!node || node.exitCode !== null || node.signalCode !== null) return;
+  node.kill('SIGTERM');
+  const exited = once(node, 'exit');
+  const result = await Promise.race([exited.then(() => 'exited'), sleep(10_000).then(() => 'timeout')]);
+  if (result === 'timeout') {
+    log('node ignored SIGTERM; killing');
+    node.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function nodeLogTail (lines = 60) {
+  try {
+    return readFileSync(state.logPath, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no node log)';
+  }
+}
+
+// Last resort: never leave the node running, whatever ends this process.
+process.on('exit', () => {
+  if (state.node && state.node.exitCode === null && state.node.signalCode === null) {
+    try { state.node.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    log(`${signal}: stopping the node`);
+    stopNode().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+
+function describeDispatchError (api, error) {
+  if (error.isModule) {
+    const { section, name, docs } = api.registry.findMetaError(error.asModule);
+    return `${section}.${name} (${docs.join(' ')})`;
+  }
+  return error.toString();
+}
+
+/** Signs and submits `tx`, waits for its block and fails on any dispatch error. */
+function submit (api, tx, signer, label) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = null;
+    let done = false;
+    const finish = (fn, value) => {
+      if (done) return;
+      done = true;
+      if (unsubscribe) unsubscribe();
+      fn(value);
+    };
+    tx.signAndSend(signer, (result) => {
+      const { status, events, dispatchError } = result;
+      if (dispatchError) {
+        finish(reject, new CheckFailed(`${label}: ${describeDispatchError(api, dispatchError)}`));
+        return;
+      }
+      if (status.isInBlock || status.isFinalized) {
+        const blockHash = status.isInBlock ? status.asInBlock : status.asFinalized;
+        for (const { event } of events) {
+          if (api.events.sudo?.Sudid?.is(event) && event.data.sudoResult.isErr) {
+            const error = describeDispatchError(api, event.data.sudoResult.asErr);
+            finish(reject, new CheckFailed(`${label}: sudo call failed: ${error}`));
+            return;
+          }
+        }
+        finish(resolve, { blockHash, events: events.map(({ event }) => event) });
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        finish(reject, new CheckFailed(`${label}: transaction ${status.type}`));
+      }
+    }).then((unsub) => {
+      unsubscribe = unsub;
+      if (done) unsub();
+    }).catch((error) => finish(reject, new CheckFailed(`${label}: ${error.message}`)));
+  });
+}
+
+/** Sends an RPC straight to the provider and returns its JSON-RPC error (code, message). */
+async function rpcError (provider, method, params) {
+  try {
+    await provider.send(method, params);
+  } catch (error) {
+    return { code: error.code, message: error.message };
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test
+
+async function run () {
+  await cryptoWaitReady();
+  const url = await startNode();
+  const provider = new WsProvider(url, 1_000);
+  const api = await ApiPromise.create({ provider, rpc: RPC, noInitWarn: true, throwOnConnect: true });
+  state.api = api;
+  log(`connected to ${(await api.rpc.system.chain()).toString()}, ` +
+      `${api.runtimeVersion.specName}/${api.runtimeVersion.specVersion}`);
+
+  // 1. Chain properties and metadata.
+  const properties = await api.rpc.system.properties();
+  eq(properties.tokenSymbol.unwrap()[0].toString(), 'TAO', 'tokenSymbol property');
+  eq(properties.tokenDecimals.unwrap()[0], 9, 'tokenDecimals property');
+  eq(properties.ss58Format.unwrap(), SS58, 'ss58Format property');
+  eq(api.registry.chainTokens[0], 'TAO', 'registry token');
+  eq(api.registry.chainDecimals[0], 9, 'registry decimals');
+  eq(api.registry.chainSS58, SS58, 'registry SS58 prefix');
+  const runtimeApi = api.registry.metadata.apis.find((a) => a.name.toString() === 'IncentiveApi');
+  check(runtimeApi, 'metadata lists the IncentiveApi runtime API (metadata v15)');
+  const methods = runtimeApi.methods.map((m) => m.name.toString()).sort();
+  eq(methods.join(','), 'emissions,metagraph,neuron,neuron_by_account,params', 'IncentiveApi methods');
+  for (const name of ['metagraph', 'neuron', 'neuronByAccount', 'emissions', 'params']) {
+    check(typeof api.call.incentiveApi?.[name] === 'function', `api.call.incentiveApi.${name} exists`);
+  }
+  const rpcMethods = (await api.rpc.rpc.methods()).methods.map((m) => m.toString());
+  for (const name of ['incentive_metagraph', 'incentive_emissions', 'incentive_neuron']) {
+    check(rpcMethods.includes(name), `the node serves ${name}`);
+  }
+
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58 });
+  const [alice, bob, charlie, dave, eve, ferdie] =
+    ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((name) => keyring.addFromUri(`//${name}`));
+  eq(alice.address, '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', 'Alice\'s address');
+
+  // 2. Parameters, as root. The genesis emission is kept for the accounting check.
+  const genesisHash = await api.rpc.chain.getBlockHash(0);
+  const genesisEmission = (await (await api.at(genesisHash)).query.incentive.params()).emissionPerBlock.toBigInt();
+  const EMISSION = genesisEmission + 1n * TAO;
+  const TEMPO = 2;
+  const setParams = await submit(api, api.tx.sudo.sudo(api.tx.incentive.setParams({
+    emissionPerBlock: EMISSION,
+    tempo: TEMPO,
+    weightsRateLimit: 0,
+    minStake: TAO
+  })), alice, 'sudo(incentive.setParams)');
+  check(setParams.events.some((e) => api.events.incentive.ParamsUpdated.is(e)), 'ParamsUpdated event');
+  const paramsBlock = (await api.rpc.chain.getHeader(setParams.blockHash)).number.toNumber();
+  const params = await api.query.incentive.params();
+  eq(params.emissionPerBlock, EMISSION, 'params.emissionPerBlock after setParams');
+  eq(params.tempo, TEMPO, 'params.tempo after setParams');
+  eq(params.weightsRateLimit, 0, 'params.weightsRateLimit after setParams');
+  log(`params set in block ${paramsBlock}`);
+
+  // 3. Neurons, axons, weights.
+  const neurons = [
+    { pair: bob, stake: 1_000n * TAO, axon: { ip: ipv4Mapped([127, 0, 0, 1]), port: 8091, version: 1 } },
+    { pair: charlie, stake: 2_000n * TAO, axon: null },
+    { pair: dave, stake: 3_000n * TAO, axon: null }
+  ];
+  for (const neuron of neurons) {
+    const { events } = await submit(api, api.tx.incentive.register(neuron.stake, neuron.axon),
+      neuron.pair, `register ${neuron.pair.address}`);
+    const registered = events.find((e) => api.events.incentive.NeuronRegistered.is(e));
+    check(registered, 'NeuronRegistered event');
+    neuron.uid = registered.data.uid.toNumber();
+    eq(registered.data.account.toString(), neuron.pair.address, 'NeuronRegistered account');
+    eq(registered.data.stake, neuron.stake, 'NeuronRegistered stake');
+    eq(optNumber(await api.query.incentive.uids(neuron.pair.address)), neuron.uid, 'Uids entry');
+  }
+  const [b, c, d] = neurons;
+  const charlieAxon = { ip: IPV6_LOOPBACK, port: 9000, version: 2 };
+  await submit(api, api.tx.incentive.serveAxon(charlieAxon), charlie, 'serveAxon');
+  b.weights = [[b.uid, 1], [c.uid, 1]];
+  c.weights = [[d.uid, 2]];
+  d.weights = [[d.uid, 3], [b.uid, 1]];
+  for (const neuron of neurons) {
+    const { events } = await submit(api, api.tx.incentive.setWeights(neuron.weights), neuron.pair,
+      `setWeights ${neuron.pair.address}`);
+    check(events.some((e) => api.events.incentive.WeightsSet.is(e)), 'WeightsSet event');
+  }
+
+  // 4. Blocks until two payouts with all three neurons ranked. A payout happens in the block
+  // hook (phase Initialization), so its event is not among the extrinsic's own events: read the
+  // block's events from storage.
+  const payouts = [];
+  for (let i = 0; payouts.length < 2; i++) {
+    check(i < 20, 'two payouts within 20 blocks');
+    const { blockHash } = await submit(api, api.tx.system.remark('0x00'), eve, 'remark');
+    const blockEvents = await (await api.at(blockHash)).query.system.events();
+    const paid = blockEvents.find(({ event }) => api.events.incentive.EmissionPaid.is(event));
+    if (paid) {
+      check(paid.phase.isInitialization, 'EmissionPaid is emitted in the block hook');
+      payouts.push({ blockHash, event: paid.event });
+      const { block, totalPaid, neurons: count, potLeft } = paid.event.data;
+      log(`payout in block ${block.toNumber()}: ${totalPaid.toBigInt()} paid to ${count.toNumber()} ` +
+          `neurons, ${potLeft.toBigInt()} left in the pot`);
+    }
+  }
+  const lastPayout = payouts[payouts.length - 1];
+  const payoutBlock = lastPayout.event.data.block.toNumber();
+  const payoutAt = await api.at(lastPayout.blockHash);
+  eq((await api.rpc.chain.getHeader(lastPayout.blockHash)).number, payoutBlock, 'EmissionPaid.block is its block');
+
+  // One more block, so that "the block after a payout" is checked too.
+  const last = await submit(api, api.tx.system.remark('0x01'), eve, 'remark');
+  const at = last.blockHash;
+  const apiAt = await api.at(at);
+  const atNumber = (await api.rpc.chain.getHeader(at)).number.toNumber();
+  log(`comparing storage, runtime API and RPC at block ${atNumber} (${at.toHex()})`);
+
+  // 5a. Every incentive storage item.
+  const storage = {};
+  for (const [name, entry] of Object.entries(apiAt.query.incentive)) {
+    storage[name] = entry.creator.meta.type.isMap ? await entry.entries() : await entry();
+  }
+  for (const name of ['params', 'neurons', 'uids', 'weights', 'inbound', 'neuronCount', 'edgeCount',
+    'uidEnd', 'freeUids', 'pendingEmission', 'totalPaid']) {
+    check(name in storage, `storage item incentive.${name} is in the metadata`);
+  }
+  const stored = new Map(storage.neurons.map(([key, value]) => [key.args[0].toNumber(), value.unwrap()]));
+  const storedWeights = new Map(storage.weights.map(([key, value]) => [key.args[0].toNumber(), edgesOf(value.unwrap())]));
+  eq(stored.size, neurons.length, 'Neurons entries');
+  eq(storage.neuronCount, neurons.length, 'NeuronCount');
+  eq(storage.uids.length, neurons.length, 'Uids entries');
+  for (const [key, uid] of storage.uids) {
+    const owner = stored.get(uid.unwrap().toNumber());
+    check(owner && owner.account.eq(key.args[0]), `Uids entry of ${key.args[0]} points at its neuron`);
+  }
+  const edgeTotal = [...storedWeights.values()].reduce((sum, edges) => sum + edges.length, 0);
+  eq(storage.edgeCount, edgeTotal, 'EdgeCount is the number of stored edges');
+  eq(storage.inbound.length, edgeTotal, 'Inbound has one entry per edge');
+  eq(storage.uidEnd, Math.max(...stored.keys()) + 1, 'UidEnd is one past the highest uid');
+  eq(storage.params.tempo, TEMPO, 'stored tempo');
+
+  // 5b. The runtime API, decoded from the metadata's types alone.
+  const metagraph = await apiAt.call.incentiveApi.metagraph();
+  const emissions = await apiAt.call.incentiveApi.emissions();
+  const apiParams = await apiAt.call.incentiveApi.params();
+  eq(metagraph.block, atNumber, 'metagraph.block');
+  eq(metagraph.neurons.length, neurons.length, 'metagraph neurons');
+  eq(metagraph.neuronCount, storage.neuronCount, 'metagraph.neuronCount = NeuronCount');
+  eq(metagraph.edgeCount, storage.edgeCount, 'metagraph.edgeCount = EdgeCount');
+  eq(metagraph.pendingEmission, storage.pendingEmission, 'runtime API pending emission = storage');
+  eq(metagraph.totalPaid, storage.totalPaid, 'runtime API total paid = storage');
+  eq(emissions.pendingEmission, storage.pendingEmission, 'emissions.pendingEmission = storage');
+  eq(emissions.totalPaid, storage.totalPaid, 'emissions.totalPaid = storage');
+  eq(emissions.block, atNumber, 'emissions.block');
+  eq(emissions.tempo, TEMPO, 'emissions.tempo');
+  eq(emissions.emissionPerBlock, EMISSION, 'emissions.emissionPerBlock');
+  eq(optNumber(emissions.nextPayoutBlock), (Math.floor(atNumber / TEMPO) + 1) * TEMPO, 'next payout block');
+  check(apiParams.eq(storage.params), 'runtime API params = stored Params');
+  check(metagraph.params.eq(storage.params), 'metagraph.params = stored Params');
+  const uids = metagraph.neurons.map((n) => n.uid.toNumber());
+  check(uids.every((uid, i) => i === 0 || uids[i - 1] < uid), 'metagraph neurons sorted by uid');
+  let stakeSum = 0n;
+  for (const view of metagraph.neurons) {
+    const uid = view.uid.toNumber();
+    const info = stored.get(uid);
+    check(info, `neuron ${uid} is stored`);
+    check(view.account.eq(info.account), `neuron ${uid} account`);
+    eq(view.stake, info.stake, `neuron ${uid} stake (runtime API vs storage)`);
+    eq(view.rank, info.rank, `neuron ${uid} rank (runtime API vs storage)`);
+    eq(view.lastEmission, info.lastEmission, `neuron ${uid} last emission`);
+    eq(view.totalEmission, info.totalEmission, `neuron ${uid} total emission`);
+    eq(view.registeredAt, info.registeredAt, `neuron ${uid} registered at`);
+    eq(optNumber(view.lastWeightsAt), optNumber(info.lastWeightsAt), `neuron ${uid} last weights at`);
+    check(view.axon.eq(info.axon), `neuron ${uid} axon`);
+    eq(JSON.stringify(edgesOf(view.edges)), JSON.stringify(storedWeights.get(uid) ?? []), `neuron ${uid} edges`);
+    const single = await apiAt.call.incentiveApi.neuron(uid);
+    check(single.isSome && single.unwrap().eq(view), `IncentiveApi.neuron(${uid}) = metagraph entry`);
+    const byAccount = await apiAt.call.incentiveApi.neuronByAccount(view.account);
+    check(byAccount.isSome && byAccount.unwrap().eq(view), `IncentiveApi.neuronByAccount = metagraph entry`);
+    // Emission destination Stake: stake is exactly what is on hold.
+    const holds = await apiAt.query.balances.holds(view.account);
+    eq(holds.reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n), view.stake, `neuron ${uid} stake is on hold`);
+    stakeSum += view.stake.toBigInt();
+  }
+  eq(metagraph.totalStake, stakeSum, 'metagraph.totalStake is the sum of stakes');
+  check((await apiAt.call.incentiveApi.neuron(999)).isNone, 'IncentiveApi.neuron(999) is None');
+  check((await apiAt.call.incentiveApi.neuronByAccount(ferdie.address)).isNone, 'unregistered account: None');
+
+  // Expected values from what this test did.
+  for (const neuron of neurons) {
+    const view = metagraph.neurons.find((n) => n.uid.toNumber() === neuron.uid);
+    eq(view.account.toString(), neuron.pair.address, `uid ${neuron.uid} is ${neuron.pair.address}`);
+    const expectedEdges = [...neuron.weights].sort((x, y) => x[0] - y[0]);
+    eq(JSON.stringify(edgesOf(view.edges)), JSON.stringify(expectedEdges), `uid ${neuron.uid} posted weights`);
+    check(view.stake.toBigInt() >= neuron.stake, `uid ${neuron.uid} stake grew or stayed (emission to stake)`);
+    eq(view.stake.toBigInt() - neuron.stake, view.totalEmission, `uid ${neuron.uid}: stake = registered stake + total emission`);
+  }
+  eq(metagraph.neurons.find((n) => n.uid.toNumber() === c.uid).selfWeight, 0n, 'Charlie keeps nothing (only an edge to Dave)');
+  eq(metagraph.neurons.find((n) => n.uid.toNumber() === b.uid).selfWeight, ONE / 2n, 'Bob keeps half');
+  eq(metagraph.neurons.find((n) => n.uid.toNumber() === d.uid).selfWeight, ONE * 3n / 4n, 'Dave keeps three quarters');
+
+  // Ranks: they sum to one, short by at most a part per uid slot.
+  const rankSum = metagraph.neurons.reduce((sum, n) => sum + n.rank.toBigInt(), 0n);
+  check(rankSum <= ONE && rankSum >= ONE - BigInt(storage.uidEnd.toNumber()),
+    `ranks sum to one (got ${rankSum})`);
+
+  // Emission accounting: TotalPaid + pot = everything accrued since genesis (the genesis
+  // emission per block up to and including the setParams block, EMISSION per block after it).
+  const accrued = BigInt(paramsBlock) * genesisEmission + BigInt(atNumber - paramsBlock) * EMISSION;
+  eq(storage.totalPaid.toBigInt() + storage.pendingEmission.toBigInt(), accrued, 'TotalPaid + pot = accrued emission');
+
+  // The last payout: what the event says is what the neurons got.
+  const payoutApi = await payoutAt.call.incentiveApi.metagraph();
+  const lastEmissions = payoutApi.neurons.reduce((sum, n) => sum + n.lastEmission.toBigInt(), 0n);
+  eq(lastPayout.event.data.totalPaid, lastEmissions, 'EmissionPaid.totalPaid = sum of last emissions');
+  eq(lastPayout.event.data.potLeft, payoutApi.pendingEmission, 'EmissionPaid.potLeft = pot after the payout');
+  check(lastEmissions > 0n, 'the last payout paid something');
+  eq(payoutApi.block, payoutBlock, 'metagraph at the payout block');
+
+  // 5c. The JSON-RPC methods, at the same block.
+  const rpcMeta = (await api.rpc.incentive.metagraph(at)).toJSON();
+  const rpcEmissions = (await api.rpc.incentive.emissions(at)).toJSON();
+  eq(rpcMeta.block.number, atNumber, 'RPC metagraph block number');
+  eq(rpcMeta.block.hash, at.toHex(), 'RPC metagraph block hash');
+  eq(rpcMeta.neuron_count, storage.neuronCount, 'RPC neuron_count');
+  eq(rpcMeta.edge_count, storage.edgeCount, 'RPC edge_count');
+  eq(rpcMeta.pending_emission, storage.pendingEmission, 'RPC pending_emission = storage');
+  eq(rpcMeta.total_paid, storage.totalPaid, 'RPC total_paid = storage');
+  eq(rpcMeta.total_stake, metagraph.totalStake, 'RPC total_stake = runtime API');
+  eq(rpcMeta.emission_per_block, EMISSION, 'RPC emission_per_block');
+  eq(rpcMeta.params.emission_per_block, storage.params.emissionPerBlock, 'RPC params.emission_per_block');
+  eq(rpcMeta.params.tempo, storage.params.tempo, 'RPC params.tempo');
+  eq(rpcMeta.params.min_stake, storage.params.minStake, 'RPC params.min_stake');
+  eq(rpcMeta.params.max_neurons, storage.params.maxNeurons, 'RPC params.max_neurons');
+  eq(rpcMeta.params.max_edges, storage.params.maxEdges, 'RPC params.max_edges');
+  eq(rpcMeta.params.max_ranking_passes, storage.params.maxRankingPasses, 'RPC params.max_ranking_passes');
+  eq(rpcMeta.params.weights_rate_limit, storage.params.weightsRateLimit, 'RPC params.weights_rate_limit');
+  eq(rpcMeta.params.immunity_period, storage.params.immunityPeriod, 'RPC params.immunity_period');
+  eq(rpcMeta.params.emission_destination, storage.params.emissionDestination.type.toLowerCase(), 'RPC params.emission_destination');
+  eq(rpcMeta.neurons.length, metagraph.neurons.length, 'RPC neurons');
+  for (const [i, view] of metagraph.neurons.entries()) {
+    const json = rpcMeta.neurons[i];
+    const uid = view.uid.toNumber();
+    eq(json.uid, uid, `RPC neuron ${i} uid`);
+    eq(json.account, encodeAddress(view.account, SS58), `RPC neuron ${uid} account (SS58 42)`);
+    eq(json.stake, view.stake, `RPC neuron ${uid} stake`);
+    eq(json.rank_raw, view.rank, `RPC neuron ${uid} rank_raw`);
+    check(Math.abs(json.rank - Number(view.rank.toBigInt()) / 1e18) < 1e-12, `RPC neuron ${uid} rank ≈ rank_raw`);
+    eq(json.self_weight_raw, view.selfWeight, `RPC neuron ${uid} self_weight_raw`);
+    eq(json.last_emission, view.lastEmission, `RPC neuron ${uid} last_emission`);
+    eq(json.total_emission, view.totalEmission, `RPC neuron ${uid} total_emission`);
+    eq(json.registered_at, view.registeredAt, `RPC neuron ${uid} registered_at`);
+    eq(json.last_weights_at, optNumber(view.lastWeightsAt), `RPC neuron ${uid} last_weights_at`);
+    eq(JSON.stringify(json.edges), JSON.stringify(edgesOf(view.edges)), `RPC neuron ${uid} edges`);
+    if (view.axon.isSome) {
+      const axon = view.axon.unwrap();
+      eq(json.axon.ip, ipText(axon.ip.toU8a()), `RPC neuron ${uid} axon ip`);
+      eq(json.axon.port, axon.port, `RPC neuron ${uid} axon port`);
+      eq(json.axon.version, axon.version, `RPC neuron ${uid} axon version`);
+    } else {
+      eq(json.axon, null, `RPC neuron ${uid} has no axon`);
+    }
+  }
+  const rpcNeuron = (uid) => rpcMeta.neurons.find((n) => n.uid === uid);
+  eq(rpcNeuron(b.uid).axon.ip, '127.0.0.1', 'Bob\'s axon shown as IPv4');
+  eq(rpcNeuron(c.uid).axon.ip, '::1', 'Charlie\'s axon shown as IPv6');
+  eq(rpcNeuron(c.uid).axon.port, 9000, 'Charlie\'s axon port');
+
+  eq(rpcEmissions.block.number, atNumber, 'RPC emissions block');
+  eq(rpcEmissions.pending_emission, storage.pendingEmission, 'RPC emissions pending_emission = storage');
+  eq(rpcEmissions.total_paid, storage.totalPaid, 'RPC emissions total_paid = storage');
+  eq(rpcEmissions.emission_per_block, EMISSION, 'RPC emissions emission_per_block');
+  eq(rpcEmissions.tempo, TEMPO, 'RPC emissions tempo');
+  eq(rpcEmissions.next_payout_block, optNumber(emissions.nextPayoutBlock), 'RPC next_payout_block');
+  eq(rpcEmissions.total_last_emission, lastEmissions, 'RPC total_last_emission = last payout');
+  for (const [i, record] of emissions.neurons.entries()) {
+    const json = rpcEmissions.neurons[i];
+    eq(json.uid, record.uid, `RPC emissions neuron ${i} uid`);
+    eq(json.rank_raw, record.rank, `RPC emissions uid ${json.uid} rank_raw`);
+    eq(json.last_emission, record.lastEmission, `RPC emissions uid ${json.uid} last_emission`);
+    eq(json.total_emission, record.totalEmission, `RPC emissions uid ${json.uid} total_emission`);
+    eq(json.account, rpcNeuron(json.uid).account, `RPC emissions uid ${json.uid} account`);
+  }
+
+  // incentive_neuron by uid, SS58 address and hex key all give the metagraph's entry. (A `Text`
+  // parameter that looks like hex is turned into its bytes by polkadot.js, so the hex key goes
+  // through the provider as is.)
+  for (const neuron of neurons) {
+    const expected = JSON.stringify(rpcNeuron(neuron.uid));
+    for (const key of [String(neuron.uid), neuron.pair.address]) {
+      const response = (await api.rpc.incentive.neuron(key, at)).toJSON();
+      eq(response.block.number, atNumber, `incentive_neuron(${key}) block`);
+      eq(JSON.stringify(response.neuron), expected, `incentive_neuron(${key}) = metagraph entry`);
+    }
+    const hexKey = u8aToHex(neuron.pair.publicKey);
+    const raw = await provider.send('incentive_neuron', [hexKey, at.toHex()]);
+    eq(raw.block.hash, at.toHex(), `incentive_neuron(${hexKey}) block`);
+    eq(JSON.stringify(raw.neuron), expected, `incentive_neuron(${hexKey}) = metagraph entry`);
+  }
+
+  // Default block is the best block; an older block answers for that block.
+  const bestNumber = (await api.rpc.chain.getHeader()).number.toNumber();
+  eq((await api.rpc.incentive.metagraph()).toJSON().block.number, bestNumber, 'RPC default block is the best block');
+  const rpcAtPayout = (await api.rpc.incentive.metagraph(lastPayout.blockHash)).toJSON();
+  eq(rpcAtPayout.block.number, payoutBlock, 'RPC at the payout block');
+  eq(rpcAtPayout.pending_emission, payoutApi.pendingEmission, 'RPC pot at the payout block = runtime API');
+
+  // Errors: distinct codes and clear messages.
+  const unknownUid = await rpcError(provider, 'incentive_neuron', ['999', at.toHex()]);
+  eq(unknownUid?.code, CODES.UNKNOWN_UID, 'unknown uid error code');
+  check(/no neuron is registered at uid 999/.test(unknownUid.message), `unknown uid message: ${unknownUid.message}`);
+  const badAccount = await rpcError(provider, 'incentive_neuron', ['not-an-address']);
+  eq(badAccount?.code, CODES.BAD_ACCOUNT, 'bad account error code');
+  const badUid = await rpcError(provider, 'incentive_neuron', ['70000']);
+  eq(badUid?.code, CODES.BAD_ACCOUNT, 'uid out of range error code');
+  check(/out of range/.test(badUid.message), `uid out of range message: ${badUid.message}`);
+  const unknownAccount = await rpcError(provider, 'incentive_neuron', [ferdie.address]);
+  eq(unknownAccount?.code, CODES.UNKNOWN_ACCOUNT, 'unregistered account error code');
+  check(unknownAccount.message.includes(ferdie.address), `unregistered account message: ${unknownAccount.message}`);
+  const missingBlock = `0x${'11'.repeat(32)}`;
+  for (const [method, params] of [['incentive_metagraph', [missingBlock]], ['incentive_emissions', [missingBlock]],
+    ['incentive_neuron', ['0', missingBlock]]]) {
+    const error = await rpcError(provider, method, params);
+    eq(error?.code, CODES.UNKNOWN_BLOCK, `${method} at an unknown block: error code`);
+    check(error.message.includes(missingBlock), `${method} unknown block message: ${error.message}`);
+  }
+
+  if (process.env.RPC_SAMPLES_DIR) {
+    const dir = process.env.RPC_SAMPLES_DIR;
+    mkdirSync(dir, { recursive: true });
+    const write = (name, value) => writeFileSync(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
+    write('incentive_metagraph.json', rpcMeta);
+    write('incentive_emissions.json', rpcEmissions);
+    write('incentive_neuron.json', (await api.rpc.incentive.neuron(String(b.uid), at)).toJSON());
+    write('errors.json', { unknownUid, badAccount, badUid, unknownAccount });
+    log(`RPC samples written to ${dir}`);
+  }
+
+  // 6. Decode every block from genesis to the best block: extrinsics and events.
+  const seenCalls = {};
+  const seenEvents = {};
+  const best = (await api.rpc.chain.getHeader()).number.toNumber();
+  for (let n = 0; n <= best; n++) {
+    const hash = await api.rpc.chain.getBlockHash(n);
+    const { block } = await api.rpc.chain.getBlock(hash);
+    const blockApi = await api.at(hash);
+    const events = await blockApi.query.system.events();
+    for (const extrinsic of block.extrinsics) {
+      const { section, method } = extrinsic.method;
+      const name = `${section}.${method}`;
+      seenCalls[name] = (seenCalls[name] ?? 0) + 1;
+      check(extrinsic.toHuman() !== undefined, `block ${n}: ${name} decodes`);
+    }
+    for (const { event, phase } of events) {
+      const name = `${event.section}.${event.method}`;
+      seenEvents[name] = (seenEvents[name] ?? 0) + 1;
+      check(event.toHuman() !== undefined && phase.toHuman() !== undefined, `block ${n}: event ${name} decodes`);
+    }
+    if (n > 0) {
+      eq(block.extrinsics[0]?.method.method, 'set', `block ${n}: timestamp inherent first`);
+      const outcomes = events.filter(({ event }) =>
+        api.events.system.ExtrinsicSuccess.is(event) || api.events.system.ExtrinsicFailed.is(event));
+      eq(outcomes.length, block.extrinsics.length, `block ${n}: one outcome event per extrinsic`);
+    }
+  }
+  eq(seenCalls['incentive.register'], neurons.length, 'register extrinsics in the chain');
+  eq(seenCalls['incentive.setWeights'], neurons.length, 'setWeights extrinsics in the chain');
+  eq(seenCalls['incentive.serveAxon'], 1, 'serveAxon extrinsics in the chain');
+  eq(seenCalls['sudo.sudo'], 1, 'sudo extrinsics in the chain');
+  eq(seenEvents['incentive.NeuronRegistered'], neurons.length, 'NeuronRegistered events in the chain');
+  check((seenEvents['incentive.AxonServed'] ?? 0) >= 1, 'AxonServed events in the chain');
+  check((seenEvents['incentive.EmissionPaid'] ?? 0) >= 2, 'EmissionPaid events in the chain');
+  check(!seenEvents['system.ExtrinsicFailed'], 'no failed extrinsics');
+  log(`decoded ${best + 1} blocks: calls ${JSON.stringify(seenCalls)}; events ${JSON.stringify(seenEvents)}`);
+}
+
+async function main () {
+  let failed = false;
+  const timer = setTimeout(() => {
+    log(`FAIL: timed out after ${TIMEOUT_MS} ms`);
+    failed = true;
+    cleanupAndExit();
+  }, TIMEOUT_MS);
+  try {
+    await run();
+  } catch (error) {
+    failed = true;
+    log(`FAIL: ${error instanceof CheckFailed ? error.message : error.stack ?? error}`);
+    log(`node log (last lines):\n${nodeLogTail()}`);
+  }
+  clearTimeout(timer);
+  await cleanupAndExit();
+
+  async function cleanupAndExit () {
+    state.cleaningUp ??= stopNode();
+    await state.cleaningUp;
+    if (state.logPath && !failed && !process.env.KEEP_NODE_LOG) {
+      rmSync(state.logPath, { force: true });
+    }
+    if (failed) {
+      log(`${checks} checks passed before the failure`);
+      process.exit(1);
+    }
+    log(`PASS: ${checks} checks`);
+    process.exit(0);
+  }
+}
+
+main();
