@@ -309,11 +309,18 @@ pub mod pallet {
 		InvalidMinStake,
 	}
 
-	/// Genesis: the parameters.
+	/// Genesis: the parameters and, optionally, neurons registered from the first block (for
+	/// test networks and the RPC load benchmark).
 	#[pallet::genesis_config]
 	pub struct GenesisConfig<T: Config> {
 		/// The initial [`Params`]; see [`IncentiveParams`] for the JSON field names.
 		pub params: IncentiveParamsOf<T>,
+		/// Neurons as `[account, stake, [[uid, weight], …]]`, given uids 0, 1, … in order. Each
+		/// account needs `stake` free in the balances genesis; the weights may name any listed
+		/// uid. Checked like `register` and `set_weights`: an invalid entry aborts the genesis
+		/// build with the error's name.
+		#[serde(default)]
+		pub neurons: Vec<(T::AccountId, BalanceOf<T>, Vec<(u16, u16)>)>,
 	}
 
 	impl<T: Config> Default for GenesisConfig<T> {
@@ -322,19 +329,37 @@ pub mod pallet {
 			Self {
 				params: IncentiveParams::default()
 					.clamped_to(T::MaxNeuronsLimit::get(), T::MaxEdgesLimit::get()),
+				neurons: Vec::new(),
 			}
 		}
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
-		/// Stores the parameters; invalid ones abort the genesis build with the error's name.
+		/// Stores the parameters and registers the neurons; anything invalid aborts the genesis
+		/// build with the error's name (a chain must not start from a state its calls reject).
 		fn build(&self) {
 			if let Err(error) = Pallet::<T>::validate_params(&self.params) {
 				let name: &'static str = error.into();
 				panic!("invalid incentive genesis params: {name}");
 			}
 			Params::<T>::put(&self.params);
+			// All registrations first, so that weights may point at any genesis neuron.
+			for (index, (account, stake, _)) in self.neurons.iter().enumerate() {
+				if let Err(error) = Pallet::<T>::do_register(account.clone(), *stake, None) {
+					let name: &'static str = error.error.into();
+					panic!("invalid incentive genesis neuron {index}: {name}");
+				}
+			}
+			for (index, (account, _, weights)) in self.neurons.iter().enumerate() {
+				if weights.is_empty() {
+					continue;
+				}
+				if let Err(error) = Pallet::<T>::do_set_weights(account.clone(), weights.clone()) {
+					let name: &'static str = error.into();
+					panic!("invalid incentive genesis weights of neuron {index}: {name}");
+				}
+			}
 		}
 	}
 

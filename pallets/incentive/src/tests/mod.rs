@@ -99,11 +99,16 @@ pub fn test_params() -> IncentiveParams<Balance, BlockNumber> {
 pub struct ExtBuilder {
 	balances: Vec<(AccountId, Balance)>,
 	params: IncentiveParams<Balance, BlockNumber>,
+	neurons: Vec<(AccountId, Balance, Vec<(u16, u16)>)>,
 }
 
 impl Default for ExtBuilder {
 	fn default() -> Self {
-		Self { balances: (1..=40).map(|who| (who, ENDOWMENT)).collect(), params: test_params() }
+		Self {
+			balances: (1..=40).map(|who| (who, ENDOWMENT)).collect(),
+			params: test_params(),
+			neurons: Vec::new(),
+		}
 	}
 }
 
@@ -117,6 +122,12 @@ impl ExtBuilder {
 	/// Replaces the parameters.
 	pub fn params(mut self, params: IncentiveParams<Balance, BlockNumber>) -> Self {
 		self.params = params;
+		self
+	}
+
+	/// Registers neurons at genesis: `(account, stake, weights)`.
+	pub fn neurons(mut self, neurons: Vec<(AccountId, Balance, Vec<(u16, u16)>)>) -> Self {
+		self.neurons = neurons;
 		self
 	}
 
@@ -135,7 +146,7 @@ impl ExtBuilder {
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
 			.unwrap();
-		pallet_incentive::GenesisConfig::<Test> { params: self.params }
+		pallet_incentive::GenesisConfig::<Test> { params: self.params, neurons: self.neurons }
 			.assimilate_storage(&mut storage)
 			.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);

@@ -438,3 +438,42 @@ fn pre_dispatch_weights_scale_with_the_possible_neuron_count() {
 		);
 	});
 }
+
+#[test]
+fn genesis_neurons_are_registered_with_stake_held_and_weights() {
+	ExtBuilder::default()
+		.neurons(vec![(3, 500, vec![(1, 2), (0, 1)]), (4, 700, vec![]), (5, 600, vec![(0, 9)])])
+		.build_and_execute(|| {
+			assert_eq!(NeuronCount::<Test>::get(), 3);
+			assert_eq!(UidEnd::<Test>::get(), 3);
+			assert_eq!(Uids::<Test>::get(3), Some(0));
+			assert_eq!(Uids::<Test>::get(5), Some(2));
+			assert_eq!(neuron(1).stake, 700);
+			assert_eq!(held(4), 700);
+			assert_eq!(free(4), ENDOWMENT - 700);
+			// Weights are stored sorted by uid, and may point at a later genesis neuron.
+			assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(0, 1), (1, 2)]);
+			assert_eq!(Weights::<Test>::get(1), None);
+			assert_eq!(EdgeCount::<Test>::get(), 3);
+			assert_eq!(neuron(0).last_weights_at, Some(0));
+			assert_eq!(neuron(1).last_weights_at, None);
+		});
+}
+
+#[test]
+#[should_panic(expected = "invalid incentive genesis weights of neuron 0: UnknownUid")]
+fn genesis_rejects_weights_to_an_unknown_uid() {
+	let _ = ExtBuilder::default().neurons(vec![(3, 500, vec![(1, 1)])]).build();
+}
+
+#[test]
+#[should_panic(expected = "invalid incentive genesis neuron 1: AlreadyRegistered")]
+fn genesis_rejects_an_account_listed_twice() {
+	let _ = ExtBuilder::default().neurons(vec![(3, 500, vec![]), (3, 500, vec![])]).build();
+}
+
+#[test]
+#[should_panic(expected = "invalid incentive genesis neuron 0: StakeBelowMinimum")]
+fn genesis_rejects_stake_below_minimum() {
+	let _ = ExtBuilder::default().neurons(vec![(3, MIN_STAKE - 1, vec![])]).build();
+}
