@@ -1,0 +1,298 @@
+//! Command line: `train`, `serve`, `scores`, `bench`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::bench::{self, BenchConfig};
+use crate::data::{read_corpus, Vocab};
+use crate::device::{self, CpuBackend, DeviceArg, Selected};
+use crate::model::ModelConfig;
+use crate::peers::{Axon, AxonConfig, Dendrite, Scores, Served};
+use crate::{Miner, MinerConfig, PeerLink};
+
+/// Miner of the incentive chain.
+#[derive(Parser, Debug)]
+#[command(name = "tensor-miner", version, about)]
+pub struct Cli {
+	/// What to do.
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Train on a corpus (optionally serving an axon and using peers), checkpointing to the data dir.
+	Train(TrainArgs),
+	/// Like `train` but requires --axon-port; with --steps 0 it trains and serves until stopped.
+	Serve(TrainArgs),
+	/// Print the peer score table saved in a data dir.
+	Scores {
+		/// Data directory of a miner.
+		#[arg(long)]
+		data_dir: PathBuf,
+	},
+	/// Measure training throughput (tokens/s) for a fixed model size.
+	Bench(BenchArgs),
+}
+
+/// Options of `train` and `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+	/// A text file, or a directory of .txt files.
+	#[arg(long)]
+	pub corpus: PathBuf,
+	/// Where the checkpoint, loss curve and scores live; resumed from if it holds a checkpoint.
+	#[arg(long)]
+	pub data_dir: PathBuf,
+	/// Steps to train in this run (`serve --steps 0`: until stopped).
+	#[arg(long, default_value_t = 1000)]
+	pub steps: u64,
+	/// Training device.
+	#[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+	pub device: DeviceArg,
+	/// Serve the axon on this port (0.0.0.0).
+	#[arg(long)]
+	pub axon_port: Option<u16>,
+	/// Address the axon binds to.
+	#[arg(long, default_value = "0.0.0.0")]
+	pub axon_host: String,
+	/// Peers as host:port,host:port,...
+	#[arg(long, value_delimiter = ',')]
+	pub peers: Vec<String>,
+	/// Serve random embeddings of the right shape instead of the model's (tests, demos).
+	#[arg(long)]
+	pub serve_noise: bool,
+	/// Time limit of one peer query, in milliseconds.
+	#[arg(long, default_value_t = 1000)]
+	pub peer_timeout_ms: u64,
+	/// Embedding dimension (new models only).
+	#[arg(long, default_value_t = 32)]
+	pub d_model: usize,
+	/// Context window in words (new models only).
+	#[arg(long, default_value_t = 3)]
+	pub window: usize,
+	/// Hidden layer width (new models only).
+	#[arg(long, default_value_t = 128)]
+	pub hidden: usize,
+	/// Peer slots in the gate (new models only).
+	#[arg(long, default_value_t = 4)]
+	pub max_peers: usize,
+	/// Largest vocabulary (new models only).
+	#[arg(long, default_value_t = 2000)]
+	pub max_vocab: usize,
+	/// Examples per step (new models only).
+	#[arg(long, default_value_t = 64)]
+	pub batch_size: usize,
+	/// Adam learning rate (new models only).
+	#[arg(long, default_value_t = 3e-3)]
+	pub lr: f64,
+	/// Steps between held-out evaluations and peer scoring (new models only).
+	#[arg(long, default_value_t = 50)]
+	pub eval_every: u64,
+	/// Seed (new models only).
+	#[arg(long, default_value_t = 42)]
+	pub seed: u64,
+	/// CPU threads for the Flex backend (default: all cores).
+	#[arg(long)]
+	pub threads: Option<usize>,
+}
+
+/// Options of `bench`.
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+	/// Device to benchmark.
+	#[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+	pub device: DeviceArg,
+	/// Timed steps.
+	#[arg(long, default_value_t = 50)]
+	pub steps: usize,
+	/// Examples per step.
+	#[arg(long, default_value_t = 256)]
+	pub batch_size: usize,
+	/// CPU threads for the Flex backend (default: all cores).
+	#[arg(long)]
+	pub threads: Option<usize>,
+}
+
+/// Flex parallelizes with rayon; its global pool reads this variable when first used.
+fn set_threads(threads: Option<usize>) {
+	if let Some(n) = threads {
+		std::env::set_var("RAYON_NUM_THREADS", n.max(1).to_string());
+	}
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+	match cli.command {
+		Command::Train(args) => train_cmd(args, false),
+		Command::Serve(args) => train_cmd(args, true),
+		Command::Scores { data_dir } => {
+			let scores = Scores::load(&data_dir.join("scores.json"))?;
+			print!("{}", scores.render());
+			println!("weights (index, u16): {:?}", scores.weights());
+			Ok(())
+		}
+		Command::Bench(args) => {
+			set_threads(args.threads);
+			let cfg = BenchConfig {
+				steps: args.steps.max(1),
+				batch: args.batch_size.max(1),
+				..Default::default()
+			};
+			let (name, result) = match device::select(args.device)? {
+				Selected::Cpu => {
+					("cpu (flex)", bench::run::<CpuBackend>(&Default::default(), &cfg))
+				}
+				#[cfg(feature = "cuda")]
+				Selected::Cuda => ("cuda", bench::run::<device::CudaBackend>(&Default::default(), &cfg)),
+			};
+			println!(
+				"device={name} vocab={} d_model={} window={} hidden={} batch={} params={} steps={} \
+				 secs={:.3} tokens_per_sec={:.1} last_loss={:.4}",
+				cfg.vocab,
+				cfg.d_model,
+				cfg.window,
+				cfg.hidden,
+				cfg.batch,
+				result.params,
+				cfg.steps,
+				result.secs,
+				result.tokens_per_sec,
+				result.last_loss
+			);
+			Ok(())
+		}
+	}
+}
+
+fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {
+	set_threads(args.threads);
+	if serve && args.axon_port.is_none() {
+		anyhow::bail!("serve needs --axon-port");
+	}
+	match device::select(args.device)? {
+		Selected::Cpu => train_on::<CpuBackend>(&args, serve),
+		#[cfg(feature = "cuda")]
+		Selected::Cuda => train_on::<device::CudaBackend>(&args, serve),
+	}
+}
+
+fn open_miner<B: AutodiffBackend>(args: &TrainArgs, text: &str) -> anyhow::Result<Miner<B>> {
+	let device = B::Device::default();
+	if let Some(miner) = Miner::<B>::resume(&args.data_dir, text, device.clone())? {
+		log::info!(
+			"resumed {} at step {} (model options on the command line are ignored)",
+			args.data_dir.display(),
+			miner.step_count()
+		);
+		return Ok(miner);
+	}
+	let vocab = Vocab::build(text, args.max_vocab);
+	let model = ModelConfig::new(vocab.len())
+		.with_d_model(args.d_model)
+		.with_window(args.window)
+		.with_hidden(args.hidden)
+		.with_max_peers(args.max_peers);
+	let config = MinerConfig::new(model)
+		.with_max_vocab(args.max_vocab)
+		.with_batch_size(args.batch_size)
+		.with_learning_rate(args.lr)
+		.with_eval_every(args.eval_every)
+		.with_seed(args.seed);
+	let mut miner = Miner::<B>::new(config, vocab, text, device)?;
+	miner.save(&args.data_dir)?;
+	log::info!("new model in {}", args.data_dir.display());
+	Ok(miner)
+}
+
+fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result<()> {
+	let text = read_corpus(&args.corpus)?;
+	let mut miner = open_miner::<B>(args, &text)?;
+	log::info!(
+		"vocabulary {} words (hash {}), {} training / {} held-out tokens",
+		miner.vocab().len(),
+		miner.vocab().hash(),
+		miner.corpus().train_tokens(),
+		miner.corpus().heldout_tokens()
+	);
+	// Two workers are plenty for the axon and the dendrite; training runs on this thread.
+	let runtime = tokio::runtime::Builder::new_multi_thread()
+		.worker_threads(2)
+		.enable_all()
+		.build()
+		.context("cannot start the async runtime")?;
+	let axon = match args.axon_port {
+		Some(port) => {
+			let served = Served::default();
+			miner.serve_into(served.clone());
+			let config = AxonConfig { serve_noise: args.serve_noise, ..Default::default() };
+			let addr = format!("{}:{port}", args.axon_host);
+			Some(runtime.block_on(Axon::start(&addr, served, config))?)
+		}
+		None => None,
+	};
+	if !args.peers.is_empty() {
+		let m = miner.config().model.clone();
+		let dendrite = Dendrite::new(
+			&args.peers,
+			Duration::from_millis(args.peer_timeout_ms),
+			m.d_model,
+			&miner.vocab().hash(),
+		);
+		miner.set_peers(PeerLink { dendrite, handle: runtime.handle().clone() })?;
+	}
+	let forever = serve && args.steps == 0;
+	let bar = if forever { ProgressBar::new_spinner() } else { ProgressBar::new(args.steps) };
+	bar.set_style(
+		ProgressStyle::with_template(
+			"{elapsed_precise} [{bar:30}] {pos}/{len} steps {per_sec} {msg}",
+		)
+		.unwrap_or_else(|_| ProgressStyle::default_bar()),
+	);
+	let mut last_eval = String::new();
+	let mut final_eval = None;
+	let mut done = 0u64;
+	while forever || done < args.steps {
+		let report = miner.step()?;
+		done += 1;
+		if let Some(e) = &report.eval {
+			last_eval = format!("heldout {:.4} (no peers {:.4})", e.loss, e.loss_no_peers);
+		}
+		final_eval = report.eval;
+		bar.set_message(format!(
+			"loss {:.4} {last_eval} peers {}/{}",
+			report.loss,
+			report.peers_present,
+			args.peers.len()
+		));
+		bar.inc(1);
+	}
+	bar.finish();
+	// Evaluate once more unless the last step just did.
+	let eval = match final_eval {
+		Some(e) => e,
+		None => miner.evaluate_and_score()?,
+	};
+	miner.save(&args.data_dir)?;
+	println!(
+		"step {}: held-out loss {:.4} (without peers {:.4}, uniform {:.4}); checkpoint in {}",
+		miner.step_count(),
+		eval.loss,
+		eval.loss_no_peers,
+		(miner.vocab().len() as f64).ln(),
+		args.data_dir.display()
+	);
+	if !miner.scores().peers.is_empty() {
+		print!("{}", miner.scores().render());
+	}
+	if let Some(axon) = axon {
+		runtime.block_on(axon.stop());
+	}
+	Ok(())
+}

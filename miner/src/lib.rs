@@ -1,0 +1,27 @@
+//! `tensor-miner`: one neuron of the machine-intelligence market.
+//!
+//! A miner trains a word-level language model ([`model`]) on a text corpus ([`data`]) with Burn,
+//! on CUDA when available ([`device`]). It serves what it learned — its own word embeddings —
+//! to other miners through its *axon* (a JSON-RPC server), asks its peers for theirs through its
+//! *dendrite*, and mixes their features into its own input with a learned gate: a distributed
+//! mixture of experts. It scores every peer by the held-out loss that peer's features save
+//! (leave-one-out) and turns the scores into weights ([`peers::scoring`]), which a later
+//! `run` command will post on chain.
+//!
+//! Terms: *peer* — another miner, addressed `host:port`; *vocabulary hash* — identifies the
+//! token ids a miner uses, peers must match; *step* — one optimizer update on one batch.
+
+// Tests may unwrap: a panic is how they fail.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod model;
+pub mod peers;
+pub mod training;
+
+pub use config::MinerConfig;
+pub use training::{Evaluation, Miner, PeerLink, StepReport};

@@ -1,0 +1,11 @@
+//! Talking to other miners: the axon (server), the dendrite (client), the wire format, and the
+//! scores that turn peers' usefulness into weights.
+
+pub mod axon;
+pub mod dendrite;
+pub mod scoring;
+pub mod wire;
+
+pub use axon::{Axon, AxonConfig, Served, Table};
+pub use dendrite::{Dendrite, PeerReply};
+pub use scoring::Scores;
