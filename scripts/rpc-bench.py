@@ -68,6 +68,14 @@ def rpc(port: int, method: str, params: list) -> bytes:
     return raw
 
 
+def node_answers(port: int) -> bool:
+    try:
+        rpc(port, "system_health", [])
+        return True
+    except OSError:
+        return False
+
+
 def build_spec(node: str, neurons: int, edges: int, path: str) -> None:
     spec = json.loads(
         subprocess.run(
@@ -77,7 +85,7 @@ def build_spec(node: str, neurons: int, edges: int, path: str) -> None:
     patch = spec["genesis"]["runtimeGenesis"]["patch"]
     stake = 1000 * TAO
     accounts = [bench_account(i) for i in range(neurons)]
-    patch["balances"]["balances"] += [[account, 2 * stake] for account in accounts]
+    patch["balances"]["balances"] += [[account, 10 * stake] for account in accounts]
     params = patch["incentive"]["params"]
     params.update(maxNeurons=neurons, maxEdges=edges, tempo=2, weightsRateLimit=0)
     # Each neuron weights its self and the next edges - 1 uids (a ring), with varying weights
@@ -150,20 +158,21 @@ def main() -> None:
     port = free_port()
     log = open(os.path.join(workdir, "node.log"), "w")
     process = subprocess.Popen(
-        [node, "--chain", spec, "--alice", "--tmp", "--sealing", "manual", "--rpc-port",
+        [node, "--chain", spec, "--alice", "--tmp", "--node-key", "1" * 64, "--sealing", "manual", "--rpc-port",
          str(port), "--port", str(free_port()), "--no-prometheus", "--no-telemetry",
          "--no-mdns", "--rpc-max-response-size", "64"],
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(120):
-            try:
-                rpc(port, "system_health", [])
-                break
-            except OSError:
-                time.sleep(1)
-        else:
-            sys.exit(f"node did not answer; see {log.name}")
+        # The genesis of a large metagraph takes a while to build.
+        deadline = time.time() + 300
+        while not node_answers(port):
+            if process.poll() is not None or time.time() > deadline:
+                log.flush()
+                with open(log.name) as text:
+                    tail = "".join(text.readlines()[-20:])
+                sys.exit(f"the node did not start answering RPC; its log ends with:\n{tail}")
+            time.sleep(1)
         # Tempo 2: block 2 pays out from the ranking computed over the genesis graph.
         for _ in range(3):
             rpc(port, "engine_createBlock", [True, True, None])

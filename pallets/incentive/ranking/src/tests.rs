@@ -16,8 +16,9 @@ use proptest::prelude::*;
 use sp_arithmetic::traits::Zero;
 
 use crate::{
-	normalize, rank, split_emission, walk::mul_frac, NeuronInput, NormalizedWeights, Perquintill,
-	Ranking, CONVERGENCE_DIVISOR, FRACTION_ONE,
+	normalize, rank, split_emission,
+	walk::{mul_frac, rank_wide},
+	NeuronInput, NormalizedWeights, Perquintill, Ranking, CONVERGENCE_DIVISOR, FRACTION_ONE,
 };
 
 /// The default pass cap of the pallet.
@@ -413,6 +414,18 @@ proptest! {
 		} else {
 			prop_assert!(sum <= one && one - sum <= n, "sum of ranks {}", sum);
 		}
+	}
+
+	#[test]
+	fn narrow_and_wide_walks_agree(
+		(stakes, weights) in graphs(),
+		max_passes in 0u32..120,
+		scale in prop_oneof![Just(1u128), 1u128..(1u128 << 40)],
+	) {
+		// Stakes whose total fits u64 take the u64 walk; it must match the u128 walk exactly.
+		let stakes: Vec<u128> = stakes.iter().map(|s| (s % (1 << 20)) * scale).collect();
+		let input = neurons(&stakes, &weights);
+		prop_assert_eq!(rank(&input, max_passes), rank_wide(&input, max_passes));
 	}
 
 	#[test]

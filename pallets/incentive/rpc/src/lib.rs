@@ -11,8 +11,9 @@
 //! `at` is a block hash; without it the node's best block is used. Every method is answered from
 //! the runtime API of `pallet-incentive-runtime-api` at that block, so the RPC computes nothing
 //! of its own: it only formats (see [`json`] for the conventions: `snake_case`, balances as
-//! decimal strings, ranks both as numbers and exactly). Errors have distinct codes
-//! ([`error::codes`]). `docs/rpc.md` documents each method with examples.
+//! decimal strings, ranks both as numbers and exactly). The metagraph and emissions answers of
+//! the last few blocks are kept ([`cache`]), since the state at a block hash never changes.
+//! Errors have distinct codes ([`error::codes`]). `docs/rpc.md` documents each method with examples.
 //!
 //! The node wires it in its `rpc.rs`:
 //! `module.merge(Incentive::new(client.clone()).into_rpc())?`.
@@ -23,6 +24,7 @@ use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::{Block as BlockT, UniqueSaturatedInto};
 use std::{marker::PhantomData, sync::Arc};
 
+pub mod cache;
 pub mod error;
 pub mod json;
 pub mod query;
@@ -30,6 +32,7 @@ pub mod query;
 #[cfg(test)]
 mod tests;
 
+pub use cache::AnswerCache;
 pub use error::Error;
 pub use json::{EmissionsJson, MetagraphJson, NeuronResponse};
 pub use pallet_incentive_runtime_api::IncentiveApi as IncentiveRuntimeApi;
@@ -61,16 +64,27 @@ pub trait IncentiveApi<BlockHash> {
 	fn neuron(&self, uid_or_account: String, at: Option<BlockHash>) -> RpcResult<NeuronResponse>;
 }
 
+/// How many blocks' answers each of `incentive_metagraph` and `incentive_emissions` keeps: the
+/// best block and a few before it, for clients that lag a block or two behind.
+const CACHED_BLOCKS: usize = 4;
+
 /// The server side of [`IncentiveApiServer`]: answers from the client's runtime API.
-pub struct Incentive<C, Block> {
+pub struct Incentive<C, Block: BlockT> {
 	client: Arc<C>,
+	metagraphs: AnswerCache<Block::Hash, MetagraphJson>,
+	emissions: AnswerCache<Block::Hash, EmissionsJson>,
 	_block: PhantomData<fn() -> Block>,
 }
 
-impl<C, Block> Incentive<C, Block> {
+impl<C, Block: BlockT> Incentive<C, Block> {
 	/// An RPC handler that reads through `client`.
 	pub fn new(client: Arc<C>) -> Self {
-		Self { client, _block: PhantomData }
+		Self {
+			client,
+			metagraphs: AnswerCache::new(CACHED_BLOCKS),
+			emissions: AnswerCache::new(CACHED_BLOCKS),
+			_block: PhantomData,
+		}
 	}
 }
 
@@ -118,22 +132,28 @@ where
 {
 	fn metagraph(&self, at: Option<Block::Hash>) -> RpcResult<MetagraphJson> {
 		let (hash, block) = self.resolve(at)?;
-		let metagraph = self
-			.client
-			.runtime_api()
-			.metagraph(hash)
-			.map_err(|cause| runtime_error("metagraph", cause))?;
-		Ok(json::metagraph_json(block, metagraph))
+		let answer = self.metagraphs.get_or_build(hash, || {
+			let metagraph = self
+				.client
+				.runtime_api()
+				.metagraph(hash)
+				.map_err(|cause| runtime_error("metagraph", cause))?;
+			Ok::<_, Error>(json::metagraph_json(block, metagraph))
+		})?;
+		Ok(MetagraphJson::clone(&answer))
 	}
 
 	fn emissions(&self, at: Option<Block::Hash>) -> RpcResult<EmissionsJson> {
 		let (hash, block) = self.resolve(at)?;
-		let emissions = self
-			.client
-			.runtime_api()
-			.emissions(hash)
-			.map_err(|cause| runtime_error("emissions", cause))?;
-		Ok(json::emissions_json(block, emissions))
+		let answer = self.emissions.get_or_build(hash, || {
+			let emissions = self
+				.client
+				.runtime_api()
+				.emissions(hash)
+				.map_err(|cause| runtime_error("emissions", cause))?;
+			Ok::<_, Error>(json::emissions_json(block, emissions))
+		})?;
+		Ok(EmissionsJson::clone(&answer))
 	}
 
 	fn neuron(&self, uid_or_account: String, at: Option<Block::Hash>) -> RpcResult<NeuronResponse> {
