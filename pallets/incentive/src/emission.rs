@@ -12,8 +12,9 @@
 //! The hook's weight is computed from [`NeuronCount`], [`UidEnd`] and [`EdgeCount`] before any
 //! work. The ranking's cost is `passes × (neurons + edges)`, a product the benchmark's linear
 //! fit cannot express; so the payout is benchmarked with one ranking pass
-//! (`on_initialize_payout(n, e)`) and each further pass is charged as one more ranking of the
-//! same graph (`ranking_pass(n, e)`), which bounds a pass from above.
+//! (`on_initialize_payout(n, e)`, which includes normalizing the weights) and each further pass
+//! is charged as `ranking_pass(n, e)`: one pass of the walk over the already normalized graph,
+//! plus the walk's per-call set-up, which bounds a pass from above.
 
 use alloc::vec::Vec;
 use frame_support::{

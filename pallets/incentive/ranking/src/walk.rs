@@ -26,22 +26,48 @@ const FRACTION_BITS: u32 = FRACTION_ONE.trailing_zeros();
 /// - The total stake is assumed to fit in `u128` (it is bounded by total issuance). Were it not,
 ///   sums saturate: no panic, but the conservation identity no longer holds exactly.
 pub fn rank(neurons: &[NeuronInput<'_>], max_passes: u32) -> Ranking {
-	let graph = Graph::build(neurons);
-	let stakes: Vec<u128> = neurons.iter().map(|neuron| neuron.stake).collect();
-	// Real chains' total stake fits in 64 bits (it is bounded by issuance), and then every
-	// in-flight amount does too: walk in u64, which halves memory traffic and turns each edge's
-	// product into one 64×64-bit multiply. The u128 walk computes the same floors for the rest.
-	match stakes.iter().map(|&stake| u64::try_from(stake)).collect::<Result<Vec<u64>, _>>() {
-		Ok(small) if u64::try_from(sum(&stakes)).is_ok() => walk(&graph, small, max_passes),
-		_ => walk(&graph, stakes, max_passes),
+	RankingGraph::new(neurons).rank(max_passes)
+}
+
+/// The input of [`rank`] with every neuron's weights normalized and laid out for the walk.
+///
+/// [`rank`] is `RankingGraph::new(neurons).rank(max_passes)`. The two steps are apart so that
+/// benchmarks can price the walk's passes without the normalization, which runs once per
+/// ranking however many passes follow.
+pub struct RankingGraph {
+	graph: Graph,
+	stakes: Vec<u128>,
+}
+
+impl RankingGraph {
+	/// Normalizes the weights of `neurons` (indexed by uid) and keeps their stakes.
+	pub fn new(neurons: &[NeuronInput<'_>]) -> Self {
+		Self {
+			graph: Graph::build(neurons),
+			stakes: neurons.iter().map(|neuron| neuron.stake).collect(),
+		}
+	}
+
+	/// Runs the walk: see [`rank`].
+	pub fn rank(&self, max_passes: u32) -> Ranking {
+		// Real chains' total stake fits in 64 bits (it is bounded by issuance), and then every
+		// in-flight amount does too: walk in u64, which halves memory traffic and turns each
+		// edge's product into one 64×64-bit multiply. The u128 walk computes the same floors.
+		let narrow = self.stakes.iter().map(|&stake| u64::try_from(stake)).collect();
+		match narrow {
+			Ok(small) if u64::try_from(sum(&self.stakes)).is_ok() => {
+				walk(&self.graph, small, max_passes)
+			}
+			_ => walk(&self.graph, self.stakes.clone(), max_passes),
+		}
 	}
 }
 
 /// [`rank`] always in `u128`, to check that the `u64` walk agrees with it.
 #[cfg(test)]
 pub(crate) fn rank_wide(neurons: &[NeuronInput<'_>], max_passes: u32) -> Ranking {
-	let stakes = neurons.iter().map(|neuron| neuron.stake).collect();
-	walk(&Graph::build(neurons), stakes, max_passes)
+	let graph = RankingGraph::new(neurons);
+	walk(&graph.graph, graph.stakes.clone(), max_passes)
 }
 
 /// The passes of [`rank`] over `stakes`, in the amount type `A`.
