@@ -13,6 +13,10 @@ source scripts/env.sh
 steps=${1:-10}
 repeat=${2:-3}
 
+# frame-benchmarking-cli depends on a test runtime whose wasm build cannot find its package while
+# WASM_BUILD_WORKSPACE_HINT (.cargo/config.toml) points at this workspace; `benchmark pallet`
+# does not use that runtime, so skip building its wasm.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 cargo build --release --locked -p tensor-node --features runtime-benchmarks
 "$TENSOR_NODE" benchmark pallet \
 	--chain dev \

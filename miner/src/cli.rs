@@ -1,4 +1,4 @@
-//! Command line: `train`, `serve`, `scores`, `bench`.
+//! Command line: `train`, `serve`, `run`, `scores`, `bench`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +31,9 @@ pub enum Command {
 	Train(TrainArgs),
 	/// Like `train` but requires --axon-port; with --steps 0 it trains and serves until stopped.
 	Serve(TrainArgs),
+	/// Train, serve and take part in the chain: register, announce the axon, find peers in the
+	/// metagraph and post weights (until stopped unless --steps is given).
+	Run(RunArgs),
 	/// Print the peer score table saved in a data dir.
 	Scores {
 		/// Data directory of a miner.
@@ -50,13 +53,14 @@ pub struct TrainArgs {
 	/// Where the checkpoint, loss curve and scores live; resumed from if it holds a checkpoint.
 	#[arg(long)]
 	pub data_dir: PathBuf,
-	/// Steps to train in this run (`serve --steps 0`: until stopped).
-	#[arg(long, default_value_t = 1000)]
-	pub steps: u64,
+	/// Steps to train in this run: default 1000 for `train` and `serve`; `serve --steps 0` and
+	/// `run` (its default) train until stopped.
+	#[arg(long)]
+	pub steps: Option<u64>,
 	/// Training device.
 	#[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
 	pub device: DeviceArg,
-	/// Serve the axon on this port (0.0.0.0).
+	/// Serve the axon on this port (on --axon-host).
 	#[arg(long)]
 	pub axon_port: Option<u16>,
 	/// Address the axon binds to.
@@ -103,6 +107,42 @@ pub struct TrainArgs {
 	pub threads: Option<usize>,
 }
 
+/// Options of `run`: those of `train` plus the chain's.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+	/// Training and axon options.
+	#[command(flatten)]
+	pub train: TrainArgs,
+	/// The node's WebSocket RPC endpoint.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	pub node: String,
+	/// Secret URI of the miner's account, e.g. //Bob on a dev chain. Visible to other users of
+	/// this machine (in `ps`); prefer --key-file outside development.
+	#[arg(long, conflicts_with = "key_file", required_unless_present = "key_file")]
+	pub suri: Option<String>,
+	/// File holding the secret URI or seed; must be mode 0600 (readable by its owner only).
+	#[arg(long)]
+	pub key_file: Option<PathBuf>,
+	/// Address peers reach the axon at, IP:PORT (default 127.0.0.1:<axon port>, reachable from
+	/// this machine only).
+	#[arg(long)]
+	pub external_addr: Option<std::net::SocketAddr>,
+	/// Stake to register with if the account has no neuron yet: TAO (`100`, `2.5`) or base
+	/// units with the suffix `base` (`2500000000base`); 1 TAO = 10^9 base units.
+	#[arg(long, value_parser = crate::run::parse_stake)]
+	pub stake: Option<u128>,
+	/// Milliseconds between metagraph reads.
+	#[arg(long, default_value_t = 1000)]
+	pub chain_poll_ms: u64,
+	/// Pause after each training step, in milliseconds, to leave CPU to a node on the same
+	/// machine.
+	#[arg(long, default_value_t = 0)]
+	pub step_pause_ms: u64,
+	/// Longest wait between reconnection attempts, in seconds.
+	#[arg(long, default_value_t = 30)]
+	pub max_backoff_secs: u64,
+}
+
 /// Options of `bench`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -121,7 +161,7 @@ pub struct BenchArgs {
 }
 
 /// Flex parallelizes with rayon; its global pool reads this variable when first used.
-fn set_threads(threads: Option<usize>) {
+pub(crate) fn set_threads(threads: Option<usize>) {
 	if let Some(n) = threads {
 		std::env::set_var("RAYON_NUM_THREADS", n.max(1).to_string());
 	}
@@ -132,6 +172,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 	match cli.command {
 		Command::Train(args) => train_cmd(args, false),
 		Command::Serve(args) => train_cmd(args, true),
+		Command::Run(args) => crate::run::run_cmd(args),
 		Command::Scores { data_dir } => {
 			let scores = Scores::load(&data_dir.join("scores.json"))?;
 			print!("{}", scores.render());
@@ -183,7 +224,10 @@ fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {
 	}
 }
 
-fn open_miner<B: AutodiffBackend>(args: &TrainArgs, text: &str) -> anyhow::Result<Miner<B>> {
+pub(crate) fn open_miner<B: AutodiffBackend>(
+	args: &TrainArgs,
+	text: &str,
+) -> anyhow::Result<Miner<B>> {
 	let device = B::Device::default();
 	if let Some(miner) = Miner::<B>::resume(&args.data_dir, text, device.clone())? {
 		log::info!(
@@ -247,8 +291,9 @@ fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result
 		);
 		miner.set_peers(PeerLink { dendrite, handle: runtime.handle().clone() })?;
 	}
-	let forever = serve && args.steps == 0;
-	let bar = if forever { ProgressBar::new_spinner() } else { ProgressBar::new(args.steps) };
+	let steps = args.steps.unwrap_or(1000);
+	let forever = serve && steps == 0;
+	let bar = if forever { ProgressBar::new_spinner() } else { ProgressBar::new(steps) };
 	bar.set_style(
 		ProgressStyle::with_template(
 			"{elapsed_precise} [{bar:30}] {pos}/{len} steps {per_sec} {msg}",
@@ -258,7 +303,7 @@ fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result
 	let mut last_eval = String::new();
 	let mut final_eval = None;
 	let mut done = 0u64;
-	while forever || done < args.steps {
+	while forever || done < steps {
 		let report = miner.step()?;
 		done += 1;
 		if let Some(e) = &report.eval {

@@ -5,8 +5,8 @@
 //! to other miners through its *axon* (a JSON-RPC server), asks its peers for theirs through its
 //! *dendrite*, and mixes their features into its own input with a learned gate: a distributed
 //! mixture of experts. It scores every peer by the held-out loss that peer's features save
-//! (leave-one-out) and turns the scores into weights ([`peers::scoring`]), which a later
-//! `run` command will post on chain.
+//! (leave-one-out) and turns the scores into weights ([`peers::scoring`]), which `run`
+//! ([`run`]) posts on chain; [`chain`] is the only module that talks to the node.
 //!
 //! Terms: *peer* — another miner, addressed `host:port`; *vocabulary hash* — identifies the
 //! token ids a miner uses, peers must match; *step* — one optimizer update on one batch.
@@ -15,12 +15,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bench;
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod model;
 pub mod peers;
+pub mod run;
 pub mod training;
 
 pub use config::MinerConfig;

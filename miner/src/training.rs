@@ -191,7 +191,8 @@ impl<B: AutodiffBackend> Miner<B> {
 		Ok(())
 	}
 
-	/// Connects the miner to peers; resets the score table to these peers.
+	/// Connects the miner to peers. The score table follows: peers it already scored keep their
+	/// scores (matched by address), new ones start at 0, others are dropped.
 	pub fn set_peers(&mut self, link: PeerLink) -> anyhow::Result<()> {
 		let slots = self.config.model.max_peers;
 		if link.dendrite.len() > slots {
@@ -202,9 +203,15 @@ impl<B: AutodiffBackend> Miner<B> {
 				link.dendrite.len()
 			);
 		}
-		self.scores = Scores::new(&link.dendrite.addrs(), self.config.score_alpha);
+		self.scores = self.scores.retarget(&link.dendrite.addrs());
 		self.peers = Some(link);
 		Ok(())
+	}
+
+	/// Disconnects the miner from all peers (the score table keeps only the self score).
+	pub fn clear_peers(&mut self) {
+		self.scores = self.scores.retarget(&[]);
+		self.peers = None;
 	}
 
 	/// Makes the miner publish its embeddings to `served` (an axon's table) on schedule, and

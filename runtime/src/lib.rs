@@ -31,6 +31,8 @@ pub mod genesis_config_presets;
 pub mod incentive_api;
 #[cfg(feature = "std")]
 pub mod signing;
+#[cfg(test)]
+mod tests;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,

@@ -67,6 +67,20 @@ impl Scores {
 		Self { alpha: alpha.clamp(0.0, 1.0), step: 0, self_score: 0.0, peers }
 	}
 
+	/// The table for the peers `addrs`: entries of peers already here are kept (with their
+	/// history), new peers start empty; the self score and step carry over.
+	pub fn retarget(&self, addrs: &[String]) -> Self {
+		let mut fresh = Self::new(addrs, self.alpha);
+		for p in &mut fresh.peers {
+			if let Some(old) = self.peers.iter().find(|o| o.addr == p.addr) {
+				*p = old.clone();
+			}
+		}
+		fresh.self_score = self.self_score;
+		fresh.step = self.step;
+		fresh
+	}
+
 	/// Records one evaluation: `self_saved` for the miner, and per peer either the loss it saved
 	/// or the reason it was absent.
 	pub fn update(&mut self, step: u64, self_saved: f64, peers: &[Result<f64, String>]) {
@@ -200,6 +214,16 @@ mod tests {
 		assert_eq!(s.peers[0].score, 1.0);
 		assert_eq!(s.peers[0].present_rounds, 1);
 		assert_eq!(s.weights(), vec![(0, 0), (1, u16::MAX)]);
+	}
+
+	#[test]
+	fn retarget_keeps_known_peers_and_adds_new_ones() {
+		let mut s = Scores::new(&["a:1".into(), "b:2".into()], 0.5);
+		s.update(1, 1.0, &[Ok(0.5), Ok(0.25)]);
+		let t = s.retarget(&["b:2".into(), "c:3".into()]);
+		assert_eq!(t.self_score, 1.0);
+		assert_eq!(t.peers[0], s.peers[1]);
+		assert_eq!((t.peers[1].addr.as_str(), t.peers[1].rounds), ("c:3", 0));
 	}
 
 	#[test]

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
+pub mod node;
+
 use tensor_miner::data::Vocab;
 use tensor_miner::device::CpuBackend;
 use tensor_miner::model::ModelConfig;

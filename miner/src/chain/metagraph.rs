@@ -1,0 +1,211 @@
+//! The JSON answers of the node's `incentive_*` RPC methods (`docs/rpc.md`), as far as the
+//! miner reads them. Unknown fields are ignored so that a newer node still parses; balances
+//! arrive as decimal strings and are parsed into `u128` base units.
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::{Deserialize, Deserializer};
+
+/// Base units per TAO.
+pub const TAO: u128 = tensor_runtime::TAO;
+
+fn de_u128<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+	let s = String::deserialize(d)?;
+	s.parse().map_err(|_| serde::de::Error::custom(format!("{s:?} is not a balance")))
+}
+
+/// Formats base units as TAO with all nine decimals (`1.500000000`).
+pub fn fmt_tao(units: u128) -> String {
+	format!("{}.{:09}", units / TAO, units % TAO)
+}
+
+/// `{"number", "hash"}` of the block an answer describes.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct BlockRef {
+	/// Block number.
+	pub number: u64,
+	/// Block hash, `0x…`.
+	pub hash: String,
+}
+
+/// Where a neuron serves, as the RPC renders it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct AxonJson {
+	/// Dotted IPv4 for IPv4 axons, IPv6 text otherwise.
+	pub ip: String,
+	/// TCP port.
+	pub port: u16,
+	/// Protocol version.
+	pub version: u32,
+}
+
+impl AxonJson {
+	/// The socket address, or `None` when the IP does not parse.
+	pub fn socket_addr(&self) -> Option<SocketAddr> {
+		let ip: IpAddr = self.ip.parse().ok()?;
+		Some(SocketAddr::new(ip, self.port))
+	}
+}
+
+/// One neuron of the metagraph.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct NeuronJson {
+	/// Its uid.
+	pub uid: u16,
+	/// SS58 address of its account.
+	pub account: String,
+	/// Stake in base units.
+	#[serde(deserialize_with = "de_u128")]
+	pub stake: u128,
+	/// Rank at the last payout, in `[0, 1]`.
+	pub rank: f64,
+	/// Paid at the last payout (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub last_emission: u128,
+	/// Paid since it registered (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub total_emission: u128,
+	/// Block of registration.
+	pub registered_at: u32,
+	/// Block of its last accepted `set_weights`.
+	pub last_weights_at: Option<u32>,
+	/// Where it serves, if it announced it.
+	pub axon: Option<AxonJson>,
+	/// Its posted weights `(target uid, raw)`.
+	pub edges: Vec<(u16, u16)>,
+}
+
+/// The parameters in force.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ParamsJson {
+	/// Blocks between payouts.
+	pub tempo: u32,
+	/// Least stake of a neuron (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub min_stake: u128,
+	/// Most edges per neuron.
+	pub max_edges: u32,
+	/// Least number of blocks between two `set_weights` of one neuron.
+	pub weights_rate_limit: u32,
+}
+
+/// Answer of `incentive_metagraph`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Metagraph {
+	/// The block answered for.
+	pub block: BlockRef,
+	/// Sum of all stake (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub total_stake: u128,
+	/// The pot not paid yet (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub pending_emission: u128,
+	/// Everything paid out since genesis (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub total_paid: u128,
+	/// The parameters.
+	pub params: ParamsJson,
+	/// Every neuron, by uid.
+	pub neurons: Vec<NeuronJson>,
+}
+
+impl Metagraph {
+	/// The neuron of the account with SS58 address `ss58` (prefix 42), if registered.
+	pub fn neuron_of(&self, ss58: &str) -> Option<&NeuronJson> {
+		self.neurons.iter().find(|n| n.account == ss58)
+	}
+
+	/// The neuron with `uid`.
+	pub fn neuron(&self, uid: u16) -> Option<&NeuronJson> {
+		self.neurons.iter().find(|n| n.uid == uid)
+	}
+
+	/// Every neuron other than `me` that announced a dialable axon, as `(uid, address)` by uid.
+	/// Neurons without an axon are not peers.
+	pub fn peers(&self, me: Option<u16>) -> Vec<(u16, SocketAddr)> {
+		self.neurons
+			.iter()
+			.filter(|n| Some(n.uid) != me)
+			.filter_map(|n| Some((n.uid, n.axon.as_ref()?.socket_addr()?)))
+			.filter(|(_, addr)| !addr.ip().is_unspecified() && addr.port() != 0)
+			.collect()
+	}
+}
+
+/// One neuron in `incentive_emissions`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct NeuronEmissionJson {
+	/// Its uid.
+	pub uid: u16,
+	/// Rank at the last payout.
+	pub rank: f64,
+	/// Paid at the last payout (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub last_emission: u128,
+	/// Paid since it registered (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub total_emission: u128,
+}
+
+/// Answer of `incentive_emissions`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Emissions {
+	/// The block answered for.
+	pub block: BlockRef,
+	/// Emission per block (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub emission_per_block: u128,
+	/// Blocks between payouts.
+	pub tempo: u32,
+	/// The next payout block.
+	pub next_payout_block: Option<u32>,
+	/// Everything paid since genesis (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub total_paid: u128,
+	/// What the last payout paid to neurons still registered (base units).
+	#[serde(deserialize_with = "de_u128")]
+	pub total_last_emission: u128,
+	/// Per neuron, by uid.
+	pub neurons: Vec<NeuronEmissionJson>,
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn parses_the_documented_shape_and_lists_peers_with_axons_only() {
+		let json = serde_json::json!({
+			"block": {"number": 12, "hash": "0xab"},
+			"neuron_count": 3, "edge_count": 1, "total_stake": "3000000000",
+			"pending_emission": "0", "emission_per_block": "1000000000", "total_paid": "20",
+			"params": {"emission_per_block": "1000000000", "tempo": 10,
+				"emission_destination": "stake", "max_ranking_passes": 100, "max_neurons": 256,
+				"max_edges": 64, "min_stake": "1000000000", "weights_rate_limit": 1,
+				"immunity_period": 100},
+			"neurons": [
+				{"uid": 0, "account": "5A", "stake": "1000000000", "rank": 0.5,
+				 "rank_raw": "500000000000000000", "self_weight": 1.0,
+				 "self_weight_raw": "1000000000000000000", "last_emission": "5",
+				 "total_emission": "10", "registered_at": 1, "last_weights_at": 3,
+				 "axon": {"ip": "127.0.0.1", "port": 7101, "version": 1}, "edges": [[0, 10]]},
+				{"uid": 1, "account": "5B", "stake": "1000000000", "rank": 0.5,
+				 "rank_raw": "0", "self_weight": 1.0, "self_weight_raw": "0",
+				 "last_emission": "5", "total_emission": "10", "registered_at": 1,
+				 "last_weights_at": null, "axon": null, "edges": []},
+				{"uid": 2, "account": "5C", "stake": "1000000000", "rank": 0.0,
+				 "rank_raw": "0", "self_weight": 1.0, "self_weight_raw": "0",
+				 "last_emission": "0", "total_emission": "0", "registered_at": 1,
+				 "last_weights_at": null, "axon": {"ip": "::1", "port": 7103, "version": 1},
+				 "edges": []}
+			]
+		});
+		let m: Metagraph = serde_json::from_value(json).unwrap();
+		assert_eq!(m.params.weights_rate_limit, 1);
+		assert_eq!(m.total_stake, 3 * TAO);
+		assert_eq!(m.neuron_of("5B").map(|n| n.uid), Some(1));
+		let peers = m.peers(Some(0));
+		assert_eq!(peers, vec![(2, "[::1]:7103".parse().unwrap())]);
+		assert_eq!(fmt_tao(1_500_000_000), "1.500000000");
+	}
+}

@@ -1,0 +1,211 @@
+//! Everything that touches the chain: the node's JSON-RPC, the runtime's types and signing.
+//! No other module of the miner names a chain type.
+//!
+//! - [`keys`]: the signing key (`--suri` or a private `--key-file`).
+//! - [`client`]: [`ChainClient`], a WebSocket connection that reads the metagraph and storage
+//!   and submits signed calls, waiting for inclusion and naming dispatch errors.
+//! - [`metagraph`]: the JSON answers of `incentive_metagraph` and `incentive_emissions`.
+//!
+//! The incentive pallet's calls the miner makes are helpers on [`ChainClient`]:
+//! [`ChainClient::register`], [`ChainClient::serve_axon`], [`ChainClient::set_weights`].
+
+pub mod client;
+pub mod keys;
+pub mod metagraph;
+
+use std::net::{IpAddr, SocketAddr};
+
+pub use client::{dispatch_error_name, ChainClient, Included};
+pub use keys::Signer;
+pub use metagraph::{fmt_tao, Emissions, Metagraph, NeuronJson, TAO};
+
+use pallet_incentive::AxonInfo;
+use tensor_runtime::RuntimeCall;
+
+/// The axon protocol version this miner announces.
+pub const AXON_VERSION: u32 = 1;
+
+/// What went wrong talking to the chain. None of these stops the miner: it logs them and tries
+/// again (reconnecting first when [`ChainError::is_connection`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	/// No connection could be made.
+	#[error(
+		"cannot connect to the node at {url}: {reason}; is tensor-node running with its RPC on \
+		 that port (--rpc-port)?"
+	)]
+	Connect {
+		/// The URL tried.
+		url: String,
+		/// Why it failed.
+		reason: String,
+	},
+	/// The connection dropped (or a request timed out) during `method`.
+	#[error("lost the connection to the node during {method}: {reason}")]
+	Disconnected {
+		/// The RPC method.
+		method: String,
+		/// What the client reported.
+		reason: String,
+	},
+	/// The node answered with a JSON-RPC error.
+	#[error("the node answered {method} with an error: {reason}")]
+	Rpc {
+		/// The RPC method.
+		method: String,
+		/// The error object.
+		reason: String,
+	},
+	/// The node's answer did not have the expected shape.
+	#[error("cannot decode the node's answer to {method}: {reason}")]
+	Decode {
+		/// The RPC method.
+		method: String,
+		/// What did not fit.
+		reason: String,
+	},
+	/// The transaction pool refused the call (bad nonce, fees, pool full, outdated versions).
+	#[error("{call} was refused by the node's transaction pool: {reason}")]
+	Rejected {
+		/// The call.
+		call: &'static str,
+		/// The pool's message.
+		reason: String,
+	},
+	/// The call was not included (dropped, usurped, timed out).
+	#[error("{call} was not included: {reason}")]
+	NotIncluded {
+		/// The call.
+		call: &'static str,
+		/// What happened instead.
+		reason: String,
+	},
+	/// The call was included but failed.
+	#[error("{call} failed in block {block}: {name}")]
+	Dispatch {
+		/// The call.
+		call: &'static str,
+		/// The dispatch error's name (`NotRegistered`, `SettingWeightsTooFast`, …).
+		name: String,
+		/// The block it was in.
+		block: u64,
+	},
+	/// The signing key could not be loaded.
+	#[error("{0}")]
+	Key(String),
+	/// The axon address cannot be announced.
+	#[error("{0}")]
+	Address(String),
+}
+
+impl ChainError {
+	/// Whether the connection is gone, so the miner should reconnect before trying again.
+	pub fn is_connection(&self) -> bool {
+		matches!(self, ChainError::Connect { .. } | ChainError::Disconnected { .. })
+	}
+
+	/// The dispatch error's name, when the call failed on chain.
+	pub fn dispatch_name(&self) -> Option<&str> {
+		match self {
+			ChainError::Dispatch { name, .. } => Some(name),
+			_ => None,
+		}
+	}
+}
+
+/// The on-chain form of an axon address: IPv4 is stored IPv4-mapped (`::ffff:a.b.c.d`).
+pub fn axon_info(addr: SocketAddr) -> Result<AxonInfo, ChainError> {
+	if addr.ip().is_unspecified() || addr.port() == 0 {
+		return Err(ChainError::Address(format!(
+			"{addr} cannot be dialled by peers; pass --external-addr with the public IP and port \
+			 of the axon"
+		)));
+	}
+	Ok(match addr.ip() {
+		IpAddr::V4(v4) => AxonInfo::ipv4(v4.octets(), addr.port(), AXON_VERSION),
+		IpAddr::V6(v6) => AxonInfo::ipv6(v6.octets(), addr.port(), AXON_VERSION),
+	})
+}
+
+impl ChainClient {
+	/// `Incentive::register(stake, axon)`; returns the new uid.
+	pub async fn register(
+		&self,
+		signer: &Signer,
+		stake: u128,
+		axon: Option<SocketAddr>,
+	) -> Result<(Included, Option<u16>), ChainError> {
+		let axon = axon.map(axon_info).transpose()?;
+		let call = RuntimeCall::Incentive(pallet_incentive::Call::register { stake, axon });
+		let included = self.submit(signer, call).await?;
+		let uid = included.events.iter().find_map(|e| match e {
+			tensor_runtime::RuntimeEvent::Incentive(
+				pallet_incentive::Event::NeuronRegistered { uid, .. },
+			) => Some(*uid),
+			_ => None,
+		});
+		Ok((included, uid))
+	}
+
+	/// `Incentive::serve_axon(addr)`.
+	pub async fn serve_axon(
+		&self,
+		signer: &Signer,
+		addr: SocketAddr,
+	) -> Result<Included, ChainError> {
+		let axon = axon_info(addr)?;
+		self.submit(signer, RuntimeCall::Incentive(pallet_incentive::Call::serve_axon { axon }))
+			.await
+	}
+
+	/// `Incentive::set_weights(weights)`: `(uid, raw)` pairs, the own uid being the self weight.
+	pub async fn set_weights(
+		&self,
+		signer: &Signer,
+		weights: Vec<(u16, u16)>,
+	) -> Result<Included, ChainError> {
+		self.submit(signer, RuntimeCall::Incentive(pallet_incentive::Call::set_weights { weights }))
+			.await
+	}
+
+	/// `Balances::transfer_keep_alive(dest, amount)` (funding miner accounts in scripts/tests).
+	pub async fn transfer(
+		&self,
+		signer: &Signer,
+		dest: &Signer,
+		amount: u128,
+	) -> Result<Included, ChainError> {
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: dest.account().into(),
+			value: amount,
+		});
+		self.submit(signer, call).await
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_runtime::{DispatchError, ModuleError};
+
+	#[test]
+	fn incentive_errors_are_named() {
+		use frame_support::traits::PalletInfoAccess;
+		let index = <tensor_runtime::Incentive as PalletInfoAccess>::index() as u8;
+		// `SettingWeightsTooFast` is the 12th variant (index 11).
+		let e = DispatchError::Module(ModuleError { index, error: [11, 0, 0, 0], message: None });
+		assert_eq!(dispatch_error_name(&e), "SettingWeightsTooFast");
+		let e = DispatchError::Module(ModuleError { index, error: [0, 0, 0, 0], message: None });
+		assert_eq!(dispatch_error_name(&e), "NotRegistered");
+		assert_eq!(dispatch_error_name(&DispatchError::BadOrigin), "BadOrigin");
+	}
+
+	#[test]
+	fn ipv4_axons_are_stored_mapped_and_unspecified_is_refused() {
+		let a = axon_info("10.1.2.3:7101".parse().unwrap()).unwrap();
+		assert_eq!(&a.ip[..12], &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+		assert_eq!(&a.ip[12..], &[10, 1, 2, 3]);
+		assert_eq!(a.port, 7101);
+		assert!(axon_info("0.0.0.0:7101".parse().unwrap()).is_err());
+	}
+}

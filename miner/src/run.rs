@@ -1,0 +1,537 @@
+//! `tensor-miner run`: a miner on chain.
+//!
+//! Two halves that never wait for each other:
+//!
+//! - the **trainer** (the calling thread) trains, serves its axon, queries the peers it was
+//!   last told about and, after each evaluation, publishes its score table;
+//! - the **agent** (an async task) keeps a connection to the node: it registers the miner if it
+//!   is not registered, announces the axon, reads the metagraph to find peers (every neuron but
+//!   this one that announced an axon), posts the latest scores as weights when the chain's rate
+//!   limit allows, and logs the miner's uid, stake, rank and emission after each payout.
+//!
+//! They talk through two `watch` channels (latest value wins), so a slow or absent node never
+//! stalls training. A chain error is logged with its name and the agent goes on; a lost
+//! connection is retried with exponential backoff (capped).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use burn::tensor::backend::AutodiffBackend;
+use tokio::sync::watch;
+
+use crate::chain::{fmt_tao, ChainClient, ChainError, Metagraph, Signer, TAO};
+use crate::cli::{open_miner, set_threads, RunArgs, TrainArgs};
+use crate::data::read_corpus;
+use crate::device::{self, CpuBackend, Selected};
+use crate::peers::{Axon, AxonConfig, Dendrite, Scores, Served};
+use crate::{Miner, PeerLink};
+
+/// A peer as the chain announces it: its uid and axon address (`ip:port`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainPeer {
+	/// The peer's uid.
+	pub uid: u16,
+	/// Its axon, as the dendrite dials it.
+	pub addr: String,
+}
+
+/// The trainer's latest scores, for the agent to post.
+#[derive(Clone, Debug)]
+pub struct ScoreReport {
+	/// Training step of the evaluation.
+	pub step: u64,
+	/// The score table; its peers are in the order of `peers`.
+	pub scores: Scores,
+	/// The peers the scores are about.
+	pub peers: Vec<ChainPeer>,
+}
+
+/// Parses a stake: a number of TAO (`100`, `2.5`, `100tao`), or base units with the suffix
+/// `base` (`2500000000base`; 1 TAO = 10^9 base units).
+pub fn parse_stake(s: &str) -> Result<u128, String> {
+	let t = s.trim().to_ascii_lowercase();
+	let bad = || {
+		format!(
+			"invalid stake {s:?}: give TAO (`100`, `2.5`, `100tao`) or base units with the suffix \
+			 `base` (`2500000000base`)"
+		)
+	};
+	if let Some(units) = t.strip_suffix("base") {
+		return units.trim().parse::<u128>().map_err(|_| bad());
+	}
+	let tao = t.strip_suffix("tao").unwrap_or(&t).trim();
+	let (whole, frac) = tao.split_once('.').unwrap_or((tao, ""));
+	if whole.is_empty() && frac.is_empty() || frac.len() > 9 {
+		return Err(bad());
+	}
+	let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+	let frac: u128 =
+		if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().map_err(|_| bad())? };
+	whole.checked_mul(TAO).and_then(|w| w.checked_add(frac)).ok_or_else(bad)
+}
+
+/// Chain weights from a score table: the self score goes to `my_uid`, peer `k`'s to
+/// `peers[k].uid`, scaled to sum to `u16::MAX` as [`Scores::weights`] does. A peer that did not
+/// answer at the latest evaluation gets 0: weights pay for service now, so a peer that went
+/// down drops out of the next weights instead of fading over many evaluations. Zero weights
+/// are left out (the chain drops them anyway).
+pub fn chain_weights(report: &ScoreReport, my_uid: u16) -> Vec<(u16, u16)> {
+	let mut scores = report.scores.clone();
+	for p in &mut scores.peers {
+		if p.rounds == 0 || p.last_absent.is_some() {
+			p.score = 0.0;
+		}
+	}
+	let mut out: BTreeMap<u16, u16> = BTreeMap::new();
+	for (index, weight) in scores.weights() {
+		let uid = match index.checked_sub(1) {
+			None => my_uid,
+			Some(k) => match report.peers.get(usize::from(k)) {
+				Some(p) if p.uid != my_uid => p.uid,
+				_ => continue,
+			},
+		};
+		if weight > 0 {
+			let w = out.entry(uid).or_default();
+			*w = w.saturating_add(weight);
+		}
+	}
+	out.into_iter().collect()
+}
+
+/// Settings of the agent.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+	/// `ws://host:port` of the node.
+	pub node: String,
+	/// Where peers reach this miner's axon.
+	pub external_addr: SocketAddr,
+	/// Stake to register with (base units); `None`: do not register.
+	pub stake: Option<u128>,
+	/// Time between metagraph reads.
+	pub poll: Duration,
+	/// Longest wait between reconnection attempts.
+	pub max_backoff: Duration,
+}
+
+/// The chain side of a running miner; see the module docs.
+pub struct Agent {
+	config: AgentConfig,
+	signer: Signer,
+	peers_tx: watch::Sender<Vec<ChainPeer>>,
+	report_rx: watch::Receiver<Option<ScoreReport>>,
+	/// Step of the last scores posted (or refused), so each evaluation is posted at most once.
+	posted_step: Option<u64>,
+	last_status: Option<(u16, u128, u128)>,
+	warned_no_stake: bool,
+}
+
+/// What the agent exposes to the trainer.
+pub struct AgentLink {
+	/// The peers the chain announces (latest wins).
+	pub peers: watch::Receiver<Vec<ChainPeer>>,
+	/// Where the trainer puts its latest scores.
+	pub reports: watch::Sender<Option<ScoreReport>>,
+}
+
+impl Agent {
+	/// An agent signing with `signer`, and the channels the trainer uses.
+	pub fn new(config: AgentConfig, signer: Signer) -> (Self, AgentLink) {
+		let (peers_tx, peers_rx) = watch::channel(Vec::new());
+		let (report_tx, report_rx) = watch::channel(None);
+		let agent = Self {
+			config,
+			signer,
+			peers_tx,
+			report_rx,
+			posted_step: None,
+			last_status: None,
+			warned_no_stake: false,
+		};
+		(agent, AgentLink { peers: peers_rx, reports: report_tx })
+	}
+
+	/// Runs until `stop` is set: connect, work, and on a lost connection reconnect with
+	/// exponential backoff (1 s doubling up to `max_backoff`).
+	pub async fn run(mut self, stop: Arc<AtomicBool>) {
+		let min_backoff = Duration::from_secs(1);
+		let mut backoff = min_backoff;
+		while !stop.load(Ordering::Relaxed) {
+			match ChainClient::connect(&self.config.node).await {
+				Ok(client) => {
+					log::info!(
+						"connected to {} as {} (genesis {:?})",
+						client.url(),
+						self.signer.ss58(),
+						client.genesis_hash()
+					);
+					backoff = min_backoff;
+					let e = self.session(&client, &stop).await;
+					if stop.load(Ordering::Relaxed) {
+						return;
+					}
+					log::warn!("{e}; reconnecting in {backoff:?}");
+				}
+				Err(e) => log::warn!("{e}; retrying in {backoff:?}"),
+			}
+			tokio::time::sleep(backoff).await;
+			backoff = backoff.saturating_mul(2).min(self.config.max_backoff.max(min_backoff));
+		}
+	}
+
+	/// Works on one connection until it drops; returns the error that ended it.
+	async fn session(&mut self, client: &ChainClient, stop: &AtomicBool) -> ChainError {
+		// A new connection may be a new chain (a restarted dev node): re-announce the axon.
+		let mut axon_checked = false;
+		while !stop.load(Ordering::Relaxed) {
+			if let Err(e) = self.tick(client, &mut axon_checked).await {
+				if e.is_connection() {
+					return e;
+				}
+				log::warn!("{e}");
+			}
+			tokio::time::sleep(self.config.poll).await;
+		}
+		ChainError::Disconnected { method: "-".into(), reason: "stopping".into() }
+	}
+
+	/// One round: read the metagraph, then register / announce / post weights as needed.
+	async fn tick(
+		&mut self,
+		client: &ChainClient,
+		axon_checked: &mut bool,
+	) -> Result<(), ChainError> {
+		let metagraph = client.metagraph().await?;
+		let me = self.signer.ss58();
+		let Some(neuron) = metagraph.neuron_of(&me).cloned() else {
+			*axon_checked = false;
+			self.peers_tx.send_if_modified(|p| replace(p, peers_of(&metagraph, None)));
+			return self.register(client, &metagraph).await;
+		};
+		let uid = neuron.uid;
+		let status = (uid, neuron.stake, neuron.total_emission);
+		if self.last_status != Some(status) {
+			log::info!(
+				"uid {uid}, stake {} TAO, rank {:.4}, last emission {} TAO, total emission {} \
+				 TAO (block {}, {} neurons)",
+				fmt_tao(neuron.stake),
+				neuron.rank,
+				fmt_tao(neuron.last_emission),
+				fmt_tao(neuron.total_emission),
+				metagraph.block.number,
+				metagraph.neurons.len()
+			);
+			self.last_status = Some(status);
+		}
+		let announced = neuron.axon.as_ref().and_then(|a| a.socket_addr());
+		if announced != Some(self.config.external_addr) && !*axon_checked {
+			let included = client.serve_axon(&self.signer, self.config.external_addr).await?;
+			log::info!(
+				"announced axon {} in block {}",
+				self.config.external_addr,
+				included.block_number
+			);
+		}
+		*axon_checked = true;
+		self.peers_tx.send_if_modified(|p| replace(p, peers_of(&metagraph, Some(uid))));
+		self.post_weights(client, &metagraph, uid, neuron.last_weights_at).await
+	}
+
+	async fn register(
+		&mut self,
+		client: &ChainClient,
+		metagraph: &Metagraph,
+	) -> Result<(), ChainError> {
+		let Some(stake) = self.config.stake else {
+			if !self.warned_no_stake {
+				log::error!(
+					"{} is not registered and no --stake was given; pass --stake (at least {} \
+					 TAO) to register",
+					self.signer.ss58(),
+					fmt_tao(metagraph.params.min_stake)
+				);
+				self.warned_no_stake = true;
+			}
+			return Ok(());
+		};
+		log::info!(
+			"registering {} with stake {} TAO ({stake} base units), axon {}",
+			self.signer.ss58(),
+			fmt_tao(stake),
+			self.config.external_addr
+		);
+		let (included, uid) =
+			client.register(&self.signer, stake, Some(self.config.external_addr)).await?;
+		match uid {
+			Some(uid) => log::info!("registered as uid {uid} in block {}", included.block_number),
+			None => log::info!("registered in block {}", included.block_number),
+		}
+		Ok(())
+	}
+
+	async fn post_weights(
+		&mut self,
+		client: &ChainClient,
+		metagraph: &Metagraph,
+		uid: u16,
+		last_weights_at: Option<u32>,
+	) -> Result<(), ChainError> {
+		let Some(report) = self.report_rx.borrow().clone() else { return Ok(()) };
+		if self.posted_step == Some(report.step) {
+			return Ok(());
+		}
+		// The call lands in the next block; the pallet wants `limit` blocks since the last one.
+		let next = metagraph.block.number.saturating_add(1);
+		let limit = u64::from(metagraph.params.weights_rate_limit);
+		if let Some(last) = last_weights_at {
+			if next < u64::from(last).saturating_add(limit) {
+				return Ok(());
+			}
+		}
+		// A uid may have changed hands since the evaluation: a peer that no longer holds its
+		// uid at the same address is renamed to our own uid, which `chain_weights` skips.
+		let current = peers_of(metagraph, Some(uid));
+		let mut checked = report.clone();
+		for p in &mut checked.peers {
+			if !current.contains(p) {
+				p.uid = uid;
+			}
+		}
+		let mut weights = chain_weights(&checked, uid);
+		weights.truncate(metagraph.params.max_edges as usize);
+		self.posted_step = Some(report.step);
+		match client.set_weights(&self.signer, weights.clone()).await {
+			Ok(included) => {
+				log::info!(
+					"weights of step {} posted in block {}: {weights:?}",
+					report.step,
+					included.block_number
+				);
+				Ok(())
+			}
+			Err(e) if e.dispatch_name() == Some("SettingWeightsTooFast") => {
+				// Another round will try with newer scores.
+				log::info!("{e}; posting again after the rate limit ({limit} blocks)");
+				self.posted_step = None;
+				Ok(())
+			}
+			Err(e) => Err(e),
+		}
+	}
+}
+
+/// Replaces `old` with `new` when they differ; returns whether it did (for `send_if_modified`).
+fn replace(old: &mut Vec<ChainPeer>, new: Vec<ChainPeer>) -> bool {
+	if *old == new {
+		return false;
+	}
+	*old = new;
+	true
+}
+
+/// The peers of `me` in `metagraph`, one per address (the lowest uid wins a shared address).
+fn peers_of(metagraph: &Metagraph, me: Option<u16>) -> Vec<ChainPeer> {
+	let mut out: Vec<ChainPeer> = Vec::new();
+	for (uid, addr) in metagraph.peers(me) {
+		let addr = addr.to_string();
+		if !out.iter().any(|p| p.addr == addr) {
+			out.push(ChainPeer { uid, addr });
+		}
+	}
+	out
+}
+
+/// `tensor-miner run`: see the module docs.
+pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
+	set_threads(args.train.threads);
+	// Local mistakes (key, address, port) stop the miner at once; chain trouble never does.
+	let signer = match (&args.suri, &args.key_file) {
+		(Some(suri), _) => Signer::from_suri(suri)?,
+		(None, Some(path)) => Signer::from_key_file(path)?,
+		(None, None) => anyhow::bail!("pass --suri or --key-file"),
+	};
+	let Some(port) = args.train.axon_port else {
+		anyhow::bail!("run needs --axon-port: peers and the chain must know where it serves")
+	};
+	let external_addr =
+		args.external_addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], port)));
+	crate::chain::axon_info(external_addr)?;
+	if args.external_addr.is_none() {
+		log::warn!(
+			"no --external-addr: announcing {external_addr}, reachable from this machine only"
+		);
+	}
+	let config = AgentConfig {
+		node: args.node.clone(),
+		external_addr,
+		stake: args.stake,
+		poll: Duration::from_millis(args.chain_poll_ms.max(100)),
+		max_backoff: Duration::from_secs(args.max_backoff_secs.max(1)),
+	};
+	match device::select(args.train.device)? {
+		Selected::Cpu => run_on::<CpuBackend>(&args, config, signer),
+		#[cfg(feature = "cuda")]
+		Selected::Cuda => run_on::<device::CudaBackend>(&args, config, signer),
+	}
+}
+
+fn run_on<B: AutodiffBackend>(
+	run_args: &RunArgs,
+	config: AgentConfig,
+	signer: Signer,
+) -> anyhow::Result<()> {
+	let args = &run_args.train;
+	let pause = Duration::from_millis(run_args.step_pause_ms);
+	let text = read_corpus(&args.corpus)?;
+	let mut miner = open_miner::<B>(args, &text)?;
+	let runtime = tokio::runtime::Builder::new_multi_thread()
+		.worker_threads(2)
+		.enable_all()
+		.build()
+		.context("cannot start the async runtime")?;
+	let served = Served::default();
+	miner.serve_into(served.clone());
+	let axon_config = AxonConfig { serve_noise: args.serve_noise, ..Default::default() };
+	let bind = format!("{}:{}", args.axon_host, args.axon_port.unwrap_or_default());
+	let axon = runtime.block_on(Axon::start(&bind, served, axon_config))?;
+	log::info!(
+		"axon on {bind}{}; vocabulary {} words (hash {})",
+		if args.serve_noise { " serving noise" } else { "" },
+		miner.vocab().len(),
+		miner.vocab().hash()
+	);
+
+	let stop = Arc::new(AtomicBool::new(false));
+	let (agent, mut link) = Agent::new(config, signer);
+	runtime.spawn(agent.run(stop.clone()));
+	let signal_stop = stop.clone();
+	// Ctrl-C or SIGTERM (`scripts/localnet.sh stop`): finish the step, checkpoint, exit.
+	runtime.spawn(async move {
+		let mut term =
+			tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+		let terminated = async {
+			match term.as_mut() {
+				Some(t) => {
+					t.recv().await;
+				}
+				None => std::future::pending::<()>().await,
+			}
+		};
+		tokio::select! {
+			_ = tokio::signal::ctrl_c() => {}
+			_ = terminated => {}
+		}
+		log::info!("stopping: saving the checkpoint");
+		signal_stop.store(true, Ordering::Relaxed);
+	});
+
+	let steps = args.steps.unwrap_or(0);
+	let mut peers: Vec<ChainPeer> = Vec::new();
+	let mut done = 0u64;
+	while !stop.load(Ordering::Relaxed) && (steps == 0 || done < steps) {
+		if link.peers.has_changed().unwrap_or(false) {
+			let mut announced = link.peers.borrow_and_update().clone();
+			let slots = miner.config().model.max_peers;
+			if announced.len() > slots {
+				log::warn!(
+					"{} peers announced but the model has {slots} peer slots; using the first 					 {slots} by uid (train a new model with a larger --max-peers for more)",
+					announced.len()
+				);
+				announced.truncate(slots);
+			}
+			if announced != peers {
+				peers = announced;
+				connect_peers(&mut miner, &peers, args, runtime.handle())?;
+			}
+		}
+		let report = miner.step()?;
+		done += 1;
+		if !pause.is_zero() {
+			std::thread::sleep(pause);
+		}
+		if let Some(e) = report.eval {
+			let present = e.saved.iter().filter(|s| s.is_ok()).count();
+			log::info!(
+				"step {}: held-out loss {:.4} (without peers {:.4}), peers present {present}/{}",
+				report.step,
+				e.loss,
+				e.loss_no_peers,
+				peers.len()
+			);
+			let scores = miner.scores().clone();
+			link.reports.send_replace(Some(ScoreReport {
+				step: report.step,
+				scores,
+				peers: peers.clone(),
+			}));
+		}
+	}
+	stop.store(true, Ordering::Relaxed);
+	miner.save(&args.data_dir)?;
+	runtime.block_on(axon.stop());
+	runtime.shutdown_timeout(Duration::from_secs(2));
+	Ok(())
+}
+
+/// Points the miner's dendrite at `peers` (their scores carry over by address).
+fn connect_peers<B: AutodiffBackend>(
+	miner: &mut Miner<B>,
+	peers: &[ChainPeer],
+	args: &TrainArgs,
+	handle: &tokio::runtime::Handle,
+) -> anyhow::Result<()> {
+	log::info!(
+		"peers from the metagraph: {}",
+		peers.iter().map(|p| format!("uid {} at {}", p.uid, p.addr)).collect::<Vec<_>>().join(", ")
+	);
+	if peers.is_empty() {
+		miner.clear_peers();
+		return Ok(());
+	}
+	let addrs: Vec<String> = peers.iter().map(|p| p.addr.clone()).collect();
+	let dendrite = Dendrite::new(
+		&addrs,
+		Duration::from_millis(args.peer_timeout_ms),
+		miner.config().model.d_model,
+		&miner.vocab().hash(),
+	);
+	miner.set_peers(PeerLink { dendrite, handle: handle.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn stake_is_tao_unless_marked_base() {
+		assert_eq!(parse_stake("100"), Ok(100 * TAO));
+		assert_eq!(parse_stake("2.5"), Ok(2_500_000_000));
+		assert_eq!(parse_stake("0.000000001TAO"), Ok(1));
+		assert_eq!(parse_stake("2500000000base"), Ok(2_500_000_000));
+		assert!(parse_stake("1.0000000001").is_err());
+		assert!(parse_stake("ten").is_err());
+		assert!(parse_stake(".").is_err());
+	}
+
+	#[test]
+	fn weights_map_to_uids_and_absent_peers_get_nothing() {
+		let mut scores = Scores::new(&["a:1".into(), "b:2".into(), "c:3".into()], 0.5);
+		scores.update(10, 2.0, &[Ok(1.0), Ok(1.0), Ok(1.0)]);
+		scores.update(20, 2.0, &[Ok(1.0), Err("down".into()), Ok(-1.0)]);
+		let peers = vec![
+			ChainPeer { uid: 4, addr: "a:1".into() },
+			ChainPeer { uid: 0, addr: "b:2".into() },
+			ChainPeer { uid: 9, addr: "c:3".into() },
+		];
+		let report = ScoreReport { step: 20, scores, peers };
+		let w = chain_weights(&report, 2);
+		// b is absent (0) and c's score is 0.5·1 + 0.5·(−1) = 0: only self (uid 2) and a (uid 4).
+		assert_eq!(w.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 4]);
+		assert_eq!(w.iter().map(|x| u32::from(x.1)).sum::<u32>(), u32::from(u16::MAX));
+		assert!(w[0].1 > w[1].1);
+	}
+}

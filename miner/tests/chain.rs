@@ -1,0 +1,279 @@
+//! End to end on the real binaries: a dev node (manual sealing, the test seals a block every
+//! 500 ms) and three `tensor-miner run` processes: //Bob and //Charlie, pre-trained for 300 steps
+//! with `tensor-miner train`, and //Dave, a new model that serves noise. Within a bounded time
+//! all three register, announce their axons and post weights; payouts follow rank, the noise
+//! miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
+//! transaction fees burned. Then Charlie is killed: Bob and Dave keep posting, and their next
+//! weights leave Charlie out.
+//!
+//! Needs the `tensor-node` binary: `TENSOR_NODE`, or
+//! `$HOME/.cache/incentive-chain/target/release/tensor-node` (see `common/node.rs`). About 10 s
+//! on 2 cores (models are tiny, one thread each); every wait is bounded (at most 5 minutes in
+//! all before it fails with the metagraph and the miners' logs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::node::{free_port, start_dev_node, Proc};
+use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
+
+/// Stake of each miner: large next to the emission (1 TAO a block), so that a head start of a
+/// payout or two does not decide the ranking; the weights do.
+const STAKE_TAO: u128 = 100_000;
+
+struct MinerProc {
+	name: &'static str,
+	signer: Signer,
+	proc: Proc,
+}
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
+const MODEL: [&str; 8] =
+	["--d-model", "16", "--hidden", "64", "--batch-size", "32", "--threads", "1"];
+
+/// Trains a miner's model off chain first (`tensor-miner train`), so that `run` resumes it.
+fn pretrain(name: &str, dir: &Path, steps: u32) {
+	let status = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+		.args(["train", "--corpus", CORPUS, "--data-dir", dir.join(name).to_str().unwrap()])
+		.args(["--steps", &steps.to_string(), "--lr", "0.01", "--device", "cpu"])
+		.args(MODEL)
+		.env("RAYON_NUM_THREADS", "1")
+		.stdout(std::process::Stdio::null())
+		.stderr(std::process::Stdio::null())
+		.status()
+		.unwrap();
+	assert!(status.success(), "pre-training {name} failed");
+}
+
+/// `tensor-miner run` as //`name`; `lr` applies to a new model only (a pre-trained one keeps its
+/// own).
+fn spawn_miner(name: &'static str, noise: bool, lr: &str, rpc_port: u16, dir: &Path) -> MinerProc {
+	let port = free_port();
+	let data = dir.join(name);
+	let mut cmd = Command::new(env!("CARGO_BIN_EXE_tensor-miner"));
+	cmd.arg("run")
+		.args(["--node", &format!("ws://127.0.0.1:{rpc_port}"), "--suri", &format!("//{name}")])
+		.args(["--corpus", CORPUS, "--data-dir", data.to_str().unwrap()])
+		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
+		.args(["--external-addr", &format!("127.0.0.1:{port}")])
+		.args(["--stake", &STAKE_TAO.to_string(), "--device", "cpu", "--lr", lr])
+		.args(MODEL)
+		.args(["--eval-every", "20", "--peer-timeout-ms", "1000", "--chain-poll-ms", "300"])
+		.args(["--step-pause-ms", "5", "--max-backoff-secs", "2"])
+		.env("RAYON_NUM_THREADS", "1")
+		.env("RUST_LOG", "info,burn_core::record::file=error,jsonrpsee_server=warn");
+	if noise {
+		cmd.arg("--serve-noise");
+	}
+	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
+	MinerProc { name, signer: Signer::from_suri(&format!("//{name}")).unwrap(), proc }
+}
+
+/// Polls the metagraph until `done` holds, or fails after `timeout` with the metagraph and the
+/// miners' logs.
+async fn wait_until(
+	client: &ChainClient,
+	miners: &[MinerProc],
+	timeout: Duration,
+	what: &str,
+	mut done: impl FnMut(&Metagraph) -> bool,
+) -> Metagraph {
+	let deadline = Instant::now() + timeout;
+	loop {
+		let m = client.metagraph().await.unwrap();
+		if done(&m) {
+			return m;
+		}
+		if Instant::now() > deadline {
+			let logs: Vec<String> = miners
+				.iter()
+				.map(|p| format!("--- {} ---\n{}", p.name, p.proc.log_tail(15)))
+				.collect();
+			panic!(
+				"timed out after {timeout:?} waiting for {what}; metagraph: {m:#?}\n{}",
+				logs.join("\n")
+			);
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+fn uid_of(m: &Metagraph, s: &Signer) -> Option<u16> {
+	m.neuron_of(&s.ss58()).map(|n| n.uid)
+}
+
+/// Sum of `TransactionFeePaid::actual_fee` over blocks `1..=last`: fees are burned in this
+/// runtime (`FungibleAdapter<Balances, ()>`), so they leave total issuance.
+async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
+	let mut total = 0u128;
+	for n in 1..=last {
+		let hash = client.block_hash(n).await.unwrap().expect("block exists");
+		for record in client.events(hash).await.unwrap() {
+			if let tensor_runtime::RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) = record.event
+			{
+				total += actual_fee;
+			}
+		}
+	}
+	total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
+	let started = Instant::now();
+	// Logs and data dirs go to a temporary dir, or to TENSOR_TEST_DIR to keep them.
+	let tmp = tempfile::tempdir().unwrap();
+	let dir = std::env::var_os("TENSOR_TEST_DIR").map(std::path::PathBuf::from);
+	let dir = dir.as_deref().unwrap_or(tmp.path());
+	std::fs::create_dir_all(dir).unwrap();
+	let (node, client, rpc_port) = start_dev_node("manual", dir).await;
+	let client = Arc::new(client);
+
+	// Seal a block every 500 ms until the test ends.
+	let sealing = Arc::new(AtomicBool::new(true));
+	let sealer = {
+		let client = client.clone();
+		let sealing = sealing.clone();
+		tokio::spawn(async move {
+			while sealing.load(Ordering::Relaxed) {
+				let _ = client.create_block().await;
+				tokio::time::sleep(Duration::from_millis(500)).await;
+			}
+		})
+	};
+
+	// Bob and Charlie come with 300 steps of training; Dave starts from nothing (and learns
+	// slowly), so their features save Dave real loss and Dave's weights to them are clear, while
+	// Dave serves noise, which saves them nothing. Dave must end up ranked lowest.
+	pretrain("Bob", dir, 300);
+	pretrain("Charlie", dir, 300);
+	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
+	let mut miners = vec![
+		spawn_miner("Bob", false, "0.01", rpc_port, dir),
+		spawn_miner("Charlie", false, "0.01", rpc_port, dir),
+		spawn_miner("Dave", true, "0.002", rpc_port, dir),
+	];
+	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
+
+	// 1. All registered with their stake and axons, and weights from each on chain.
+	let m =
+		wait_until(&client, &miners, Duration::from_secs(120), "registration and weights", |m| {
+			signers.iter().all(|s| {
+				m.neuron_of(&s.ss58()).is_some_and(|n| {
+					n.axon.is_some() && n.last_weights_at.is_some() && !n.edges.is_empty()
+				})
+			})
+		})
+		.await;
+	let uids: Vec<u16> = signers.iter().map(|s| uid_of(&m, s).unwrap()).collect();
+	eprintln!("registered and weighted by block {} ({:?})", m.block.number, started.elapsed());
+	for n in &m.neurons {
+		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
+	}
+
+	// 2. Ranks from those weights: wait for payouts in which the noise miner (Dave) ranks lowest.
+	let noise = uids[2];
+	let m = wait_until(&client, &miners, Duration::from_secs(150), "noise ranking lowest", |m| {
+		let weighted = signers.iter().all(|s| m.neuron_of(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+		let dave = m.neuron(noise).map(|n| n.rank).unwrap_or(1.0);
+		weighted
+			&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)
+			&& m.neurons.iter().all(|n| n.total_emission > 0)
+	})
+	.await;
+	let ranks: Vec<(u16, f64, u128)> =
+		m.neurons.iter().map(|n| (n.uid, n.rank, n.last_emission)).collect();
+	eprintln!("ranks at block {}: {ranks:?} ({:?})", m.block.number, started.elapsed());
+
+	// Payouts follow rank, as incentive_emissions reports them, at one block.
+	let at: sp_core::H256 = serde_json::from_value(serde_json::json!(m.block.hash)).unwrap();
+	let e = client.emissions(Some(at)).await.unwrap();
+	assert_eq!(e.total_paid, m.total_paid);
+	assert_eq!(e.total_last_emission, e.neurons.iter().map(|n| n.last_emission).sum::<u128>());
+	let paid = e.total_last_emission as f64;
+	assert!(paid > 0.0);
+	for n in &e.neurons {
+		let share = n.last_emission as f64 / paid;
+		assert!(
+			(share - n.rank).abs() < 1e-6,
+			"uid {} paid share {share} but rank {}",
+			n.uid,
+			n.rank
+		);
+	}
+	let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
+	assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
+
+	// Issuance is exact: genesis + everything paid − fees burned, all at block `at`.
+	let genesis = client.total_issuance(Some(client.genesis_hash())).await.unwrap();
+	let now = client.total_issuance(Some(at)).await.unwrap();
+	let fees = fees_burned(&client, m.block.number).await;
+	assert_eq!(
+		now,
+		genesis + m.total_paid - fees,
+		"genesis {genesis} paid {} fees {fees}",
+		m.total_paid
+	);
+	eprintln!(
+		"issuance {now} = genesis {genesis} + paid {} - fees {fees} ({:?})",
+		m.total_paid,
+		started.elapsed()
+	);
+
+	// 3. Kill Charlie. Bob and Dave go on; their second post after the kill comes from an
+	// evaluation that ran after it, in which Charlie's axon was dead: no weight for Charlie.
+	// Dave learns from Charlie, so wait until Dave's weights name Charlie: then "dropped" below
+	// means something.
+	let charlie = uids[1];
+	let before =
+		wait_until(&client, &miners, Duration::from_secs(60), "Dave weighting Charlie", |m| {
+			m.neuron(uids[2])
+				.is_some_and(|n| n.edges.iter().any(|&(uid, w)| uid == charlie && w > 0))
+		})
+		.await;
+	let edges_before: Vec<_> =
+		[0, 2].iter().map(|&i| before.neuron(uids[i]).unwrap().edges.clone()).collect();
+	let killed_at = client.best_number().await.unwrap();
+	miners[1].proc.kill_now();
+	let survivors = [(signers[0].clone(), 0usize), (signers[2].clone(), 2usize)];
+	let mut posts: Vec<Vec<u32>> = vec![Vec::new(); 3];
+	let m = wait_until(&client, &miners, Duration::from_secs(90), "weights without Charlie", |m| {
+		survivors.iter().all(|(s, i)| {
+			let Some(n) = m.neuron_of(&s.ss58()) else { return false };
+			if let Some(at) = n.last_weights_at.filter(|&b| u64::from(b) > killed_at) {
+				if !posts[*i].contains(&at) {
+					posts[*i].push(at);
+				}
+			}
+			posts[*i].len() >= 2 && n.edges.iter().all(|&(uid, w)| uid != charlie || w == 0)
+		})
+	})
+	.await;
+	for (s, i) in &survivors {
+		assert!(miners[*i].proc.child.try_wait().unwrap().is_none(), "{} exited", miners[*i].name);
+		let n = m.neuron_of(&s.ss58()).unwrap();
+		assert!(n.edges.iter().any(|&(uid, _)| uid == n.uid), "self weight of uid {}", n.uid);
+	}
+	let edges_after: Vec<_> =
+		[0, 2].iter().map(|&i| m.neuron(uids[i]).unwrap().edges.clone()).collect();
+	eprintln!(
+		"Charlie (uid {charlie}) killed at block {killed_at}, dropped from weights by block {} \
+		 ({:?}); Bob, Dave edges before {edges_before:?}, after {edges_after:?}",
+		m.block.number,
+		started.elapsed()
+	);
+
+	sealing.store(false, Ordering::Relaxed);
+	let _ = sealer.await;
+	drop(miners);
+	drop(node);
+}

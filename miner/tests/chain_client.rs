@@ -1,0 +1,46 @@
+//! The chain client against a real dev node (instant sealing): signed calls are included, their
+//! events come back, and failed calls are reported by the pallet error's name.
+//!
+//! Needs the `tensor-node` binary: `TENSOR_NODE`, or
+//! `$HOME/.cache/incentive-chain/target/release/tensor-node` (see `common/node.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::node::start_dev_node;
+use tensor_miner::chain::{ChainError, Signer, TAO};
+
+fn dispatch_name(r: Result<impl std::fmt::Debug, ChainError>) -> String {
+	match r {
+		Err(e) => e.dispatch_name().unwrap_or_else(|| panic!("not a dispatch error: {e}")).into(),
+		Ok(v) => panic!("expected a dispatch error, got {v:?}"),
+	}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_included_and_failures_are_named() {
+	let dir = tempfile::tempdir().unwrap();
+	let (node, client, _) = start_dev_node("instant", dir.path()).await;
+	let ferdie = Signer::from_suri("//Ferdie").unwrap();
+	let addr = "127.0.0.1:7301".parse().unwrap();
+
+	// Not registered yet.
+	assert_eq!(dispatch_name(client.set_weights(&ferdie, vec![(0, 1)]).await), "NotRegistered");
+	assert_eq!(dispatch_name(client.register(&ferdie, 1, None).await), "StakeBelowMinimum");
+
+	let (included, uid) = client.register(&ferdie, 2 * TAO, Some(addr)).await.unwrap();
+	assert_eq!(uid, Some(0), "events: {:?}", included.events);
+	assert_eq!(dispatch_name(client.register(&ferdie, 2 * TAO, None).await), "AlreadyRegistered");
+	assert_eq!(dispatch_name(client.set_weights(&ferdie, vec![(9, 1)]).await), "UnknownUid");
+	let included = client.set_weights(&ferdie, vec![(0, 7)]).await.unwrap();
+
+	let m = client.metagraph().await.unwrap();
+	let me = m.neuron_of(&ferdie.ss58()).expect("Ferdie is in the metagraph");
+	assert_eq!((me.uid, me.stake), (0, 2 * TAO));
+	assert_eq!(me.axon.as_ref().and_then(|a| a.socket_addr()), Some(addr));
+	assert_eq!(me.edges, vec![(0, 7)]);
+	assert_eq!(me.last_weights_at.map(u64::from), Some(included.block_number));
+	assert!(m.peers(Some(0)).is_empty());
+	drop(node);
+}

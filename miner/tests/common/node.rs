@@ -1,0 +1,105 @@
+//! A real `tensor-node` for the chain tests: found through `TENSOR_NODE` (default
+//! `$HOME/.cache/incentive-chain/target/release/tensor-node`, what `scripts/env.sh` builds),
+//! started on free loopback ports and always stopped when dropped, pass or fail.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tensor_miner::chain::ChainClient;
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The node binary, or a panic that says how to get one.
+pub fn node_binary() -> PathBuf {
+	let path = std::env::var_os("TENSOR_NODE").map(PathBuf::from).unwrap_or_else(|| {
+		let home = std::env::var_os("HOME").unwrap_or_default();
+		PathBuf::from(home).join(".cache/incentive-chain/target/release/tensor-node")
+	});
+	assert!(
+		path.is_file(),
+		"this test needs the tensor-node binary at {} (from TENSOR_NODE, or the default): build \
+		 it with `source scripts/env.sh && cargo build --release -p tensor-node`, or point \
+		 TENSOR_NODE at one",
+		path.display()
+	);
+	path
+}
+
+/// A child process killed when dropped (SIGTERM, then SIGKILL after 10 s).
+pub struct Proc {
+	/// The process.
+	pub child: Child,
+	/// Where its stderr goes.
+	pub log: PathBuf,
+}
+
+impl Proc {
+	/// Starts `cmd` with stdout discarded and stderr to `log`.
+	pub fn spawn(mut cmd: Command, log: PathBuf) -> Self {
+		let file = std::fs::File::create(&log).unwrap();
+		let child = cmd
+			.stdout(Stdio::null())
+			.stderr(file)
+			.spawn()
+			.unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+		Self { child, log }
+	}
+
+	/// The last `n` lines of its log (for failure messages).
+	pub fn log_tail(&self, n: usize) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(n)..].join("\n")
+	}
+
+	/// Kills it at once (SIGKILL), as a crash would.
+	pub fn kill_now(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+impl Drop for Proc {
+	fn drop(&mut self) {
+		if let Ok(Some(_)) = self.child.try_wait() {
+			return;
+		}
+		let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+		let deadline = Instant::now() + Duration::from_secs(10);
+		while Instant::now() < deadline {
+			if let Ok(Some(_)) = self.child.try_wait() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		self.kill_now();
+	}
+}
+
+/// A dev node (`--dev --tmp`, state of every block kept) with `sealing` (`instant` or
+/// `manual`), and a client connected to it.
+pub async fn start_dev_node(sealing: &str, log_dir: &std::path::Path) -> (Proc, ChainClient, u16) {
+	let rpc_port = free_port();
+	let mut cmd = Command::new(node_binary());
+	cmd.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--no-mdns"])
+		.args(["--sealing", sealing, "--state-pruning", "archive"])
+		.args(["--rpc-port", &rpc_port.to_string(), "--port", &free_port().to_string()]);
+	let node = Proc::spawn(cmd, log_dir.join("node.log"));
+	let deadline = Instant::now() + Duration::from_secs(120);
+	loop {
+		match ChainClient::connect(&format!("ws://127.0.0.1:{rpc_port}")).await {
+			Ok(client) => return (node, client, rpc_port),
+			Err(e) => assert!(
+				Instant::now() < deadline,
+				"node RPC did not come up within 120 s ({e}); log:\n{}",
+				node.log_tail(30)
+			),
+		}
+		tokio::time::sleep(Duration::from_millis(300)).await;
+	}
+}
