@@ -103,3 +103,80 @@ pub async fn start_dev_node(sealing: &str, log_dir: &std::path::Path) -> (Proc, 
 		tokio::time::sleep(Duration::from_millis(300)).await;
 	}
 }
+
+/// The peer id (`12D3Koo…`) of the ed25519 node key `key_hex` (64 hex digits), from
+/// `tensor-node key inspect-node-key`; the key file is written to `dir`.
+pub fn peer_id_of(key_hex: &str, dir: &std::path::Path) -> String {
+	let file = dir.join(format!("node-key-{}", &key_hex[key_hex.len().saturating_sub(8)..]));
+	std::fs::write(&file, key_hex).unwrap();
+	let out = Command::new(node_binary())
+		.args(["key", "inspect-node-key", "--file", file.to_str().unwrap()])
+		.output()
+		.unwrap();
+	assert!(
+		out.status.success(),
+		"key inspect-node-key failed: {}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A validator node of a multi-validator chain.
+pub struct Validator {
+	/// `alice`, `bob`, …
+	pub name: String,
+	/// The node process (stderr in `<dir>/<name>.log`).
+	pub proc: Proc,
+	/// Its RPC port on 127.0.0.1.
+	pub rpc_port: u16,
+	/// Its p2p port on 127.0.0.1.
+	pub p2p_port: u16,
+}
+
+impl Validator {
+	/// Its libp2p address with `peer_id`, for `--bootnodes`.
+	pub fn multiaddr(&self, peer_id: &str) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.p2p_port)
+	}
+}
+
+/// Starts `tensor-node --chain <spec> --<name> --validator` (Aura sealing, the default) with its
+/// own base path under `dir`, the node key `node_key`, free loopback ports, every block's state
+/// kept, and `bootnode` if given.
+pub fn start_validator(
+	spec: &std::path::Path,
+	name: &str,
+	node_key: &str,
+	bootnode: Option<&str>,
+	dir: &std::path::Path,
+) -> Validator {
+	let rpc_port = free_port();
+	let p2p_port = free_port();
+	let mut cmd = Command::new(node_binary());
+	cmd.args(["--chain", spec.to_str().unwrap(), &format!("--{name}"), "--validator"])
+		.args(["--base-path", dir.join(name).to_str().unwrap(), "--node-key", node_key])
+		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+		.args(["--rpc-port", &rpc_port.to_string(), "--state-pruning", "archive"])
+		.args(["--no-prometheus", "--no-telemetry", "--no-mdns"]);
+	if let Some(boot) = bootnode {
+		cmd.args(["--bootnodes", boot]);
+	}
+	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
+	Validator { name: name.into(), proc, rpc_port, p2p_port }
+}
+
+/// A client of `node`'s RPC on `rpc_port`, once it answers (at most `timeout`).
+pub async fn connect_when_up(node: &Proc, rpc_port: u16, timeout: Duration) -> ChainClient {
+	let deadline = Instant::now() + timeout;
+	loop {
+		match ChainClient::connect(&format!("ws://127.0.0.1:{rpc_port}")).await {
+			Ok(client) => return client,
+			Err(e) => assert!(
+				Instant::now() < deadline,
+				"node RPC on {rpc_port} did not come up within {timeout:?} ({e}); log:\n{}",
+				node.log_tail(30)
+			),
+		}
+		tokio::time::sleep(Duration::from_millis(300)).await;
+	}
+}

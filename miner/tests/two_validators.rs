@@ -1,0 +1,448 @@
+//! End to end on the real binaries, on a real network: two validator nodes, Alice and Bob, the
+//! only Aura and GRANDPA authorities of a chain spec made here from `build-spec --chain local`
+//! (default `--sealing aura`: a block every 6-second slot, finalized by GRANDPA), and three
+//! `tensor-miner run` processes as in `chain.rs`: //Bob and //Charlie, pre-trained for 300 steps,
+//! and //Dave, a new model that serves noise. //Bob's miner talks to Bob's node, the others to
+//! Alice's. Within a bounded time all three register and post weights; payouts follow rank, the
+//! noise miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
+//! transaction fees burned, all read at a finalized block (so at one that both nodes agree on).
+//! Then Charlie is killed: Bob and Dave keep posting, and their next weights leave Charlie out.
+//!
+//! Needs the `tensor-node` binary: `TENSOR_NODE`, or
+//! `$HOME/.cache/incentive-chain/target/release/tensor-node` (see `common/node.rs`). About two
+//! minutes (6-second blocks); every wait is bounded, and the whole test fails after 6 minutes
+//! with the metagraph and the nodes' and miners' logs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::node::{
+	connect_when_up, free_port, node_binary, peer_id_of, start_validator, Proc, Validator,
+};
+use serde_json::{json, Value};
+use sp_core::crypto::Ss58Codec;
+use sp_core::{Pair, H256};
+use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
+
+/// Stake of each miner: large next to the emission (1 TAO a block), so that a head start of a
+/// payout or two does not decide the ranking; the weights do.
+const STAKE_TAO: u128 = 100_000;
+/// Payout every `TEMPO` blocks (18 s at 6-second slots).
+const TEMPO: u32 = 3;
+/// The whole test fails after this long.
+const TEST_LIMIT: Duration = Duration::from_secs(360);
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
+const MODEL: [&str; 8] =
+	["--d-model", "16", "--hidden", "64", "--batch-size", "32", "--threads", "1"];
+
+struct MinerProc {
+	name: &'static str,
+	signer: Signer,
+	proc: Proc,
+}
+
+/// The `local` chain spec with Alice and Bob as the only Aura and GRANDPA authorities and quick
+/// incentive parameters (payout every `TEMPO` blocks, weights every block), written to `dir`.
+fn two_validator_spec(dir: &Path) -> PathBuf {
+	let out =
+		Command::new(node_binary()).args(["build-spec", "--chain", "local"]).output().unwrap();
+	assert!(out.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&out.stderr));
+	let mut spec: Value = serde_json::from_slice(&out.stdout).unwrap();
+	let patch = &mut spec["genesis"]["runtimeGenesis"]["patch"];
+	assert!(patch.is_object(), "build-spec --chain local has no genesis patch");
+
+	let sr = |who: &str| Signer::from_suri(&format!("//{who}")).unwrap().ss58();
+	let ed = |who: &str| {
+		sp_core::ed25519::Pair::from_string(&format!("//{who}"), None)
+			.unwrap()
+			.public()
+			.to_ss58check()
+	};
+	// The `local` preset's authorities are Alice, Bob, Charlie and Dave in this shape; keep two.
+	let aura = json!([sr("Alice"), sr("Bob")]);
+	let grandpa = json!([[ed("Alice"), 1], [ed("Bob"), 1]]);
+	assert_eq!(patch["aura"]["authorities"].as_array().unwrap()[..2], aura.as_array().unwrap()[..]);
+	assert_eq!(
+		patch["grandpa"]["authorities"].as_array().unwrap()[..2],
+		grandpa.as_array().unwrap()[..]
+	);
+	patch["aura"]["authorities"] = aura;
+	patch["grandpa"]["authorities"] = grandpa;
+	let params = &mut patch["incentive"]["params"];
+	assert!(params["tempo"].is_number() && params["weightsRateLimit"].is_number(), "{params}");
+	params["tempo"] = json!(TEMPO);
+	params["weightsRateLimit"] = json!(1);
+
+	let path = dir.join("two-validators.json");
+	std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+	path
+}
+
+/// Trains a miner's model off chain first (`tensor-miner train`), so that `run` resumes it.
+fn pretrain(name: &str, dir: &Path, steps: u32) {
+	let status = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+		.args(["train", "--corpus", CORPUS, "--data-dir", dir.join(name).to_str().unwrap()])
+		.args(["--steps", &steps.to_string(), "--lr", "0.01", "--device", "cpu"])
+		.args(MODEL)
+		.env("RAYON_NUM_THREADS", "1")
+		.stdout(std::process::Stdio::null())
+		.stderr(std::process::Stdio::null())
+		.status()
+		.unwrap();
+	assert!(status.success(), "pre-training {name} failed");
+}
+
+/// `tensor-miner run` as //`name` against the node with RPC on `rpc_port`; `lr` applies to a new
+/// model only (a pre-trained one keeps its own).
+fn spawn_miner(name: &'static str, noise: bool, lr: &str, rpc_port: u16, dir: &Path) -> MinerProc {
+	let port = free_port();
+	let data = dir.join(name);
+	let mut cmd = Command::new(env!("CARGO_BIN_EXE_tensor-miner"));
+	cmd.arg("run")
+		.args(["--node", &format!("ws://127.0.0.1:{rpc_port}"), "--suri", &format!("//{name}")])
+		.args(["--corpus", CORPUS, "--data-dir", data.to_str().unwrap()])
+		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
+		.args(["--external-addr", &format!("127.0.0.1:{port}")])
+		.args(["--stake", &STAKE_TAO.to_string(), "--device", "cpu", "--lr", lr])
+		.args(MODEL)
+		.args(["--eval-every", "20", "--peer-timeout-ms", "1000", "--chain-poll-ms", "500"])
+		.args(["--step-pause-ms", "5", "--max-backoff-secs", "2"])
+		.env("RAYON_NUM_THREADS", "1")
+		.env("RUST_LOG", "info,burn_core::record::file=error,jsonrpsee_server=warn");
+	if noise {
+		cmd.arg("--serve-noise");
+	}
+	let proc = Proc::spawn(cmd, dir.join(format!("miner-{name}.log")));
+	MinerProc { name, signer: Signer::from_suri(&format!("//{name}")).unwrap(), proc }
+}
+
+/// Which block a wait reads the metagraph at.
+#[derive(Clone, Copy, PartialEq)]
+enum At {
+	Best,
+	Finalized,
+}
+
+/// The test's view of the network: a client of Alice's node, the processes (for failure
+/// messages) and the test's deadline.
+struct Net<'a> {
+	client: &'a ChainClient,
+	nodes: &'a [Validator],
+	miners: &'a [MinerProc],
+	started: Instant,
+}
+
+impl Net<'_> {
+	/// The last lines of every node's and miner's log.
+	fn logs(&self) -> String {
+		let nodes =
+			self.nodes.iter().map(|v| format!("--- node {} ---\n{}", v.name, v.proc.log_tail(12)));
+		let miners = self
+			.miners
+			.iter()
+			.map(|p| format!("--- miner {} ---\n{}", p.name, p.proc.log_tail(15)));
+		nodes.chain(miners).collect::<Vec<_>>().join("\n")
+	}
+
+	/// Fails with `what`, the metagraph and the logs when the test's time is up or `stage` has
+	/// run out.
+	fn check_time(&self, stage_deadline: Instant, what: &str, m: &dyn std::fmt::Debug) {
+		let now = Instant::now();
+		if now > self.started + TEST_LIMIT || now > stage_deadline {
+			panic!(
+				"timed out waiting for {what} ({:?} into the test, limit {TEST_LIMIT:?}); metagraph: \
+				 {m:#?}\n{}",
+				self.started.elapsed(),
+				self.logs()
+			);
+		}
+	}
+
+	/// Polls the metagraph at the best or the finalized head until `done` holds.
+	async fn wait_until(
+		&self,
+		at: At,
+		timeout: Duration,
+		what: &str,
+		mut done: impl FnMut(&Metagraph) -> bool,
+	) -> Metagraph {
+		let deadline = Instant::now() + timeout;
+		loop {
+			let m = match at {
+				At::Best => self.client.metagraph().await.unwrap(),
+				At::Finalized => {
+					self.client.metagraph_at(finalized_head(self.client).await.1).await.unwrap()
+				}
+			};
+			if done(&m) {
+				return m;
+			}
+			self.check_time(deadline, what, &m);
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	}
+}
+
+/// Number and hash of the node's finalized head.
+async fn finalized_head(client: &ChainClient) -> (u64, H256) {
+	let hash: H256 = client.request("chain_getFinalizedHead", vec![]).await.unwrap();
+	let header: Value = client.request("chain_getHeader", vec![json!(hash)]).await.unwrap();
+	(hex_number(&header["number"]), hash)
+}
+
+fn hex_number(v: &Value) -> u64 {
+	u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The index of the Aura authority that sealed block `hash` (its slot modulo the number of
+/// authorities): from the `PreRuntime(*b"aura", slot)` digest item, SCALE `0x06 61757261 20
+/// <u64 LE>`.
+async fn aura_author(client: &ChainClient, hash: H256, authorities: u64) -> u64 {
+	let header: Value = client.request("chain_getHeader", vec![json!(hash)]).await.unwrap();
+	let logs = header["digest"]["logs"].as_array().unwrap();
+	let item = logs
+		.iter()
+		.filter_map(Value::as_str)
+		.find(|l| l.starts_with("0x066175726120"))
+		.unwrap_or_else(|| panic!("no Aura pre-digest in {header}"));
+	let bytes = sp_core::bytes::from_hex(item).unwrap();
+	let slot = u64::from_le_bytes(bytes[6..14].try_into().unwrap());
+	slot % authorities
+}
+
+fn uid_of(m: &Metagraph, s: &Signer) -> Option<u16> {
+	m.neuron_of(&s.ss58()).map(|n| n.uid)
+}
+
+/// Sum of `TransactionFeePaid::actual_fee` over blocks `1..=last` of the canonical chain: fees are
+/// burned in this runtime (`FungibleAdapter<Balances, ()>`), so they leave total issuance.
+async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
+	let mut total = 0u128;
+	for n in 1..=last {
+		let hash = client.block_hash(n).await.unwrap().expect("block exists");
+		for record in client.events(hash).await.unwrap() {
+			if let tensor_runtime::RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) = record.event
+			{
+				total += actual_fee;
+			}
+		}
+	}
+	total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out() {
+	let started = Instant::now();
+	// Logs, bases and data dirs go to a temporary dir, or to TENSOR_TEST_DIR to keep them.
+	let tmp = tempfile::tempdir().unwrap();
+	let dir = std::env::var_os("TENSOR_TEST_DIR").map(PathBuf::from);
+	let dir = dir.as_deref().unwrap_or(tmp.path());
+	std::fs::create_dir_all(dir).unwrap();
+
+	// 0. The network: Alice with a fixed node key, Bob bootstrapping from her.
+	let spec = two_validator_spec(dir);
+	let alice_key = format!("{:064x}", 1);
+	let bob_key = format!("{:064x}", 2);
+	let alice_id = peer_id_of(&alice_key, dir);
+	let alice = start_validator(&spec, "alice", &alice_key, None, dir);
+	let boot = alice.multiaddr(&alice_id);
+	let bob = start_validator(&spec, "bob", &bob_key, Some(&boot), dir);
+	let client = connect_when_up(&alice.proc, alice.rpc_port, Duration::from_secs(120)).await;
+	let bob_client = connect_when_up(&bob.proc, bob.rpc_port, Duration::from_secs(120)).await;
+	assert_eq!(client.genesis_hash(), bob_client.genesis_hash());
+	let nodes = [alice, bob];
+	let no_miners: [MinerProc; 0] = [];
+	let net = Net { client: &client, nodes: &nodes, miners: &no_miners, started };
+	let peers_deadline = Instant::now() + Duration::from_secs(60);
+	loop {
+		let health: Value = client.request("system_health", vec![]).await.unwrap();
+		if health["peers"].as_u64() == Some(1) {
+			break;
+		}
+		net.check_time(peers_deadline, "Alice and Bob to peer", &health);
+		tokio::time::sleep(Duration::from_millis(300)).await;
+	}
+	eprintln!("Alice and Bob peered ({:?})", started.elapsed());
+
+	// Bob and Charlie come with 300 steps of training; Dave starts from nothing (and learns
+	// slowly) and serves noise, which saves the others nothing. Dave must end up ranked lowest.
+	pretrain("Bob", dir, 300);
+	pretrain("Charlie", dir, 300);
+	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
+	let mut miners = vec![
+		spawn_miner("Bob", false, "0.01", nodes[1].rpc_port, dir),
+		spawn_miner("Charlie", false, "0.01", nodes[0].rpc_port, dir),
+		spawn_miner("Dave", true, "0.002", nodes[0].rpc_port, dir),
+	];
+	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
+	let net = Net { client: &client, nodes: &nodes, miners: &miners, started };
+
+	// 1. All registered with their stake and axons, and weights from each on chain.
+	let m = net
+		.wait_until(At::Best, Duration::from_secs(150), "registration and weights", |m| {
+			signers.iter().all(|s| {
+				m.neuron_of(&s.ss58()).is_some_and(|n| {
+					n.axon.is_some() && n.last_weights_at.is_some() && !n.edges.is_empty()
+				})
+			})
+		})
+		.await;
+	let uids: Vec<u16> = signers.iter().map(|s| uid_of(&m, s).unwrap()).collect();
+	eprintln!(
+		"registered and weighted by block {} (uids Bob, Charlie, Dave: {uids:?}) ({:?})",
+		m.block.number,
+		started.elapsed()
+	);
+	for n in &m.neurons {
+		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
+	}
+
+	// 2. Ranks from those weights, read at the finalized head: payouts in which the noise miner
+	// (Dave) ranks lowest.
+	let noise = uids[2];
+	let m = net
+		.wait_until(
+			At::Finalized,
+			Duration::from_secs(180),
+			"noise ranking lowest (finalized)",
+			|m| {
+				let weighted =
+					signers.iter().all(|s| m.neuron_of(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+				let dave = m.neuron(noise).map(|n| n.rank).unwrap_or(1.0);
+				weighted
+					&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)
+					&& m.neurons.iter().all(|n| n.total_emission > 0)
+			},
+		)
+		.await;
+	let at: H256 = serde_json::from_value(json!(m.block.hash)).unwrap();
+	let ranks: Vec<(u16, f64, u128)> =
+		m.neurons.iter().map(|n| (n.uid, n.rank, n.last_emission)).collect();
+	eprintln!("ranks at finalized block {}: {ranks:?} ({:?})", m.block.number, started.elapsed());
+
+	// Payouts follow rank, as incentive_emissions reports them, at that block.
+	let e = client.emissions(Some(at)).await.unwrap();
+	assert_eq!(e.block.number, m.block.number);
+	assert_eq!(e.tempo, TEMPO);
+	assert_eq!(e.total_paid, m.total_paid);
+	assert_eq!(e.total_last_emission, e.neurons.iter().map(|n| n.last_emission).sum::<u128>());
+	let paid = e.total_last_emission as f64;
+	assert!(paid > 0.0);
+	for n in &e.neurons {
+		let share = n.last_emission as f64 / paid;
+		assert!(
+			(share - n.rank).abs() < 1e-6,
+			"uid {} paid share {share} but rank {}",
+			n.uid,
+			n.rank
+		);
+	}
+	let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
+	assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
+	// The last payout is at or before this block, and the block is final: both nodes have it at
+	// this height, and finality has gone on past it.
+	let payout = e.next_payout_block.map(|b| u64::from(b).saturating_sub(u64::from(TEMPO)));
+	assert!(payout.is_some_and(|p| p <= m.block.number), "last payout {payout:?}");
+	let fin_deadline = Instant::now() + Duration::from_secs(60);
+	let (fin_alice, fin_bob) = loop {
+		let (a, _) = finalized_head(&client).await;
+		let (b, _) = finalized_head(&bob_client).await;
+		if a > m.block.number && b > m.block.number {
+			break (a, b);
+		}
+		net.check_time(fin_deadline, "finality past the payout block on both nodes", &(a, b));
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	};
+	assert_eq!(client.block_hash(m.block.number).await.unwrap(), Some(at));
+	assert_eq!(bob_client.block_hash(m.block.number).await.unwrap(), Some(at));
+	let best = client.best_number().await.unwrap();
+	let mut sealed = [0u32; 2];
+	for n in 1..=m.block.number {
+		let hash = client.block_hash(n).await.unwrap().unwrap();
+		sealed[aura_author(&client, hash, 2).await as usize] += 1;
+	}
+	assert!(sealed.iter().all(|&s| s > 0), "blocks sealed by Alice, Bob: {sealed:?}");
+	eprintln!(
+		"last payout at block {payout:?}, finalized past it: Alice at {fin_alice}, Bob at \
+		 {fin_bob} (best {best}); blocks 1..={} sealed by Alice, Bob: {sealed:?}",
+		m.block.number
+	);
+
+	// Issuance is exact: genesis + everything paid − fees burned, all at block `at`.
+	let genesis = client.total_issuance(Some(client.genesis_hash())).await.unwrap();
+	let now = client.total_issuance(Some(at)).await.unwrap();
+	let fees = fees_burned(&client, m.block.number).await;
+	assert_eq!(
+		now,
+		genesis + m.total_paid - fees,
+		"genesis {genesis} paid {} fees {fees}",
+		m.total_paid
+	);
+	assert_eq!(bob_client.total_issuance(Some(at)).await.unwrap(), now);
+	eprintln!(
+		"issuance {now} = genesis {genesis} + paid {} - fees {fees} ({:?})",
+		m.total_paid,
+		started.elapsed()
+	);
+
+	// 3. Kill Charlie. Bob and Dave go on; their second post after the kill comes from an
+	// evaluation that ran after it, in which Charlie's axon was dead: no weight for Charlie.
+	// Dave learns from Charlie, so wait until Dave's weights name Charlie: then "dropped" below
+	// means something.
+	let charlie = uids[1];
+	let before = net
+		.wait_until(At::Best, Duration::from_secs(90), "Dave weighting Charlie", |m| {
+			m.neuron(uids[2])
+				.is_some_and(|n| n.edges.iter().any(|&(uid, w)| uid == charlie && w > 0))
+		})
+		.await;
+	let edges_before: Vec<_> =
+		[0, 2].iter().map(|&i| before.neuron(uids[i]).unwrap().edges.clone()).collect();
+	let killed_at = client.best_number().await.unwrap();
+	miners[1].proc.kill_now();
+	let net = Net { client: &client, nodes: &nodes, miners: &miners, started };
+	let survivors = [(signers[0].clone(), 0usize), (signers[2].clone(), 2usize)];
+	let mut posts: Vec<Vec<u32>> = vec![Vec::new(); 3];
+	let m = net
+		.wait_until(At::Best, Duration::from_secs(120), "weights without Charlie", |m| {
+			survivors.iter().all(|(s, i)| {
+				let Some(n) = m.neuron_of(&s.ss58()) else { return false };
+				if let Some(at) = n.last_weights_at.filter(|&b| u64::from(b) > killed_at) {
+					if !posts[*i].contains(&at) {
+						posts[*i].push(at);
+					}
+				}
+				posts[*i].len() >= 2 && n.edges.iter().all(|&(uid, w)| uid != charlie || w == 0)
+			})
+		})
+		.await;
+	for (s, i) in &survivors {
+		assert!(miners[*i].proc.child.try_wait().unwrap().is_none(), "{} exited", miners[*i].name);
+		let n = m.neuron_of(&s.ss58()).unwrap();
+		assert!(n.edges.iter().any(|&(uid, _)| uid == n.uid), "self weight of uid {}", n.uid);
+	}
+	let edges_after: Vec<_> =
+		[0, 2].iter().map(|&i| m.neuron(uids[i]).unwrap().edges.clone()).collect();
+	eprintln!(
+		"Charlie (uid {charlie}) killed at block {killed_at}, dropped from weights by block {} \
+		 ({:?}); Bob, Dave edges before {edges_before:?}, after {edges_after:?}; posts after the \
+		 kill (Bob, Dave): {:?}, {:?}",
+		m.block.number,
+		started.elapsed(),
+		posts[0],
+		posts[2]
+	);
+	let (fin, _) = finalized_head(&client).await;
+	eprintln!("done at best block {}, finalized {fin} ({:?})", m.block.number, started.elapsed());
+
+	drop(miners);
+	drop(nodes);
+}
