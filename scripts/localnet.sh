@@ -6,7 +6,7 @@
 #   scripts/localnet.sh stop       stop a network started from another shell
 #
 # Settings (environment):
-#   VALIDATORS=2     1..4: Alice, Bob, Charlie, Dave (the authorities of the `local` chain; blocks
+#   VALIDATORS=4     1..4: Alice, Bob, Charlie, Dave (the authorities of the `local` chain; blocks
 #                    are finalized only with 3 or more running, they are produced with any)
 #   MINERS=3         0..5, signing as //Charlie, //Dave, //Eve, //Ferdie, //Bob (dev accounts,
 #                    endowed in genesis); the last one serves noise when NOISE=1
@@ -27,7 +27,7 @@ source scripts/env.sh
 TENSOR_NODE="${node_override:-$TENSOR_NODE}"
 TENSOR_MINER="${TENSOR_MINER:-$CARGO_TARGET_DIR/release/tensor-miner}"
 
-VALIDATORS="${VALIDATORS:-2}"
+VALIDATORS="${VALIDATORS:-4}"
 MINERS="${MINERS:-3}"
 NOISE="${NOISE:-0}"
 STAKE="${STAKE:-100}"
@@ -95,7 +95,9 @@ trap 'echo; stop_all; exit 0' INT TERM
 spec="${CHAIN_SPEC:-}"
 if [[ -z "$spec" ]]; then
 	spec="$RUN/local-raw.json"
-	"$TENSOR_NODE" build-spec --chain local --raw >"$spec" 2>"$RUN/logs/build-spec.log" \
+	# No default bootnode: it would clash with Alice at the same address under another peer id.
+	"$TENSOR_NODE" build-spec --chain local --raw --disable-default-bootnode >"$spec" \
+		2>"$RUN/logs/build-spec.log" \
 		|| die "build-spec failed; see $RUN/logs/build-spec.log"
 fi
 
