@@ -15,66 +15,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::node::{free_port, start_dev_node, Proc};
+use common::miners::{fees_burned, pretrain, spawn_miner, uid_of, MinerProc, STAKE_TAO};
+use common::node::start_dev_node;
 use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
-
-/// Stake of each miner: large next to the emission (1 TAO a block), so that a head start of a
-/// payout or two does not decide the ranking; the weights do.
-const STAKE_TAO: u128 = 100_000;
-
-struct MinerProc {
-	name: &'static str,
-	signer: Signer,
-	proc: Proc,
-}
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
-const MODEL: [&str; 8] =
-	["--d-model", "16", "--hidden", "64", "--batch-size", "32", "--threads", "1"];
-
-/// Trains a miner's model off chain first (`tensor-miner train`), so that `run` resumes it.
-fn pretrain(name: &str, dir: &Path, steps: u32) {
-	let status = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
-		.args(["train", "--corpus", CORPUS, "--data-dir", dir.join(name).to_str().unwrap()])
-		.args(["--steps", &steps.to_string(), "--lr", "0.01", "--device", "cpu"])
-		.args(MODEL)
-		.env("RAYON_NUM_THREADS", "1")
-		.stdout(std::process::Stdio::null())
-		.stderr(std::process::Stdio::null())
-		.status()
-		.unwrap();
-	assert!(status.success(), "pre-training {name} failed");
-}
-
-/// `tensor-miner run` as //`name`; `lr` applies to a new model only (a pre-trained one keeps its
-/// own).
-fn spawn_miner(name: &'static str, noise: bool, lr: &str, rpc_port: u16, dir: &Path) -> MinerProc {
-	let port = free_port();
-	let data = dir.join(name);
-	let mut cmd = Command::new(env!("CARGO_BIN_EXE_tensor-miner"));
-	cmd.arg("run")
-		.args(["--node", &format!("ws://127.0.0.1:{rpc_port}"), "--suri", &format!("//{name}")])
-		.args(["--corpus", CORPUS, "--data-dir", data.to_str().unwrap()])
-		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
-		.args(["--external-addr", &format!("127.0.0.1:{port}")])
-		.args(["--stake", &STAKE_TAO.to_string(), "--device", "cpu", "--lr", lr])
-		.args(MODEL)
-		.args(["--eval-every", "20", "--peer-timeout-ms", "1000", "--chain-poll-ms", "300"])
-		.args(["--step-pause-ms", "5", "--max-backoff-secs", "2"])
-		.env("RAYON_NUM_THREADS", "1")
-		.env("RUST_LOG", "info,burn_core::record::file=error,jsonrpsee_server=warn");
-	if noise {
-		cmd.arg("--serve-noise");
-	}
-	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
-	MinerProc { name, signer: Signer::from_suri(&format!("//{name}")).unwrap(), proc }
-}
 
 /// Polls the metagraph until `done` holds, or fails after `timeout` with the metagraph and the
 /// miners' logs.
@@ -103,28 +50,6 @@ async fn wait_until(
 		}
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
-}
-
-fn uid_of(m: &Metagraph, s: &Signer) -> Option<u16> {
-	m.neuron_of(&s.ss58()).map(|n| n.uid)
-}
-
-/// Sum of `TransactionFeePaid::actual_fee` over blocks `1..=last`: fees are burned in this
-/// runtime (`FungibleAdapter<Balances, ()>`), so they leave total issuance.
-async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
-	let mut total = 0u128;
-	for n in 1..=last {
-		let hash = client.block_hash(n).await.unwrap().expect("block exists");
-		for record in client.events(hash).await.unwrap() {
-			if let tensor_runtime::RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
-			) = record.event
-			{
-				total += actual_fee;
-			}
-		}
-	}
-	total
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,9 +83,9 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
 	let mut miners = vec![
-		spawn_miner("Bob", false, "0.01", rpc_port, dir),
-		spawn_miner("Charlie", false, "0.01", rpc_port, dir),
-		spawn_miner("Dave", true, "0.002", rpc_port, dir),
+		spawn_miner("Bob", false, "0.01", rpc_port, 300, dir),
+		spawn_miner("Charlie", false, "0.01", rpc_port, 300, dir),
+		spawn_miner("Dave", true, "0.002", rpc_port, 300, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 

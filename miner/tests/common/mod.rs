@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
+pub mod miners;
 pub mod node;
 
 use tensor_miner::data::Vocab;

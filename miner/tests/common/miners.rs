@@ -1,0 +1,95 @@
+//! `tensor-miner` processes for the end-to-end tests against real nodes (`chain.rs`,
+//! `two_validators.rs`): pre-training, spawning `run`, and reading the chain's results.
+
+use std::path::Path;
+use std::process::Command;
+
+use tensor_miner::chain::{ChainClient, Metagraph, Signer};
+
+use super::node::{free_port, Proc};
+
+/// Stake of each miner: large next to the emission (1 TAO a block), so that a head start of a
+/// payout or two does not decide the ranking; the weights do.
+pub const STAKE_TAO: u128 = 100_000;
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
+const MODEL: [&str; 8] =
+	["--d-model", "16", "--hidden", "64", "--batch-size", "32", "--threads", "1"];
+
+/// A running `tensor-miner run`, signing as //`name`.
+pub struct MinerProc {
+	pub name: &'static str,
+	pub signer: Signer,
+	pub proc: Proc,
+}
+
+/// Trains a miner's model off chain first (`tensor-miner train`), so that `run` resumes it.
+pub fn pretrain(name: &str, dir: &Path, steps: u32) {
+	let status = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+		.args(["train", "--corpus", CORPUS, "--data-dir", dir.join(name).to_str().unwrap()])
+		.args(["--steps", &steps.to_string(), "--lr", "0.01", "--device", "cpu"])
+		.args(MODEL)
+		.env("RAYON_NUM_THREADS", "1")
+		.stdout(std::process::Stdio::null())
+		.stderr(std::process::Stdio::null())
+		.status()
+		.unwrap();
+	assert!(status.success(), "pre-training {name} failed");
+}
+
+/// `tensor-miner run` as //`name` against the node with RPC on `rpc_port`, reading the chain
+/// every `chain_poll_ms`; `lr` applies to a new model only (a pre-trained one keeps its own).
+/// Its data is `dir/name`, its log `dir/miner-name.log`.
+pub fn spawn_miner(
+	name: &'static str,
+	noise: bool,
+	lr: &str,
+	rpc_port: u16,
+	chain_poll_ms: u32,
+	dir: &Path,
+) -> MinerProc {
+	let port = free_port();
+	let data = dir.join(name);
+	let mut cmd = Command::new(env!("CARGO_BIN_EXE_tensor-miner"));
+	cmd.arg("run")
+		.args(["--node", &format!("ws://127.0.0.1:{rpc_port}"), "--suri", &format!("//{name}")])
+		.args(["--corpus", CORPUS, "--data-dir", data.to_str().unwrap()])
+		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
+		.args(["--external-addr", &format!("127.0.0.1:{port}")])
+		.args(["--stake", &STAKE_TAO.to_string(), "--device", "cpu", "--lr", lr])
+		.args(MODEL)
+		.args(["--eval-every", "20", "--peer-timeout-ms", "1000"])
+		.args(["--chain-poll-ms", &chain_poll_ms.to_string()])
+		.args(["--step-pause-ms", "5", "--max-backoff-secs", "2"])
+		.env("RAYON_NUM_THREADS", "1")
+		.env("RUST_LOG", "info,burn_core::record::file=error,jsonrpsee_server=warn");
+	if noise {
+		cmd.arg("--serve-noise");
+	}
+	let proc = Proc::spawn(cmd, dir.join(format!("miner-{name}.log")));
+	MinerProc { name, signer: Signer::from_suri(&format!("//{name}")).unwrap(), proc }
+}
+
+/// The uid of `signer`'s neuron in `m`, if it has one.
+pub fn uid_of(m: &Metagraph, signer: &Signer) -> Option<u16> {
+	m.neuron_of(&signer.ss58()).map(|n| n.uid)
+}
+
+/// Sum of `TransactionFeePaid::actual_fee` over blocks `1..=last` of the node's canonical chain:
+/// fees are burned in this runtime (`FungibleAdapter<Balances, ()>`), so they leave total
+/// issuance.
+pub async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
+	let mut total = 0u128;
+	for n in 1..=last {
+		let hash = client.block_hash(n).await.unwrap().expect("block exists");
+		for record in client.events(hash).await.unwrap() {
+			if let tensor_runtime::RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) = record.event
+			{
+				total += actual_fee;
+			}
+		}
+	}
+	total
+}
