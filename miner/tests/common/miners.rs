@@ -93,3 +93,8 @@ pub async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
 	}
 	total
 }
+
+/// Whether neuron `from`'s edges in `m` give `to` a weight above zero.
+pub fn weights_peer(m: &Metagraph, from: u16, to: u16) -> bool {
+	m.neuron(from).is_some_and(|n| n.edges.iter().any(|&(uid, w)| uid == to && w > 0))
+}
