@@ -8,14 +8,10 @@ mod common;
 use codec::{Decode, Encode};
 use common::*;
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
-use pallet_incentive::types::NeuronInfo;
 use serde_json::Value;
-use sp_core::{crypto::AccountId32, H256};
-use sp_io::hashing;
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use tensor_runtime::{Balance, BlockNumber, IncentiveCall, RuntimeCall, TAO};
-
-type Neuron = NeuronInfo<AccountId32, Balance, BlockNumber>;
+use tensor_runtime::{incentive_api::RuntimeNeuronView, IncentiveCall, RuntimeCall, TAO};
 
 async fn seal_block(client: &WsClient) {
 	let _: Value = client
@@ -24,14 +20,14 @@ async fn seal_block(client: &WsClient) {
 		.unwrap();
 }
 
-async fn neuron(client: &WsClient, uid: u16) -> Option<Neuron> {
-	let mut key = hashing::twox_128(b"Incentive").to_vec();
-	key.extend(hashing::twox_128(b"Neurons"));
-	key.extend(hashing::twox_64(&uid.encode()));
-	key.extend(uid.encode());
-	let key = sp_core::bytes::to_hex(&key, false);
-	let raw: Option<String> = client.request("state_getStorage", rpc_params![key]).await.unwrap();
-	raw.map(|raw| Neuron::decode(&mut &sp_core::bytes::from_hex(&raw).unwrap()[..]).unwrap())
+/// Neuron `uid` at the best block, through the runtime API (`IncentiveApi_neuron`), which joins
+/// the pallet's per-neuron record and its payout vector.
+async fn neuron(client: &WsClient, uid: u16) -> Option<RuntimeNeuronView> {
+	let arg = sp_core::bytes::to_hex(&uid.encode(), false);
+	let raw: String =
+		client.request("state_call", rpc_params!["IncentiveApi_neuron", arg]).await.unwrap();
+	let bytes = sp_core::bytes::from_hex(&raw).unwrap();
+	Option::<RuntimeNeuronView>::decode(&mut &bytes[..]).unwrap()
 }
 
 /// Submits the signed call to the pool; the next sealed block includes it.

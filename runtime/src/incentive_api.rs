@@ -7,14 +7,14 @@
 
 use alloc::vec::Vec;
 use pallet_incentive::{
-	EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Neurons, Params, PendingEmission,
-	TotalPaid, UidEnd, Uids, Weights,
+	EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Params, PendingEmission, TotalPaid,
+	UidEnd, Uids, Weights,
 };
 use pallet_incentive_runtime_api::{
 	next_payout_block, total_stake, Emissions, Metagraph, NeuronEmission, NeuronView,
 };
 
-use crate::{AccountId, Balance, BlockNumber, Runtime, System};
+use crate::{AccountId, Balance, BlockNumber, Incentive, Runtime, System};
 
 /// [`NeuronView`] with the runtime's types.
 pub type RuntimeNeuronView = NeuronView<AccountId, Balance, BlockNumber>;
@@ -24,13 +24,6 @@ pub type RuntimeMetagraph = Metagraph<AccountId, Balance, BlockNumber>;
 
 /// [`Emissions`] with the runtime's types.
 pub type RuntimeEmissions = Emissions<AccountId, Balance, BlockNumber>;
-
-/// Every registered neuron's stored info, by ascending uid (storage iterates in hash order).
-fn neurons_by_uid() -> Vec<(u16, NeuronInfoOf<Runtime>)> {
-	let mut neurons: Vec<_> = Neurons::<Runtime>::iter().collect();
-	neurons.sort_unstable_by_key(|&(uid, _)| uid);
-	neurons
-}
 
 /// The view of neuron `uid` with `info`, reading its posted weights.
 fn view(uid: u16, info: NeuronInfoOf<Runtime>, uid_end: u32) -> RuntimeNeuronView {
@@ -42,7 +35,7 @@ fn view(uid: u16, info: NeuronInfoOf<Runtime>, uid_end: u32) -> RuntimeNeuronVie
 pub fn metagraph() -> RuntimeMetagraph {
 	let uid_end = UidEnd::<Runtime>::get();
 	let neurons: Vec<RuntimeNeuronView> =
-		neurons_by_uid().into_iter().map(|(uid, info)| view(uid, info, uid_end)).collect();
+		Incentive::neurons().into_iter().map(|(uid, info)| view(uid, info, uid_end)).collect();
 	Metagraph {
 		block: System::block_number(),
 		total_stake: total_stake(&neurons),
@@ -57,7 +50,7 @@ pub fn metagraph() -> RuntimeMetagraph {
 
 /// `IncentiveApi::neuron`: the neuron at `uid`, if any.
 pub fn neuron(uid: u16) -> Option<RuntimeNeuronView> {
-	let info = Neurons::<Runtime>::get(uid)?;
+	let info = Incentive::neuron(uid)?;
 	Some(view(uid, info, UidEnd::<Runtime>::get()))
 }
 
@@ -78,7 +71,7 @@ pub fn emissions() -> RuntimeEmissions {
 		next_payout_block: next_payout_block(block, params.tempo),
 		pending_emission: PendingEmission::<Runtime>::get(),
 		total_paid: TotalPaid::<Runtime>::get(),
-		neurons: neurons_by_uid()
+		neurons: Incentive::neurons()
 			.into_iter()
 			.map(|(uid, info)| NeuronEmission::new(uid, info))
 			.collect(),

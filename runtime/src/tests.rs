@@ -11,7 +11,12 @@ const EDGES: u32 = 4096 * 256;
 /// The payout hook's charged weight for the largest graph as a share of a block, in percent.
 fn payout_share_of_block(passes: u32) -> u64 {
 	let block: Weight = RuntimeBlockWeights::get().max_block;
-	let hook = pallet_incentive::Pallet::<Runtime>::payout_weight(NEURONS, EDGES, passes);
+	let hook = pallet_incentive::Pallet::<Runtime>::payout_weight(
+		NEURONS,
+		EDGES,
+		passes,
+		pallet_incentive::EmissionDestination::Stake,
+	);
 	hook.ref_time() * 100 / block.ref_time()
 }
 

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { u8aToHex } from '@polkadot/util';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
 
 const TAO = 1_000_000_000n;
@@ -423,8 +423,8 @@ async function run () {
   for (const [name, entry] of Object.entries(apiAt.query.incentive)) {
     storage[name] = entry.creator.meta.type.isMap ? await entry.entries() : await entry();
   }
-  for (const name of ['params', 'neurons', 'uids', 'weights', 'inbound', 'neuronCount', 'edgeCount',
-    'uidEnd', 'freeUids', 'pendingEmission', 'totalPaid']) {
+  for (const name of ['params', 'neurons', 'payouts', 'uids', 'weights', 'inbound', 'neuronCount',
+    'edgeCount', 'uidEnd', 'freeUids', 'pendingEmission', 'totalPaid']) {
     check(name in storage, `storage item incentive.${name} is in the metadata`);
   }
   const stored = new Map(storage.neurons.map(([key, value]) => [key.args[0].toNumber(), value.unwrap()]));
@@ -463,15 +463,20 @@ async function run () {
   const uids = metagraph.neurons.map((n) => n.uid.toNumber());
   check(uids.every((uid, i) => i === 0 || uids[i - 1] < uid), 'metagraph neurons sorted by uid');
   let stakeSum = 0n;
+  let unsettledSum = 0n;
   for (const view of metagraph.neurons) {
     const uid = view.uid.toNumber();
     const info = stored.get(uid);
+    const payout = storage.payouts[uid];
     check(info, `neuron ${uid} is stored`);
+    check(payout, `neuron ${uid} has a Payouts entry`);
     check(view.account.eq(info.account), `neuron ${uid} account`);
-    eq(view.stake, info.stake, `neuron ${uid} stake (runtime API vs storage)`);
-    eq(view.rank, info.rank, `neuron ${uid} rank (runtime API vs storage)`);
-    eq(view.lastEmission, info.lastEmission, `neuron ${uid} last emission`);
-    eq(view.totalEmission, info.totalEmission, `neuron ${uid} total emission`);
+    eq(view.stake, info.heldStake.toBigInt() + payout.unsettledStake.toBigInt(),
+      `neuron ${uid} stake = held + unsettled (runtime API vs storage)`);
+    eq(view.rank, payout.rank, `neuron ${uid} rank (runtime API vs storage)`);
+    eq(view.lastEmission, payout.lastEmission, `neuron ${uid} last emission`);
+    eq(view.totalEmission, payout.totalEmission, `neuron ${uid} total emission`);
+    unsettledSum += payout.unsettledStake.toBigInt();
     eq(view.registeredAt, info.registeredAt, `neuron ${uid} registered at`);
     eq(optNumber(view.lastWeightsAt), optNumber(info.lastWeightsAt), `neuron ${uid} last weights at`);
     check(view.axon.eq(info.axon), `neuron ${uid} axon`);
@@ -480,12 +485,18 @@ async function run () {
     check(single.isSome && single.unwrap().eq(view), `IncentiveApi.neuron(${uid}) = metagraph entry`);
     const byAccount = await apiAt.call.incentiveApi.neuronByAccount(view.account);
     check(byAccount.isSome && byAccount.unwrap().eq(view), `IncentiveApi.neuronByAccount = metagraph entry`);
-    // Emission destination Stake: stake is exactly what is on hold.
+    // The held part of the stake is exactly what is on hold.
     const holds = await apiAt.query.balances.holds(view.account);
-    eq(holds.reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n), view.stake, `neuron ${uid} stake is on hold`);
+    eq(holds.reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n), info.heldStake, `neuron ${uid} held stake is on hold`);
     stakeSum += view.stake.toBigInt();
   }
   eq(metagraph.totalStake, stakeSum, 'metagraph.totalStake is the sum of stakes');
+  // Emission paid into stake and not settled yet is in the pallet's account (PalletId
+  // "tsr/incv", as `into_account_truncating` derives it: "modl" + id, zero-padded).
+  const palletAccount = u8aConcat(stringToU8a('modl'), stringToU8a('tsr/incv'), new Uint8Array(20));
+  const palletFree = (await apiAt.query.system.account(palletAccount)).data.free.toBigInt();
+  check(unsettledSum > 0n, 'payouts into stake left unsettled stake');
+  check(palletFree >= unsettledSum, `the pallet's account (${palletFree}) holds the unsettled stake (${unsettledSum})`);
   check((await apiAt.call.incentiveApi.neuron(999)).isNone, 'IncentiveApi.neuron(999) is None');
   check((await apiAt.call.incentiveApi.neuronByAccount(ferdie.address)).isNone, 'unregistered account: None');
 

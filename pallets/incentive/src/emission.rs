@@ -2,35 +2,37 @@
 //!
 //! Every block adds `emission_per_block` to the pot ([`PendingEmission`]); nothing is minted
 //! then. In every block whose number is a multiple of `tempo`, the neurons are ranked from their
-//! current stake and weights, and the pot is split by rank: each share is minted into the
-//! neuron's account (and put on hold as stake, or left free, per `emission_destination`). What
+//! current stake and weights, and the pot is split by rank. Per `emission_destination`, the
+//! shares are added to stake (minted at once into the pallet's account and credited to each
+//! neuron's `unsettled_stake` in [`Payouts`]) or minted into each neuron's free balance. What
 //! rounding leaves, and any share whose mint fails, stays in the pot. So at all times
 //! `total issuance = genesis issuance + TotalPaid` and `TotalPaid + pot = sum of the per-block
 //! emission so far`; the pot saturates at the balance type's maximum rather than wrapping,
 //! which for a `u128` balance is out of reach.
 //!
 //! The hook's weight is computed from [`NeuronCount`], [`UidEnd`] and [`EdgeCount`] before any
-//! work. The ranking's cost is `passes × (neurons + edges)`, a product the benchmark's linear
-//! fit cannot express; so the payout is benchmarked with one ranking pass
+//! work. A payout reads two items per neuron (its record and its weights) and writes a fixed
+//! number (the [`Payouts`] vector, the pot, the total, one mint), whatever the neuron count;
+//! only paying into free balance writes per neuron.
+//!
+//! The ranking's cost is `passes × (neurons + edges)`, a product the benchmark's linear fit
+//! cannot express; so the payout is benchmarked with one ranking pass
 //! (`on_initialize_payout(n, e)`, which includes normalizing the weights) and each further pass
 //! is charged as `ranking_pass(n, e)`: one pass of the walk over the already normalized graph,
-//! plus the walk's per-call set-up, which bounds a pass from above.
+//! plus the walk's per-call set-up, which bounds a pass from above. The ranks' one division per
+//! neuron happens once per ranking and is in the payout benchmark.
 
 use alloc::vec::Vec;
-use frame_support::{
-	pallet_prelude::*,
-	storage::with_storage_layer,
-	traits::fungible::{Mutate, MutateHold},
-};
+use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
 use frame_system::pallet_prelude::BlockNumberFor;
 use incentive_ranking::NeuronInput;
 use sp_arithmetic::traits::CheckedRem;
-use sp_runtime::traits::{CheckedAdd, Saturating, UniqueSaturatedInto, Zero};
+use sp_runtime::traits::{AccountIdConversion, CheckedAdd, Saturating, UniqueSaturatedInto, Zero};
 
 use crate::{
-	BalanceOf, Config, EdgeCount, EmissionDestination, Error, Event, HoldReason, IncentiveParamsOf,
-	NeuronCount, NeuronInfoOf, Neurons, Pallet, Params, PendingEmission, TotalPaid, UidEnd,
-	WeightInfo, Weights,
+	BalanceOf, Config, EdgeCount, EmissionDestination, Event, IncentiveParamsOf, NeuronCount,
+	NeuronPayout, NeuronRecordOf, Neurons, Pallet, Params, Payouts, PayoutsOf, PendingEmission,
+	TotalPaid, UidEnd, WeightInfo, Weights,
 };
 
 impl<T: Config> Pallet<T> {
@@ -49,6 +51,7 @@ impl<T: Config> Pallet<T> {
 			UidEnd::<T>::get().max(neurons),
 			EdgeCount::<T>::get(),
 			params.max_ranking_passes,
+			params.emission_destination,
 		);
 		Self::payout(now, &params);
 		weight
@@ -61,32 +64,51 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Weight of a payout over `slots` uid slots with `edges` edges in all and at most `passes`
-	/// ranking passes.
-	pub fn payout_weight(slots: u32, edges: u32, passes: u32) -> Weight {
+	/// ranking passes, paid to `destination`. Paying into free balance mints into every
+	/// neuron's account, which `pay_free(slots)` prices on top of the payout.
+	pub fn payout_weight(
+		slots: u32,
+		edges: u32,
+		passes: u32,
+		destination: EmissionDestination,
+	) -> Weight {
 		let extra_passes = u64::from(passes.saturating_sub(1));
-		T::WeightInfo::on_initialize_payout(slots, edges)
-			.saturating_add(T::WeightInfo::ranking_pass(slots, edges).saturating_mul(extra_passes))
+		let weight = T::WeightInfo::on_initialize_payout(slots, edges)
+			.saturating_add(T::WeightInfo::ranking_pass(slots, edges).saturating_mul(extra_passes));
+		match destination {
+			EmissionDestination::Stake => weight,
+			EmissionDestination::Free => weight.saturating_add(T::WeightInfo::pay_free(slots)),
+		}
+	}
+
+	/// The pallet's account: it keeps the emission paid into stake until neurons settle it.
+	pub fn account_id() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
 	}
 
 	/// Ranks all neurons and pays the pot out by rank.
 	///
 	/// Does nothing (the pot keeps growing) when there is no stake. Otherwise every neuron's
-	/// `rank`, `last_emission` and `total_emission` are updated and one `EmissionPaid` event
-	/// tells the totals.
+	/// rank, last and total emission in [`Payouts`] are updated and one `EmissionPaid` event
+	/// tells the totals. Into stake, the whole payout is one mint into the pallet's account,
+	/// credited to the neurons as unsettled stake; into free balance, one mint per neuron.
 	pub(crate) fn payout(now: BlockNumberFor<T>, params: &IncentiveParamsOf<T>) {
-		let mut neurons: Vec<(u16, NeuronInfoOf<T>)> = Neurons::<T>::iter().collect();
+		let mut neurons: Vec<(u16, NeuronRecordOf<T>)> = Neurons::<T>::iter().collect();
 		neurons.sort_by_key(|&(uid, _)| uid);
 		let Some(slots) = neurons.last().map(|&(uid, _)| usize::from(uid).saturating_add(1)) else {
 			return;
 		};
+		let mut payouts = Self::payouts_with_slots(slots);
 
 		// Inputs by uid; empty uids take part with no stake and no weights.
 		let mut stakes = alloc::vec![0u128; slots];
 		let mut edges: Vec<Vec<(u16, u16)>> = alloc::vec![Vec::new(); slots];
-		for (uid, info) in &neurons {
+		for (uid, record) in &neurons {
 			let slot = usize::from(*uid);
+			let unsettled =
+				payouts.get(slot).map(|entry| entry.unsettled_stake).unwrap_or_default();
 			if let Some(stake) = stakes.get_mut(slot) {
-				*stake = info.stake.unique_saturated_into();
+				*stake = record.held_stake.saturating_add(unsettled).unique_saturated_into();
 			}
 			if let Some(neuron_edges) = edges.get_mut(slot) {
 				*neuron_edges = Weights::<T>::get(uid).map(|e| e.into_inner()).unwrap_or_default();
@@ -114,40 +136,66 @@ impl<T: Config> Pallet<T> {
 			ranking.in_flight,
 		);
 
-		let mut total_paid = BalanceOf::<T>::zero();
-		let mut paid_neurons = 0u32;
-		for (uid, mut info) in neurons {
-			let slot = usize::from(uid);
+		// Each neuron's share, capped so that the sum never exceeds the pot whatever the split
+		// said (and, into stake, so that no unsettled stake overflows): `owed` is then exactly
+		// what is paid, and into stake it is minted at once below.
+		let into_stake = params.emission_destination == EmissionDestination::Stake;
+		let mut owed = BalanceOf::<T>::zero();
+		let mut due: Vec<BalanceOf<T>> = Vec::with_capacity(neurons.len());
+		for (uid, _) in &neurons {
+			let slot = usize::from(*uid);
 			let share: BalanceOf<T> =
 				shares.get(slot).copied().unwrap_or_default().unique_saturated_into();
-			// Never pay more than the pot, whatever the split said.
-			let affordable = total_paid.checked_add(&share).is_some_and(|after| after <= pot);
-			let paid = if share.is_zero() || !affordable {
-				Zero::zero()
-			} else {
-				match Self::pay(&mut info, share, params.emission_destination) {
-					Ok(()) => share,
-					Err(error) => {
+			let unsettled =
+				payouts.get(slot).map(|entry| entry.unsettled_stake).unwrap_or_default();
+			let fits = !into_stake || unsettled.checked_add(&share).is_some();
+			match owed.checked_add(&share).filter(|after| fits && *after <= pot) {
+				Some(after) => {
+					owed = after;
+					due.push(share);
+				}
+				None => due.push(Zero::zero()),
+			}
+		}
+		let stake_minted = match params.emission_destination {
+			EmissionDestination::Stake if !owed.is_zero() => {
+				T::Currency::mint_into(&Self::account_id(), owed)
+					.inspect_err(|error| {
 						log::warn!(
 							target: "runtime::incentive",
-							"payout of {:?} to uid {} failed, kept in the pot: {:?}",
-							share,
-							uid,
+							"payout of {:?} into the pallet's account failed, kept in the pot: {:?}",
+							owed,
 							error,
-						);
-						Zero::zero()
-					}
+						)
+					})
+					.is_ok()
+			}
+			_ => false,
+		};
+
+		let mut total_paid = BalanceOf::<T>::zero();
+		let mut paid_neurons = 0u32;
+		for ((uid, record), share) in neurons.iter().zip(due) {
+			let Some(entry) = payouts.get_mut(usize::from(*uid)) else { continue };
+			let paid = match params.emission_destination {
+				_ if share.is_zero() => Zero::zero(),
+				EmissionDestination::Stake if stake_minted => {
+					// Checked above: the sum fits.
+					entry.unsettled_stake = entry.unsettled_stake.saturating_add(share);
+					share
 				}
+				EmissionDestination::Stake => Zero::zero(),
+				EmissionDestination::Free => Self::pay_free(*uid, record, share),
 			};
 			if !paid.is_zero() {
 				paid_neurons = paid_neurons.saturating_add(1);
 			}
 			total_paid = total_paid.saturating_add(paid);
-			info.rank = ranking.ranks.get(slot).copied().unwrap_or_default();
-			info.last_emission = paid;
-			info.total_emission = info.total_emission.saturating_add(paid);
-			Neurons::<T>::insert(uid, info);
+			entry.rank = ranking.ranks.get(usize::from(*uid)).copied().unwrap_or_default();
+			entry.last_emission = paid;
+			entry.total_emission = entry.total_emission.saturating_add(paid);
 		}
+		Payouts::<T>::put(payouts);
 
 		let pot_left = pot.saturating_sub(total_paid);
 		PendingEmission::<T>::put(pot_left);
@@ -160,26 +208,37 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Mints `amount` to the neuron (and holds it as stake for [`EmissionDestination::Stake`]),
-	/// all or nothing: on error no storage change survives and `info` is untouched.
-	fn pay(
-		info: &mut NeuronInfoOf<T>,
+	/// Mints `amount` into the free balance of neuron `uid`; what was paid (zero on error, which
+	/// leaves the share in the pot).
+	pub(crate) fn pay_free(
+		uid: u16,
+		record: &NeuronRecordOf<T>,
 		amount: BalanceOf<T>,
-		destination: EmissionDestination,
-	) -> DispatchResult {
-		with_storage_layer(|| -> DispatchResult {
-			match destination {
-				EmissionDestination::Stake => {
-					let stake = info.stake.checked_add(&amount).ok_or(Error::<T>::StakeOverflow)?;
-					T::Currency::mint_into(&info.account, amount)?;
-					T::Currency::hold(&HoldReason::Stake.into(), &info.account, amount)?;
-					info.stake = stake;
-				}
-				EmissionDestination::Free => {
-					T::Currency::mint_into(&info.account, amount)?;
-				}
+	) -> BalanceOf<T> {
+		match T::Currency::mint_into(&record.account, amount) {
+			Ok(_) => amount,
+			Err(error) => {
+				log::warn!(
+					target: "runtime::incentive",
+					"payout of {:?} to uid {} failed, kept in the pot: {:?}",
+					amount,
+					uid,
+					error,
+				);
+				Zero::zero()
 			}
-			Ok(())
-		})
+		}
+	}
+
+	/// [`Payouts`] with at least `slots` entries (new ones zero), or as many as the bound
+	/// allows, which is at least the number of uids.
+	pub(crate) fn payouts_with_slots(slots: usize) -> PayoutsOf<T> {
+		let mut payouts = Payouts::<T>::get();
+		while payouts.len() < slots {
+			if payouts.try_push(NeuronPayout::default()).is_err() {
+				break;
+			}
+		}
+		payouts
 	}
 }

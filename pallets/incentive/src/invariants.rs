@@ -1,12 +1,18 @@
 //! The storage invariants, checked by `try_state` and after every step of the tests.
 
 use alloc::{collections::BTreeSet, vec::Vec};
-use frame_support::{ensure, traits::fungible::InspectHold};
-use sp_runtime::TryRuntimeError;
+use frame_support::{
+	ensure,
+	traits::fungible::{Inspect, InspectHold},
+};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	TryRuntimeError,
+};
 
 use crate::{
-	graph::len_u32, Config, EdgeCount, FreeUids, HoldReason, Inbound, NeuronCount, Neurons, Pallet,
-	UidEnd, Uids, Weights,
+	graph::len_u32, BalanceOf, Config, EdgeCount, FreeUids, HoldReason, Inbound, NeuronCount,
+	NeuronPayout, Neurons, Pallet, Payouts, UidEnd, Uids, Weights,
 };
 
 impl<T: Config> Pallet<T> {
@@ -22,10 +28,24 @@ impl<T: Config> Pallet<T> {
 			let info = Neurons::<T>::get(uid).ok_or("Uids points at an empty uid")?;
 			ensure!(info.account == account, "Uids and Neurons disagree on an account");
 		}
-		for (_, info) in Neurons::<T>::iter() {
-			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &info.account);
-			ensure!(held == info.stake, "a neuron's stake differs from its hold");
+		for (_, record) in Neurons::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &record.account);
+			ensure!(held == record.held_stake, "a neuron's held stake differs from its hold");
 		}
+		let payouts = Payouts::<T>::get();
+		let mut unsettled = BalanceOf::<T>::zero();
+		for (slot, entry) in payouts.iter().enumerate() {
+			let registered = u16::try_from(slot).is_ok_and(|uid| uids.contains(&uid));
+			ensure!(
+				registered || *entry == NeuronPayout::default(),
+				"a uid without a neuron has a payout entry"
+			);
+			unsettled = unsettled.saturating_add(entry.unsettled_stake);
+		}
+		ensure!(
+			T::Currency::balance(&Self::account_id()) >= unsettled,
+			"the pallet's account holds less than the unsettled stake"
+		);
 
 		let end = uids.last().map_or(0, |uid| u32::from(*uid).saturating_add(1));
 		ensure!(UidEnd::<T>::get() == end, "UidEnd is not one past the highest uid");

@@ -8,8 +8,12 @@
 //!
 //! - **Neuron**: a registered account, addressed by a `u16` **uid**. A new neuron takes the lowest
 //!   free uid; when `max_neurons` are registered it takes the uid of the neuron it replaces.
-//! - **Stake**: balance the account holds for this pallet (hold reason [`HoldReason::Stake`]). At
-//!   least `min_stake`; it is the neuron's mass in the ranking.
+//! - **Stake**: the neuron's mass in the ranking, at least `min_stake`. It is balance the account
+//!   holds for this pallet (hold reason [`HoldReason::Stake`]) plus the emission paid into stake
+//!   since the neuron last changed its stake, which the pallet's own account keeps for it
+//!   (`unsettled_stake` in [`Payouts`]) until the neuron's next `add_stake`, `remove_stake` or
+//!   leaving moves it onto the neuron's account. A payout so writes one storage item, not two
+//!   balances per neuron.
 //! - **Weights** (the attribution graph): what a neuron posts about its peers, `(target uid, raw
 //!   u16)` pairs, stored sorted by uid. Each pair is an **edge**. A neuron keeps the share of
 //!   stake its own uid gets (its self weight); one that posted nothing keeps everything.
@@ -17,7 +21,8 @@
 //! - **Pot**: emission minted per block but not paid yet ([`PendingEmission`]). It is not minted
 //!   into any account, so total issuance grows only by what is paid.
 //! - **Payout**: every `tempo` blocks the pot is split by rank; each neuron's share is minted to
-//!   its stake or free balance; rounding remainders stay in the pot.
+//!   its stake (into the pallet's account, in one mint) or free balance; rounding remainders stay
+//!   in the pot. Ranks and emissions of all neurons are kept in one vector, [`Payouts`].
 //!
 //! ## Layout
 //!
@@ -30,8 +35,9 @@
 //! ## Invariants
 //!
 //! After every call and block: `NeuronCount` is the number of neurons; `EdgeCount` is the total
-//! number of stored edges; every stored edge has its `Inbound` index entry; each neuron's `stake`
-//! equals its account's balance on hold for `Stake`; and `total issuance == genesis issuance +
+//! number of stored edges; every stored edge has its `Inbound` index entry; each neuron's
+//! `held_stake` equals its account's balance on hold for `Stake`; the pallet's account holds at
+//! least the sum of `unsettled_stake`; and `total issuance == genesis issuance +
 //! TotalPaid`, `TotalPaid + PendingEmission == sum of emission_per_block over all blocks`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -59,7 +65,7 @@ mod tests;
 
 pub use types::{
 	AxonInfo, EmissionDestination, IncentiveParams, IncentiveParamsUpdate, NeuronInfo,
-	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+	NeuronPayout, NeuronRecord, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
 };
 pub use weights::WeightInfo;
 
@@ -71,7 +77,7 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::{pallet_prelude::*, traits::fungible};
+	use frame_support::{pallet_prelude::*, traits::fungible, PalletId};
 	use frame_system::pallet_prelude::*;
 
 	/// The account id of the runtime.
@@ -82,6 +88,12 @@ pub mod pallet {
 
 	/// [`NeuronInfo`] with the runtime's types.
 	pub type NeuronInfoOf<T> = NeuronInfo<AccountIdOf<T>, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// [`NeuronRecord`] of the runtime's types.
+	pub type NeuronRecordOf<T> = NeuronRecord<AccountIdOf<T>, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// The [`Payouts`] vector of the runtime's types.
+	pub type PayoutsOf<T> = BoundedVec<NeuronPayout<BalanceOf<T>>, <T as Config>::MaxNeuronsLimit>;
 
 	/// [`IncentiveParams`] with the runtime's types.
 	pub type IncentiveParamsOf<T> = IncentiveParams<BalanceOf<T>, BlockNumberFor<T>>;
@@ -122,6 +134,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxEdgesLimit: Get<u32>;
 
+		/// Identifies the pallet's account, which keeps emission paid into stake until the
+		/// neurons settle it.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
 		/// Weights of the calls and the hook, from the benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -140,7 +157,13 @@ pub mod pallet {
 
 	/// The registered neurons by uid.
 	#[pallet::storage]
-	pub type Neurons<T: Config> = StorageMap<_, Twox64Concat, u16, NeuronInfoOf<T>, OptionQuery>;
+	pub type Neurons<T: Config> = StorageMap<_, Twox64Concat, u16, NeuronRecordOf<T>, OptionQuery>;
+
+	/// What the payouts left for each uid (rank, emissions, unsettled stake), indexed by uid. One
+	/// item for all neurons, because every payout changes every entry. Uids without a neuron, and
+	/// any beyond the vector's end, have the zero entry.
+	#[pallet::storage]
+	pub type Payouts<T: Config> = StorageValue<_, PayoutsOf<T>, ValueQuery>;
 
 	/// The uid of each registered account.
 	#[pallet::storage]

@@ -5,19 +5,16 @@
 //! new uid comes from the holes before `UidEnd` grows. When the highest uid is freed, `UidEnd`
 //! shrinks past any free uids below it, so it is always one past the highest uid in use.
 
+use alloc::vec::Vec;
 use core::cmp::Reverse;
-use frame_support::{
-	defensive,
-	pallet_prelude::*,
-	traits::{fungible::MutateHold, tokens::Precision},
-};
+use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_arithmetic::Perquintill;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::Saturating;
 
 use crate::{
-	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, HoldReason, NeuronCount, NeuronInfo,
-	Neurons, Pallet, Params, UidEnd, Uids, WeightInfo,
+	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
+	NeuronPayout, NeuronRecord, Neurons, Pallet, Params, Payouts, UidEnd, Uids, WeightInfo,
 };
 
 /// What removing a neuron released and cleared.
@@ -104,17 +101,20 @@ impl<T: Config> Pallet<T> {
 		Self::hold_stake(&who, stake)?;
 		Neurons::<T>::insert(
 			uid,
-			NeuronInfo {
+			NeuronRecord {
 				account: who.clone(),
-				stake,
+				held_stake: stake,
 				registered_at: now,
 				last_weights_at: None,
 				axon,
-				rank: Perquintill::zero(),
-				last_emission: Zero::zero(),
-				total_emission: Zero::zero(),
 			},
 		);
+		// A new neuron starts from the zero entry, with room made for it.
+		let mut payouts = Self::payouts_with_slots(usize::from(uid).saturating_add(1));
+		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
+			*entry = NeuronPayout::default();
+		}
+		Payouts::<T>::put(payouts);
 		Uids::<T>::insert(&who, uid);
 		Self::deposit_event(Event::NeuronRegistered { uid, account: who, stake });
 		Ok(Some(actual_weight).into())
@@ -125,8 +125,8 @@ impl<T: Config> Pallet<T> {
 		let uid = Self::uid_of(&who)?;
 		Self::ensure_valid_axon(&axon)?;
 		Neurons::<T>::try_mutate(uid, |maybe| -> Result<(), Error<T>> {
-			let info = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
-			info.axon = Some(axon);
+			let record = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			record.axon = Some(axon);
 			Ok(())
 		})?;
 		Self::deposit_event(Event::AxonServed { uid, axon });
@@ -158,14 +158,17 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		immunity_period: BlockNumberFor<T>,
 	) -> (Option<u16>, u32) {
+		let payouts = Payouts::<T>::get();
 		let mut best: Option<(Perquintill, BalanceOf<T>, Reverse<u16>)> = None;
 		let mut scanned = 0u32;
-		for (uid, info) in Neurons::<T>::iter() {
+		for (uid, record) in Neurons::<T>::iter() {
 			scanned = scanned.saturating_add(1);
-			if info.registered_at.saturating_add(immunity_period) > now {
+			if record.registered_at.saturating_add(immunity_period) > now {
 				continue;
 			}
-			let key = (info.rank, info.stake, Reverse(uid));
+			let payout = payouts.get(usize::from(uid)).copied().unwrap_or_default();
+			let stake = record.held_stake.saturating_add(payout.unsettled_stake);
+			let key = (payout.rank, stake, Reverse(uid));
 			if best.as_ref().is_none_or(|current| key < *current) {
 				best = Some(key);
 			}
@@ -173,22 +176,47 @@ impl<T: Config> Pallet<T> {
 		(best.map(|(_, _, Reverse(uid))| uid), scanned)
 	}
 
-	/// Deletes the neuron at `uid`: its record and account index, its stake hold (released to
-	/// the account), its edges and the edges pointing at it. The uid itself and
-	/// [`NeuronCount`] are left to the caller, which either frees the uid or reuses it.
+	/// Deletes the neuron at `uid`: its record and account index, its stake (all of it to the
+	/// account's free balance), its payout entry, its edges and the edges pointing at it. The
+	/// uid itself and [`NeuronCount`] are left to the caller, which either frees the uid or
+	/// reuses it.
 	pub(crate) fn remove_neuron(
 		uid: u16,
 	) -> Result<RemovedNeuron<T::AccountId, BalanceOf<T>>, DispatchError> {
-		let info = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
-		Uids::<T>::remove(&info.account);
-		// Best effort: a hold that cannot be released in full must not pin the neuron forever.
-		let released = T::Currency::release_all(
-			&HoldReason::Stake.into(),
-			&info.account,
-			Precision::BestEffort,
-		)?;
+		let record = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
+		Uids::<T>::remove(&record.account);
+		let released = Self::pay_out_stake(uid, &record.account)?;
+		Payouts::<T>::mutate(|payouts| {
+			if let Some(entry) = payouts.get_mut(usize::from(uid)) {
+				*entry = NeuronPayout::default();
+			}
+		});
 		let (outbound, inbound) = Self::clear_edges(uid);
-		Ok(RemovedNeuron { account: info.account, released, outbound, inbound })
+		Ok(RemovedNeuron { account: record.account, released, outbound, inbound })
+	}
+
+	/// Everything about neuron `uid` (its record and payout entry), if it is registered.
+	pub fn neuron(uid: u16) -> Option<NeuronInfoOf<T>> {
+		Neurons::<T>::get(uid).map(|record| NeuronInfo::new(record, Self::payout_of(uid)))
+	}
+
+	/// Neuron `uid`'s payout entry; the zero entry for a uid without one.
+	pub fn payout_of(uid: u16) -> NeuronPayout<BalanceOf<T>> {
+		Payouts::<T>::get().get(usize::from(uid)).copied().unwrap_or_default()
+	}
+
+	/// Every registered neuron by ascending uid, each with its payout entry (the vector is read
+	/// once for the whole list).
+	pub fn neurons() -> Vec<(u16, NeuronInfoOf<T>)> {
+		let payouts = Payouts::<T>::get();
+		let mut neurons: Vec<(u16, NeuronInfoOf<T>)> = Neurons::<T>::iter()
+			.map(|(uid, record)| {
+				let payout = payouts.get(usize::from(uid)).copied().unwrap_or_default();
+				(uid, NeuronInfo::new(record, payout))
+			})
+			.collect();
+		neurons.sort_by_key(|&(uid, _)| uid);
+		neurons
 	}
 
 	/// The lowest free uid, taken out of the free set.

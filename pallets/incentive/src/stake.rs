@@ -1,19 +1,26 @@
-//! Stake: the balance a neuron's account holds for the pallet under [`HoldReason::Stake`].
+//! Stake: what a neuron weighs in the ranking, in two parts.
 //!
-//! The pallet mirrors the held amount in [`NeuronInfo::stake`](crate::NeuronInfo) so that the
-//! ranking reads stake from one storage item per neuron; every change goes through here and
-//! keeps the two equal.
+//! - `held_stake` ([`NeuronRecord`](crate::NeuronRecord)): balance the neuron's account holds for
+//!   the pallet under [`HoldReason::Stake`]. The record mirrors the hold so that the ranking reads
+//!   stake from the pallet's own storage; every change goes through here and keeps the two equal.
+//! - `unsettled_stake` ([`NeuronPayout`](crate::NeuronPayout)): emission paid into stake, which
+//!   the pallet's account keeps for the neuron. Paying it there is one mint per payout rather
+//!   than a mint and a hold per neuron. [`Pallet::settle`] moves it onto the neuron's account, on
+//!   hold, whenever the neuron changes its stake, and it goes to the neuron's free balance when
+//!   the neuron leaves.
 
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, MutateHold},
+		fungible::{Inspect, Mutate, MutateHold},
 		tokens::{Fortitude, Precision, Preservation},
 	},
 };
-use sp_runtime::traits::{CheckedAdd, CheckedSub, Zero};
+use sp_runtime::traits::{CheckedAdd, CheckedSub, Saturating, Zero};
 
-use crate::{BalanceOf, Config, Error, Event, HoldReason, Neurons, Pallet, Params};
+use crate::{
+	BalanceOf, Config, Error, Event, HoldReason, NeuronRecordOf, Neurons, Pallet, Params, Payouts,
+};
 
 impl<T: Config> Pallet<T> {
 	/// `who` can put `amount` on hold: it is free and spending it leaves the existential deposit
@@ -33,30 +40,81 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Stake.into(), who, amount)
 	}
 
-	/// Adds `amount` of `who`'s free balance to its neuron's stake.
+	/// Takes neuron `uid`'s unsettled stake out of [`Payouts`] and transfers it from the pallet's
+	/// account to the neuron's; returns the amount (zero when there was none). The caller holds
+	/// it as stake or leaves it free.
+	fn take_unsettled(uid: u16, account: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
+		let mut payouts = Payouts::<T>::get();
+		let Some(entry) = payouts.get_mut(usize::from(uid)) else { return Ok(Zero::zero()) };
+		let amount = core::mem::take(&mut entry.unsettled_stake);
+		if amount.is_zero() {
+			return Ok(amount);
+		}
+		// The pallet's account holds at least every neuron's unsettled stake, and the neuron's
+		// account exists (it holds stake), so this fails only if that invariant is broken.
+		T::Currency::transfer(&Self::account_id(), account, amount, Preservation::Expendable)?;
+		Payouts::<T>::put(payouts);
+		Ok(amount)
+	}
+
+	/// Moves neuron `uid`'s unsettled stake onto its account, on hold, and into `record`'s
+	/// `held_stake`. The neuron's stake is the same before and after.
+	pub(crate) fn settle(uid: u16, record: &mut NeuronRecordOf<T>) -> DispatchResult {
+		let amount = Self::take_unsettled(uid, &record.account)?;
+		if amount.is_zero() {
+			return Ok(());
+		}
+		let held = record.held_stake.checked_add(&amount).ok_or(Error::<T>::StakeOverflow)?;
+		Self::hold_stake(&record.account, amount)?;
+		record.held_stake = held;
+		Ok(())
+	}
+
+	/// Hands a leaving neuron's whole stake to its account's free balance: the hold is released
+	/// and the unsettled part transferred. Returns the total.
+	pub(crate) fn pay_out_stake(
+		uid: u16,
+		account: &T::AccountId,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let unsettled = Self::take_unsettled(uid, account)?;
+		// Best effort: a hold that cannot be released in full must not pin the neuron forever.
+		let released =
+			T::Currency::release_all(&HoldReason::Stake.into(), account, Precision::BestEffort)?;
+		Ok(released.saturating_add(unsettled))
+	}
+
+	/// Adds `amount` of `who`'s free balance to its neuron's stake (settling it first).
 	pub(crate) fn do_add_stake(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let uid = Self::uid_of(&who)?;
-		let mut info = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
-		let stake = info.stake.checked_add(&amount).ok_or(Error::<T>::StakeOverflow)?;
+		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
 		Self::ensure_can_hold(&who, amount)?;
+		Self::settle(uid, &mut record)?;
+		let stake = record.held_stake.checked_add(&amount).ok_or(Error::<T>::StakeOverflow)?;
 		Self::hold_stake(&who, amount)?;
-		info.stake = stake;
-		Neurons::<T>::insert(uid, info);
+		record.held_stake = stake;
+		Neurons::<T>::insert(uid, record);
 		Self::deposit_event(Event::StakeAdded { uid, amount, stake });
 		Ok(())
 	}
 
-	/// Releases `amount` of `who`'s neuron's stake; at least `min_stake` must stay.
+	/// Releases `amount` of `who`'s neuron's stake (settling it first); at least `min_stake`
+	/// must stay.
 	pub(crate) fn do_remove_stake(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let uid = Self::uid_of(&who)?;
-		let mut info = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
-		let stake = info.stake.checked_sub(&amount).ok_or(Error::<T>::InsufficientStake)?;
+		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
+		let unsettled = Self::payout_of(uid).unsettled_stake;
+		let stake = record
+			.held_stake
+			.saturating_add(unsettled)
+			.checked_sub(&amount)
+			.ok_or(Error::<T>::InsufficientStake)?;
 		ensure!(stake >= Params::<T>::get().min_stake, Error::<T>::StakeBelowMinimum);
+		Self::settle(uid, &mut record)?;
 		T::Currency::release(&HoldReason::Stake.into(), &who, amount, Precision::Exact)?;
-		info.stake = stake;
-		Neurons::<T>::insert(uid, info);
+		record.held_stake = stake;
+		Neurons::<T>::insert(uid, record);
 		Self::deposit_event(Event::StakeRemoved { uid, amount, stake });
 		Ok(())
 	}

@@ -7,7 +7,7 @@ use frame_support::DefaultNoBound;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_arithmetic::Perquintill;
-use sp_runtime::traits::AtLeast32BitUnsigned;
+use sp_runtime::traits::{AtLeast32BitUnsigned, Saturating};
 
 /// The network endpoint where a neuron serves its model (its "axon").
 ///
@@ -68,14 +68,18 @@ impl AxonInfo {
 	}
 }
 
-/// What the pallet keeps about one registered neuron, stored under its uid.
+/// What the pallet keeps about one registered neuron, stored under its uid in `Neurons`.
+///
+/// Only what calls change lives here; what every payout changes for every neuron lives in the
+/// one `Payouts` vector ([`NeuronPayout`]), so that a payout writes one storage item rather than
+/// one per neuron. [`NeuronInfo`] joins the two.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
+pub struct NeuronRecord<AccountId, Balance, BlockNumber> {
 	/// The account that registered the neuron and signs for it.
 	pub account: AccountId,
-	/// Balance the account holds for the pallet (hold reason `Stake`); the neuron's mass in the
-	/// ranking. Always equal to the account's balance on hold for that reason.
-	pub stake: Balance,
+	/// The part of the stake that the account holds for the pallet (hold reason `Stake`):
+	/// always equal to the account's balance on hold for that reason.
+	pub held_stake: Balance,
 	/// Block of registration; the neuron cannot be replaced before `registered_at +
 	/// immunity_period`.
 	pub registered_at: BlockNumber,
@@ -83,12 +87,73 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub last_weights_at: Option<BlockNumber>,
 	/// The endpoint the neuron serves at, if it announced one.
 	pub axon: Option<AxonInfo>,
+}
+
+/// What the payouts left for one uid: an entry of the `Payouts` vector, indexed by uid.
+///
+/// Emission paid into stake is minted into the pallet's account and recorded here as
+/// `unsettled_stake`; it is stake from then on (the ranking counts it). It moves onto the
+/// neuron's own account, on hold, when the neuron next changes its stake, and to its free
+/// balance when it leaves. Uids without a neuron have the zero entry.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct NeuronPayout<Balance> {
 	/// The rank used at the last payout (zero until the first payout after registration).
 	pub rank: Perquintill,
 	/// What the neuron received at the last payout.
 	pub last_emission: Balance,
 	/// What the neuron received over all payouts since it registered.
 	pub total_emission: Balance,
+	/// Stake paid out to the neuron and kept in the pallet's account until settled.
+	pub unsettled_stake: Balance,
+}
+
+/// Everything about one neuron: its [`NeuronRecord`] and its [`NeuronPayout`] together, as the
+/// pallet's `neuron` getter, the runtime API and the tests see it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
+	/// The account that registered the neuron and signs for it.
+	pub account: AccountId,
+	/// The neuron's whole stake, its mass in the ranking: `held_stake + unsettled_stake`.
+	pub stake: Balance,
+	/// The part of the stake on hold in the neuron's account.
+	pub held_stake: Balance,
+	/// The part of the stake paid out by the chain and still in the pallet's account.
+	pub unsettled_stake: Balance,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
+	/// Block of the last accepted `set_weights`.
+	pub last_weights_at: Option<BlockNumber>,
+	/// The endpoint the neuron serves at, if it announced one.
+	pub axon: Option<AxonInfo>,
+	/// The rank used at the last payout.
+	pub rank: Perquintill,
+	/// What the neuron received at the last payout.
+	pub last_emission: Balance,
+	/// What the neuron received over all payouts since it registered.
+	pub total_emission: Balance,
+}
+
+impl<AccountId, Balance: Copy + Saturating, BlockNumber>
+	NeuronInfo<AccountId, Balance, BlockNumber>
+{
+	/// Joins a neuron's record and its payout entry.
+	pub fn new(
+		record: NeuronRecord<AccountId, Balance, BlockNumber>,
+		payout: NeuronPayout<Balance>,
+	) -> Self {
+		Self {
+			account: record.account,
+			stake: record.held_stake.saturating_add(payout.unsettled_stake),
+			held_stake: record.held_stake,
+			unsettled_stake: payout.unsettled_stake,
+			registered_at: record.registered_at,
+			last_weights_at: record.last_weights_at,
+			axon: record.axon,
+			rank: payout.rank,
+			last_emission: payout.last_emission,
+			total_emission: payout.total_emission,
+		}
+	}
 }
 
 /// Where a neuron's share of a payout goes.

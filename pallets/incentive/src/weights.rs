@@ -52,6 +52,7 @@ pub trait WeightInfo {
 	fn on_initialize_idle() -> Weight;
 	fn on_initialize_payout(n: u32, e: u32, ) -> Weight;
 	fn ranking_pass(n: u32, e: u32, ) -> Weight;
+	fn pay_free(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_incentive` using the Substrate node and recommended hardware.
@@ -303,6 +304,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			// Standard Error: 242
 			.saturating_add(Weight::from_parts(3_213, 0).saturating_mul(e.into()))
 	}
+	/// Placeholder until `scripts/bench-weights.sh` is rerun: a mint per neuron.
+	fn pay_free(n: u32, ) -> Weight {
+		Weight::from_parts(100_000_000, 0).saturating_mul(n.into())
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
 }
 
 // For backwards compatibility and tests.
@@ -552,5 +558,10 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(874_148, 0).saturating_mul(n.into()))
 			// Standard Error: 242
 			.saturating_add(Weight::from_parts(3_213, 0).saturating_mul(e.into()))
+	}
+	/// Placeholder until `scripts/bench-weights.sh` is rerun: a mint per neuron.
+	fn pay_free(n: u32, ) -> Weight {
+		Weight::from_parts(100_000_000, 0).saturating_mul(n.into())
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 }

@@ -116,6 +116,10 @@ impl pallet_sudo::Config for Runtime {
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+	pub const IncentivePalletId: frame_support::PalletId = frame_support::PalletId(*b"tsr/incv");
+}
+
 impl pallet_incentive::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -124,5 +128,7 @@ impl pallet_incentive::Config for Runtime {
 	type MaxNeuronsLimit = ConstU32<4096>;
 	/// Storage bound on edges per neuron; the `max_edges` parameter may be set up to this.
 	type MaxEdgesLimit = ConstU32<256>;
+	/// Its account keeps emission paid into stake until each neuron settles it.
+	type PalletId = IncentivePalletId;
 	type WeightInfo = pallet_incentive::weights::SubstrateWeight<Runtime>;
 }

@@ -57,7 +57,7 @@ mod tests;
 
 pub use emission::split_emission;
 pub use sp_arithmetic::Perquintill;
-pub use walk::{rank, RankingGraph};
+pub use walk::{rank, Absorption, RankingGraph};
 pub use weights::{normalize, NormalizedWeights};
 
 /// Fixed-point scale of normalized edge weights: a fraction `f` means `f / FRACTION_ONE`.

@@ -50,9 +50,16 @@ impl RankingGraph {
 
 	/// Runs the walk: see [`rank`].
 	pub fn rank(&self, max_passes: u32) -> Ranking {
+		let Absorption { absorbed, passes, in_flight } = self.absorb(max_passes);
+		Ranking { ranks: shares(&absorbed), absorbed, passes, in_flight }
+	}
+
+	/// The walk's passes alone: where the stake comes to rest, without turning it into ranks
+	/// (one division per neuron, done once per ranking; benchmarks price a pass without it).
+	pub fn absorb(&self, max_passes: u32) -> Absorption {
 		// Real chains' total stake fits in 64 bits (it is bounded by issuance), and then every
-		// in-flight amount does too: walk in u64, which halves memory traffic and turns each
-		// edge's product into one 64×64-bit multiply. The u128 walk computes the same floors.
+		// in-flight amount does too: walk in u64, which halves memory traffic and keeps each
+		// edge's product in 64-bit multiplies. The u128 walk computes the same floors.
 		let narrow = self.stakes.iter().map(|&stake| u64::try_from(stake)).collect();
 		match narrow {
 			Ok(small) if u64::try_from(sum(&self.stakes)).is_ok() => {
@@ -63,15 +70,28 @@ impl RankingGraph {
 	}
 }
 
+/// Where the walk of [`RankingGraph::absorb`] left the stake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Absorption {
+	/// Stake that came to rest at each neuron, in base units, by uid.
+	pub absorbed: Vec<u128>,
+	/// Number of passes the walk ran.
+	pub passes: u32,
+	/// Stake still in flight when the walk stopped, in base units.
+	pub in_flight: u128,
+}
+
 /// [`rank`] always in `u128`, to check that the `u64` walk agrees with it.
 #[cfg(test)]
 pub(crate) fn rank_wide(neurons: &[NeuronInput<'_>], max_passes: u32) -> Ranking {
 	let graph = RankingGraph::new(neurons);
-	walk(&graph.graph, graph.stakes.clone(), max_passes)
+	let Absorption { absorbed, passes, in_flight } =
+		walk(&graph.graph, graph.stakes.clone(), max_passes);
+	Ranking { ranks: shares(&absorbed), absorbed, passes, in_flight }
 }
 
 /// The passes of [`rank`] over `stakes`, in the amount type `A`.
-fn walk<A: Amount>(graph: &Graph, stakes: Vec<A>, max_passes: u32) -> Ranking {
+fn walk<A: Amount>(graph: &Graph, stakes: Vec<A>, max_passes: u32) -> Absorption {
 	let mut current = stakes;
 	let mut next = vec![A::default(); current.len()];
 	let mut absorbed = vec![A::default(); current.len()];
@@ -88,8 +108,7 @@ fn walk<A: Amount>(graph: &Graph, stakes: Vec<A>, max_passes: u32) -> Ranking {
 		passes = passes.saturating_add(1);
 	}
 
-	let absorbed: Vec<u128> = absorbed.into_iter().map(Amount::widen).collect();
-	Ranking { ranks: shares(&absorbed), absorbed, passes, in_flight }
+	Absorption { absorbed: absorbed.into_iter().map(Amount::widen).collect(), passes, in_flight }
 }
 
 /// An amount of stake in flight: `u64` when the total stake fits, `u128` otherwise. Both give
@@ -111,11 +130,15 @@ trait Amount: Copy + Default + PartialEq {
 
 impl Amount for u64 {
 	fn take(self, stored: u32) -> Self {
-		// self < 2^64 and fraction <= 2^32, so the product is below 2^96 (the wrapping multiply
-		// never wraps) and the shifted result below 2^64 (the cast is lossless). This is the hot
-		// loop of the ranking; checked forms here cost a third of its time.
-		let fraction = u128::from(stored).wrapping_add(1);
-		(u128::from(self).wrapping_mul(fraction) >> FRACTION_BITS) as u64
+		// Split `self` as `hi · 2^32 + lo`: the floor is `hi · fraction + (lo · fraction >> 32)`.
+		// With `hi, lo < 2^32` and `fraction <= 2^32` both products are below 2^64 and the sum
+		// is at most `self`, so the wrapping operations never wrap. Two 64-bit multiplies
+		// rather than one 64×64→128 one, which wasm has no instruction for (it calls a helper).
+		// This is the hot loop of the ranking; checked forms here cost a third of its time.
+		let fraction = u64::from(stored).wrapping_add(1);
+		let hi = self >> FRACTION_BITS;
+		let lo = self & u64::from(u32::MAX);
+		hi.wrapping_mul(fraction).wrapping_add(lo.wrapping_mul(fraction) >> FRACTION_BITS)
 	}
 	fn add(self, other: Self) -> Self {
 		self.saturating_add(other)

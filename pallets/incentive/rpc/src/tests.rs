@@ -44,6 +44,8 @@ fn view(
 	let info = NeuronInfo {
 		account: who,
 		stake,
+		held_stake: stake,
+		unsettled_stake: 0,
 		registered_at: 4,
 		last_weights_at: None,
 		axon: None,

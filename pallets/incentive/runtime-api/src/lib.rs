@@ -47,7 +47,8 @@ pub struct NeuronView<AccountId, Balance, BlockNumber> {
 	pub uid: u16,
 	/// The account that registered the neuron.
 	pub account: AccountId,
-	/// Balance held as the neuron's stake, in base units.
+	/// The neuron's stake in base units: what its account holds for the pallet plus emission
+	/// paid into stake that the pallet's account keeps for it until it is settled.
 	pub stake: Balance,
 	/// Rank at the last payout (zero until the first payout after registration).
 	pub rank: Perquintill,

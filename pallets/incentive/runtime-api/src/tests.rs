@@ -11,6 +11,8 @@ fn info(account: u64, stake: u128) -> Info {
 	NeuronInfo {
 		account,
 		stake,
+		held_stake: stake,
+		unsettled_stake: 0,
 		registered_at: 3,
 		last_weights_at: Some(7),
 		axon: Some(AxonInfo::ipv4([10, 0, 0, 1], 8091, 2)),

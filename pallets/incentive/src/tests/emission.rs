@@ -2,10 +2,11 @@
 
 use super::*;
 use crate::{
-	EdgeCount, EmissionDestination, Event, Pallet, PendingEmission, TotalPaid, WeightInfo,
+	EdgeCount, EmissionDestination, Error, Event, NeuronPayout, Pallet, PendingEmission, TotalPaid,
+	WeightInfo,
 };
 use frame_support::{
-	assert_ok,
+	assert_noop, assert_ok,
 	traits::{fungible::Inspect, Hooks},
 };
 use sp_arithmetic::Perquintill;
@@ -71,17 +72,81 @@ fn neurons_without_weights_keep_their_own_stake_share() {
 }
 
 #[test]
-fn payout_to_stake_grows_the_held_stake() {
+fn payout_to_stake_is_kept_by_the_pallet_until_the_neuron_changes_its_stake() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(1, 300);
 		register(2, 100);
 		let free_before = free(1);
 		run_to_block(TEMPO);
 		let paid = 9 * EMISSION * 3 / 4;
+		let paid_2 = 9 * EMISSION / 4;
+		// Stake now, in the ranking and in the getter; the balance is in the pallet's account.
 		assert_eq!(neuron(0).stake, 300 + paid);
-		assert_eq!(held(1), 300 + paid);
+		assert_eq!(neuron(0).unsettled_stake, paid);
+		assert_eq!(neuron(0).held_stake, 300);
+		assert_eq!(held(1), 300);
 		assert_eq!(free(1), free_before);
+		assert_eq!(Balances::free_balance(Incentive::account_id()), paid + paid_2);
 		assert_eq!(neuron(0).total_emission, paid);
+
+		// Adding stake settles: the paid stake moves onto the account, on hold.
+		assert_ok!(Incentive::add_stake(RuntimeOrigin::signed(1), 5));
+		assert_eq!(neuron(0).stake, 300 + paid + 5);
+		assert_eq!((neuron(0).held_stake, neuron(0).unsettled_stake), (300 + paid + 5, 0));
+		assert_eq!(held(1), 300 + paid + 5);
+		assert_eq!(free(1), free_before - 5);
+		assert_eq!(Balances::free_balance(Incentive::account_id()), paid_2);
+		assert_eq!(
+			last_incentive_event(),
+			Event::StakeAdded { uid: 0, amount: 5, stake: 300 + paid + 5 }
+		);
+	});
+}
+
+#[test]
+fn unsettled_stake_can_be_removed_and_is_paid_out_on_leaving() {
+	ExtBuilder::default().build_and_execute(|| {
+		register(1, 300);
+		register(2, 100);
+		run_to_block(TEMPO);
+		let paid = 9 * EMISSION * 3 / 4;
+		let paid_2 = 9 * EMISSION / 4;
+		let free_1 = free(1);
+		// More than is held, less than the whole stake: allowed, and settled first.
+		assert_ok!(Incentive::remove_stake(RuntimeOrigin::signed(1), 300 + paid - MIN_STAKE));
+		assert_eq!(neuron(0).stake, MIN_STAKE);
+		assert_eq!(held(1), MIN_STAKE);
+		assert_eq!(free(1), free_1 + 300 + paid - MIN_STAKE);
+		assert_noop!(
+			Incentive::remove_stake(RuntimeOrigin::signed(1), 1),
+			Error::<Test>::StakeBelowMinimum
+		);
+
+		// Leaving hands over the held and the unsettled stake alike.
+		let free_2 = free(2);
+		assert_ok!(Incentive::unregister(RuntimeOrigin::signed(2)));
+		assert_eq!(free(2), free_2 + 100 + paid_2);
+		assert_eq!(held(2), 0);
+		assert_eq!(
+			last_incentive_event(),
+			Event::NeuronUnregistered { uid: 1, account: 2, released: 100 + paid_2 }
+		);
+		assert_eq!(Balances::free_balance(Incentive::account_id()), 0);
+		assert_eq!(Incentive::payout_of(1), NeuronPayout::default());
+	});
+}
+
+#[test]
+fn remove_stake_beyond_the_whole_stake_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		register(1, 300);
+		run_to_block(TEMPO);
+		let stake = neuron(0).stake;
+		assert!(stake > 300);
+		assert_noop!(
+			Incentive::remove_stake(RuntimeOrigin::signed(1), stake + 1),
+			Error::<Test>::InsufficientStake
+		);
 	});
 }
 
@@ -196,8 +261,11 @@ fn hook_weight_on_payout_blocks_follows_the_stored_counts() {
 		assert_eq!(EdgeCount::<Test>::get(), 2);
 		let expected = <() as WeightInfo>::on_initialize_payout(4, 2)
 			.saturating_add(<() as WeightInfo>::ranking_pass(4, 2).saturating_mul(99));
-		assert_eq!(Pallet::<Test>::payout_weight(4, 2, 100), expected);
+		assert_eq!(Pallet::<Test>::payout_weight(4, 2, 100, EmissionDestination::Stake), expected);
 		assert_eq!(<Incentive as Hooks<BlockNumber>>::on_initialize(TEMPO), expected);
+		// Into free balance, a mint per uid slot on top.
+		let free = expected.saturating_add(<() as WeightInfo>::pay_free(4));
+		assert_eq!(Pallet::<Test>::payout_weight(4, 2, 100, EmissionDestination::Free), free);
 	});
 }
 

@@ -64,7 +64,12 @@ impl pallet_incentive::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxNeuronsLimit = ConstU32<MAX_NEURONS_LIMIT>;
 	type MaxEdgesLimit = ConstU32<MAX_EDGES_LIMIT>;
+	type PalletId = IncentivePalletId;
 	type WeightInfo = ();
+}
+
+frame_support::parameter_types! {
+	pub const IncentivePalletId: frame_support::PalletId = frame_support::PalletId(*b"tsr/incv");
 }
 
 /// Free balance of each endowed account.
@@ -216,7 +221,7 @@ pub fn free(who: AccountId) -> Balance {
 
 /// The stored neuron at `uid`.
 pub fn neuron(uid: u16) -> pallet_incentive::NeuronInfoOf<Test> {
-	pallet_incentive::Neurons::<Test>::get(uid).expect("a neuron at uid")
+	Incentive::neuron(uid).expect("a neuron at uid")
 }
 
 /// An IPv4 axon on a valid port.

@@ -184,12 +184,11 @@ fn register_replaces_the_lowest_ranked_neuron_once_immunity_is_over() {
 	ExtBuilder::default().build_and_execute(|| {
 		fill_network();
 		// Give every neuron a distinct rank; uid 5 (account 6) gets the lowest.
-		for uid in 0..8u16 {
-			Neurons::<Test>::mutate(uid, |info| {
-				info.as_mut().unwrap().rank =
-					Perquintill::from_percent(if uid == 5 { 1 } else { 10 })
-			});
-		}
+		pallet_incentive::Payouts::<Test>::mutate(|payouts| {
+			for (uid, entry) in payouts.iter_mut().enumerate() {
+				entry.rank = Perquintill::from_percent(if uid == 5 { 1 } else { 10 });
+			}
+		});
 		// Edges from and to the victim, plus one that must survive.
 		set_weights(6, vec![(0, 1), (1, 1)]);
 		set_weights(1, vec![(5, 1), (2, 1)]);

@@ -55,7 +55,7 @@ fn add_stake_rejects_stake_overflow() {
 	// in this test and are not checked.
 	ExtBuilder::default().build().execute_with(|| {
 		register(1, MIN_STAKE);
-		Neurons::<Test>::mutate(0, |info| info.as_mut().unwrap().stake = Balance::MAX);
+		Neurons::<Test>::mutate(0, |info| info.as_mut().unwrap().held_stake = Balance::MAX);
 		assert_noop!(
 			Incentive::add_stake(RuntimeOrigin::signed(1), 1),
 			Error::<Test>::StakeOverflow
