@@ -8,7 +8,7 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: `1024`
 
 // Executed Command:
-// /tmp/tensor-node-bench
+// /root/.cache/incentive-chain/target/release/tensor-node
 // benchmark
 // pallet
 // --chain
@@ -50,9 +50,11 @@ pub trait WeightInfo {
 	fn set_weights(e: u32, ) -> Weight;
 	fn set_params() -> Weight;
 	fn on_initialize_idle() -> Weight;
-	fn on_initialize_payout(n: u32, e: u32, ) -> Weight;
-	fn ranking_pass(n: u32, e: u32, ) -> Weight;
+	fn on_initialize_payout(n: u32, ) -> Weight;
+	fn payout_edges(e: u32, ) -> Weight;
 	fn pay_free(n: u32, ) -> Weight;
+	fn ranking_pass_neurons(n: u32, ) -> Weight;
+	fn ranking_pass_edges(e: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_incentive` using the Substrate node and recommended hardware.
@@ -68,16 +70,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::FreeUids` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:0 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8553`
-		//  Estimated: `9679`
-		// Minimum execution time: 306_002_000 picoseconds.
-		Weight::from_parts(326_386_000, 9679)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		//  Measured:  `237956`
+		//  Estimated: `230863`
+		// Minimum execution time: 649_828_000 picoseconds.
+		Weight::from_parts(739_462_000, 230863)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:2)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
@@ -85,12 +89,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
 	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:4097 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:4096 w:4096)
 	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Inbound` (r:4215 w:4351)
@@ -101,72 +107,84 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 4095]`.
 	fn register_replace(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + i * (34 ±0) + n * (168 ±0)`
-		//  Estimated: `6074 + i * (1272 ±311) + n * (2605 ±311)`
-		// Minimum execution time: 132_584_000 picoseconds.
-		Weight::from_parts(132_584_000, 6074)
-			// Standard Error: 636_904
-			.saturating_add(Weight::from_parts(10_514_403, 0).saturating_mul(n.into()))
-			// Standard Error: 637_078
-			.saturating_add(Weight::from_parts(3_665_630, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		//  Measured:  `94606 + i * (34 ±0) + n * (128 ±0)`
+		//  Estimated: `230863 + i * (1272 ±217) + n * (2565 ±0)`
+		// Minimum execution time: 650_736_000 picoseconds.
+		Weight::from_parts(650_736_000, 230863)
+			// Standard Error: 545_196
+			.saturating_add(Weight::from_parts(9_774_823, 0).saturating_mul(n.into()))
+			// Standard Error: 545_344
+			.saturating_add(Weight::from_parts(3_772_313, 0).saturating_mul(i.into()))
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 			.saturating_add(Weight::from_parts(0, 1272).saturating_mul(i.into()))
-			.saturating_add(Weight::from_parts(0, 2605).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2565).saturating_mul(n.into()))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
 	fn serve_axon() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `313`
-		//  Estimated: `3595`
-		// Minimum execution time: 16_292_000 picoseconds.
-		Weight::from_parts(18_277_000, 3595)
+		//  Measured:  `306`
+		//  Estimated: `3555`
+		// Minimum execution time: 19_140_000 picoseconds.
+		Weight::from_parts(23_835_000, 3555)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn add_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `368`
-		//  Estimated: `3595`
-		// Minimum execution time: 61_022_000 picoseconds.
-		Weight::from_parts(64_328_000, 3595)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `229834`
+		//  Estimated: `230863`
+		// Minimum execution time: 274_742_000 picoseconds.
+		Weight::from_parts(298_016_000, 230863)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Params` (r:1 w:0)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn remove_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `414`
-		//  Estimated: `3595`
-		// Minimum execution time: 53_678_000 picoseconds.
-		Weight::from_parts(56_827_000, 3595)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `229880`
+		//  Estimated: `230863`
+		// Minimum execution time: 341_355_000 picoseconds.
+		Weight::from_parts(360_787_000, 230863)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:1)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:4096 w:4096)
@@ -185,16 +203,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[0, 256]`.
 	fn unregister(i: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4562 + e * (27 ±0) + i * (31 ±0)`
-		//  Estimated: `9679 + e * (2495 ±0) + i * (3511 ±0)`
-		// Minimum execution time: 745_085_000 picoseconds.
-		Weight::from_parts(745_085_000, 9679)
-			// Standard Error: 495_565
-			.saturating_add(Weight::from_parts(12_752_948, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		//  Measured:  `234562 + e * (27 ±0) + i * (31 ±0)`
+		//  Estimated: `230863 + e * (2495 ±0) + i * (3511 ±0)`
+		// Minimum execution time: 1_234_167_000 picoseconds.
+		Weight::from_parts(1_234_167_000, 230863)
+			// Standard Error: 84_299
+			.saturating_add(Weight::from_parts(10_952_531, 0).saturating_mul(i.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2495).saturating_mul(e.into()))
@@ -203,7 +221,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:257 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Params` (r:1 w:0)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:1 w:1)
@@ -215,17 +233,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[0, 256]`.
 	fn set_weights(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7236 + e * (55 ±0)`
-		//  Estimated: `4501 + e * (2605 ±0)`
-		// Minimum execution time: 513_928_000 picoseconds.
-		Weight::from_parts(556_973_312, 4501)
-			// Standard Error: 71_350
-			.saturating_add(Weight::from_parts(5_892_469, 0).saturating_mul(e.into()))
+		//  Measured:  `7229 + e * (55 ±0)`
+		//  Estimated: `4501 + e * (2565 ±0)`
+		// Minimum execution time: 531_997_000 picoseconds.
+		Weight::from_parts(559_163_598, 4501)
+			// Standard Error: 53_042
+			.saturating_add(Weight::from_parts(5_740_020, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(259_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 2605).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 2565).saturating_mul(e.into()))
 	}
 	/// Storage: `Incentive::Params` (r:1 w:1)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
@@ -233,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `88`
 		//  Estimated: `1542`
-		// Minimum execution time: 10_071_000 picoseconds.
-		Weight::from_parts(11_308_000, 1542)
+		// Minimum execution time: 10_273_000 picoseconds.
+		Weight::from_parts(11_470_000, 1542)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -246,10 +264,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `88`
+		//  Measured:  `122`
 		//  Estimated: `1542`
-		// Minimum execution time: 5_805_000 picoseconds.
-		Weight::from_parts(6_716_000, 1542)
+		// Minimum execution time: 6_702_000 picoseconds.
+		Weight::from_parts(7_890_000, 1542)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -263,51 +281,49 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Incentive::Neurons` (r:4097 w:4096)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:4096 w:0)
 	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:4096 w:4096)
+	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:4096 w:4096)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `e` is `[0, 1048576]`.
-	fn on_initialize_payout(n: u32, e: u32, ) -> Weight {
+	fn on_initialize_payout(n: u32, ) -> Weight {
+		// Placeholder until scripts/bench-weights.sh is rerun.
+		Weight::from_parts(191_012_000, 0)
+			.saturating_add(Weight::from_parts(16_369_899, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+	}
+	fn payout_edges(e: u32, ) -> Weight {
+		Weight::from_parts(7_807, 0).saturating_mul(e.into())
+	}
+	/// Storage: `System::Account` (r:4096 w:4096)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
+	fn pay_free(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + e * (4 ±0) + n * (1334 ±0)`
-		//  Estimated: `3595 + n * (3511 ±0)`
-		// Minimum execution time: 96_529_000 picoseconds.
-		Weight::from_parts(96_529_000, 3595)
-			// Standard Error: 1_674_351
-			.saturating_add(Weight::from_parts(103_540_641, 0).saturating_mul(n.into()))
-			// Standard Error: 6_540
-			.saturating_add(Weight::from_parts(4_251, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3511).saturating_mul(n.into()))
+		//  Measured:  `0 + n * (84 ±0)`
+		//  Estimated: `990 + n * (2603 ±0)`
+		// Minimum execution time: 27_868_000 picoseconds.
+		Weight::from_parts(27_868_000, 990)
+			// Standard Error: 105_382
+			.saturating_add(Weight::from_parts(25_066_641, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `e` is `[0, 1048576]`.
-	fn ranking_pass(n: u32, e: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 1_022_000 picoseconds.
-		Weight::from_parts(1_085_000, 0)
-			// Standard Error: 62_088
-			.saturating_add(Weight::from_parts(874_148, 0).saturating_mul(n.into()))
-			// Standard Error: 242
-			.saturating_add(Weight::from_parts(3_213, 0).saturating_mul(e.into()))
+	fn ranking_pass_neurons(n: u32, ) -> Weight {
+		Weight::from_parts(212_441, 0).saturating_mul(n.into())
 	}
-	/// Placeholder until `scripts/bench-weights.sh` is rerun: a mint per neuron.
-	fn pay_free(n: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 0).saturating_mul(n.into())
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	fn ranking_pass_edges(e: u32, ) -> Weight {
+		Weight::from_parts(767, 0).saturating_mul(e.into())
 	}
 }
 
@@ -323,16 +339,18 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::FreeUids` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:0 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8553`
-		//  Estimated: `9679`
-		// Minimum execution time: 306_002_000 picoseconds.
-		Weight::from_parts(326_386_000, 9679)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		//  Measured:  `237956`
+		//  Estimated: `230863`
+		// Minimum execution time: 649_828_000 picoseconds.
+		Weight::from_parts(739_462_000, 230863)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:2)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
@@ -340,12 +358,14 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
 	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:4097 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:4096 w:4096)
 	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Inbound` (r:4215 w:4351)
@@ -356,72 +376,84 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 4095]`.
 	fn register_replace(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + i * (34 ±0) + n * (168 ±0)`
-		//  Estimated: `6074 + i * (1272 ±311) + n * (2605 ±311)`
-		// Minimum execution time: 132_584_000 picoseconds.
-		Weight::from_parts(132_584_000, 6074)
-			// Standard Error: 636_904
-			.saturating_add(Weight::from_parts(10_514_403, 0).saturating_mul(n.into()))
-			// Standard Error: 637_078
-			.saturating_add(Weight::from_parts(3_665_630, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(12_u64))
+		//  Measured:  `94606 + i * (34 ±0) + n * (128 ±0)`
+		//  Estimated: `230863 + i * (1272 ±217) + n * (2565 ±0)`
+		// Minimum execution time: 650_736_000 picoseconds.
+		Weight::from_parts(650_736_000, 230863)
+			// Standard Error: 545_196
+			.saturating_add(Weight::from_parts(9_774_823, 0).saturating_mul(n.into()))
+			// Standard Error: 545_344
+			.saturating_add(Weight::from_parts(3_772_313, 0).saturating_mul(i.into()))
+			.saturating_add(RocksDbWeight::get().reads(14_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(11_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(i.into())))
 			.saturating_add(Weight::from_parts(0, 1272).saturating_mul(i.into()))
-			.saturating_add(Weight::from_parts(0, 2605).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2565).saturating_mul(n.into()))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
 	fn serve_axon() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `313`
-		//  Estimated: `3595`
-		// Minimum execution time: 16_292_000 picoseconds.
-		Weight::from_parts(18_277_000, 3595)
+		//  Measured:  `306`
+		//  Estimated: `3555`
+		// Minimum execution time: 19_140_000 picoseconds.
+		Weight::from_parts(23_835_000, 3555)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn add_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `368`
-		//  Estimated: `3595`
-		// Minimum execution time: 61_022_000 picoseconds.
-		Weight::from_parts(64_328_000, 3595)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		//  Measured:  `229834`
+		//  Estimated: `230863`
+		// Minimum execution time: 274_742_000 picoseconds.
+		Weight::from_parts(298_016_000, 230863)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Params` (r:1 w:0)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn remove_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `414`
-		//  Estimated: `3595`
-		// Minimum execution time: 53_678_000 picoseconds.
-		Weight::from_parts(56_827_000, 3595)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		//  Measured:  `229880`
+		//  Estimated: `230863`
+		// Minimum execution time: 341_355_000 picoseconds.
+		Weight::from_parts(360_787_000, 230863)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Incentive::Uids` (r:1 w:1)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:1 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:4096 w:4096)
@@ -440,16 +472,16 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[0, 256]`.
 	fn unregister(i: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4562 + e * (27 ±0) + i * (31 ±0)`
-		//  Estimated: `9679 + e * (2495 ±0) + i * (3511 ±0)`
-		// Minimum execution time: 745_085_000 picoseconds.
-		Weight::from_parts(745_085_000, 9679)
-			// Standard Error: 495_565
-			.saturating_add(Weight::from_parts(12_752_948, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		//  Measured:  `234562 + e * (27 ±0) + i * (31 ±0)`
+		//  Estimated: `230863 + e * (2495 ±0) + i * (3511 ±0)`
+		// Minimum execution time: 1_234_167_000 picoseconds.
+		Weight::from_parts(1_234_167_000, 230863)
+			// Standard Error: 84_299
+			.saturating_add(Weight::from_parts(10_952_531, 0).saturating_mul(i.into()))
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2495).saturating_mul(e.into()))
@@ -458,7 +490,7 @@ impl WeightInfo for () {
 	/// Storage: `Incentive::Uids` (r:1 w:0)
 	/// Proof: `Incentive::Uids` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:257 w:1)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Params` (r:1 w:0)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:1 w:1)
@@ -470,17 +502,17 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[0, 256]`.
 	fn set_weights(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7236 + e * (55 ±0)`
-		//  Estimated: `4501 + e * (2605 ±0)`
-		// Minimum execution time: 513_928_000 picoseconds.
-		Weight::from_parts(556_973_312, 4501)
-			// Standard Error: 71_350
-			.saturating_add(Weight::from_parts(5_892_469, 0).saturating_mul(e.into()))
+		//  Measured:  `7229 + e * (55 ±0)`
+		//  Estimated: `4501 + e * (2565 ±0)`
+		// Minimum execution time: 531_997_000 picoseconds.
+		Weight::from_parts(559_163_598, 4501)
+			// Standard Error: 53_042
+			.saturating_add(Weight::from_parts(5_740_020, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(259_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 2605).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 2565).saturating_mul(e.into()))
 	}
 	/// Storage: `Incentive::Params` (r:1 w:1)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
@@ -488,8 +520,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `88`
 		//  Estimated: `1542`
-		// Minimum execution time: 10_071_000 picoseconds.
-		Weight::from_parts(11_308_000, 1542)
+		// Minimum execution time: 10_273_000 picoseconds.
+		Weight::from_parts(11_470_000, 1542)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -501,10 +533,10 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `88`
+		//  Measured:  `122`
 		//  Estimated: `1542`
-		// Minimum execution time: 5_805_000 picoseconds.
-		Weight::from_parts(6_716_000, 1542)
+		// Minimum execution time: 6_702_000 picoseconds.
+		Weight::from_parts(7_890_000, 1542)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -518,50 +550,48 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Incentive::Neurons` (r:4097 w:4096)
-	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Weights` (r:4096 w:0)
 	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:4096 w:4096)
+	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:4096 w:4096)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `e` is `[0, 1048576]`.
-	fn on_initialize_payout(n: u32, e: u32, ) -> Weight {
+	fn on_initialize_payout(n: u32, ) -> Weight {
+		// Placeholder until scripts/bench-weights.sh is rerun.
+		Weight::from_parts(191_012_000, 0)
+			.saturating_add(Weight::from_parts(16_369_899, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+	}
+	fn payout_edges(e: u32, ) -> Weight {
+		Weight::from_parts(7_807, 0).saturating_mul(e.into())
+	}
+	/// Storage: `System::Account` (r:4096 w:4096)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
+	fn pay_free(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + e * (4 ±0) + n * (1334 ±0)`
-		//  Estimated: `3595 + n * (3511 ±0)`
-		// Minimum execution time: 96_529_000 picoseconds.
-		Weight::from_parts(96_529_000, 3595)
-			// Standard Error: 1_674_351
-			.saturating_add(Weight::from_parts(103_540_641, 0).saturating_mul(n.into()))
-			// Standard Error: 6_540
-			.saturating_add(Weight::from_parts(4_251, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3511).saturating_mul(n.into()))
+		//  Measured:  `0 + n * (84 ±0)`
+		//  Estimated: `990 + n * (2603 ±0)`
+		// Minimum execution time: 27_868_000 picoseconds.
+		Weight::from_parts(27_868_000, 990)
+			// Standard Error: 105_382
+			.saturating_add(Weight::from_parts(25_066_641, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `e` is `[0, 1048576]`.
-	fn ranking_pass(n: u32, e: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 1_022_000 picoseconds.
-		Weight::from_parts(1_085_000, 0)
-			// Standard Error: 62_088
-			.saturating_add(Weight::from_parts(874_148, 0).saturating_mul(n.into()))
-			// Standard Error: 242
-			.saturating_add(Weight::from_parts(3_213, 0).saturating_mul(e.into()))
+	fn ranking_pass_neurons(n: u32, ) -> Weight {
+		Weight::from_parts(212_441, 0).saturating_mul(n.into())
 	}
-	/// Placeholder until `scripts/bench-weights.sh` is rerun: a mint per neuron.
-	fn pay_free(n: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 0).saturating_mul(n.into())
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	fn ranking_pass_edges(e: u32, ) -> Weight {
+		Weight::from_parts(767, 0).saturating_mul(e.into())
 	}
 }
