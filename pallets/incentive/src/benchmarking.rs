@@ -58,6 +58,8 @@ fn set_up<T: Config>(neurons: u32) {
 	Params::<T>::put(params);
 	frame_system::Pallet::<T>::set_block_number(1u32.into());
 	Payouts::<T>::put(Pallet::<T>::payouts_with_slots(max_neurons::<T>() as usize));
+	// As genesis does; a failure shows as a failed settlement in the benchmark.
+	let _ = Pallet::<T>::endow_account();
 }
 
 /// Gives neuron `uid` one stake unit of unsettled stake, minted into the pallet's account: the

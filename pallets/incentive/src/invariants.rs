@@ -42,9 +42,11 @@ impl<T: Config> Pallet<T> {
 			);
 			unsettled = unsettled.saturating_add(entry.unsettled_stake);
 		}
+		let reserve = T::Currency::balance(&Self::account_id())
+			.saturating_sub(T::Currency::minimum_balance());
 		ensure!(
-			T::Currency::balance(&Self::account_id()) >= unsettled,
-			"the pallet's account holds less than the unsettled stake"
+			reserve >= unsettled,
+			"the pallet's account holds less than the unsettled stake above its deposit"
 		);
 
 		let end = uids.last().map_or(0, |uid| u32::from(*uid).saturating_add(1));

@@ -37,7 +37,8 @@
 //! After every call and block: `NeuronCount` is the number of neurons; `EdgeCount` is the total
 //! number of stored edges; every stored edge has its `Inbound` index entry; each neuron's
 //! `held_stake` equals its account's balance on hold for `Stake`; the pallet's account holds at
-//! least the sum of `unsettled_stake`; and `total issuance == genesis issuance +
+//! least the sum of `unsettled_stake` above its existential deposit (minted at genesis, so part
+//! of genesis issuance); and `total issuance == genesis issuance +
 //! TotalPaid`, `TotalPaid + PendingEmission == sum of emission_per_block over all blocks`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -367,6 +368,9 @@ pub mod pallet {
 				panic!("invalid incentive genesis params: {name}");
 			}
 			Params::<T>::put(&self.params);
+			if let Err(error) = Pallet::<T>::endow_account() {
+				panic!("cannot endow the incentive pallet's account: {error:?}");
+			}
 			// All registrations first, so that weights may point at any genesis neuron.
 			for (index, (account, stake, _)) in self.neurons.iter().enumerate() {
 				if let Err(error) = Pallet::<T>::do_register(account.clone(), *stake, None) {

@@ -40,6 +40,17 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Stake.into(), who, amount)
 	}
 
+	/// Gives the pallet's account its existential deposit if it has less (at genesis), so that it
+	/// never dies: see [`Self::take_unsettled`].
+	pub(crate) fn endow_account() -> DispatchResult {
+		let account = Self::account_id();
+		let missing = T::Currency::minimum_balance().saturating_sub(T::Currency::balance(&account));
+		if !missing.is_zero() {
+			T::Currency::mint_into(&account, missing)?;
+		}
+		Ok(())
+	}
+
 	/// Takes neuron `uid`'s unsettled stake out of [`Payouts`] and transfers it from the pallet's
 	/// account to the neuron's; returns the amount (zero when there was none). The caller holds
 	/// it as stake or leaves it free.
@@ -50,9 +61,11 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return Ok(amount);
 		}
-		// The pallet's account holds at least every neuron's unsettled stake, and the neuron's
-		// account exists (it holds stake), so this fails only if that invariant is broken.
-		T::Currency::transfer(&Self::account_id(), account, amount, Preservation::Expendable)?;
+		// The pallet's account holds its existential deposit (from genesis) plus at least every
+		// neuron's unsettled stake, and the neuron's account exists (it holds stake), so this
+		// fails only if that invariant is broken. `Preserve`: were the account allowed to die,
+		// the currency would burn what is left below the deposit, other neurons' stake with it.
+		T::Currency::transfer(&Self::account_id(), account, amount, Preservation::Preserve)?;
 		Payouts::<T>::put(payouts);
 		Ok(amount)
 	}

@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `237956`
 		//  Estimated: `230863`
-		// Minimum execution time: 649_828_000 picoseconds.
-		Weight::from_parts(739_462_000, 230863)
+		// Minimum execution time: 602_820_000 picoseconds.
+		Weight::from_parts(628_409_000, 230863)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -108,13 +108,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn register_replace(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `94606 + i * (34 ±0) + n * (128 ±0)`
-		//  Estimated: `230863 + i * (1272 ±217) + n * (2565 ±0)`
-		// Minimum execution time: 650_736_000 picoseconds.
-		Weight::from_parts(650_736_000, 230863)
-			// Standard Error: 545_196
-			.saturating_add(Weight::from_parts(9_774_823, 0).saturating_mul(n.into()))
-			// Standard Error: 545_344
-			.saturating_add(Weight::from_parts(3_772_313, 0).saturating_mul(i.into()))
+		//  Estimated: `230863 + i * (1272 ±311) + n * (2565 ±0)`
+		// Minimum execution time: 622_792_000 picoseconds.
+		Weight::from_parts(622_792_000, 230863)
+			// Standard Error: 530_878
+			.saturating_add(Weight::from_parts(10_171_673, 0).saturating_mul(n.into()))
+			// Standard Error: 531_022
+			.saturating_add(Weight::from_parts(3_346_331, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
@@ -132,8 +132,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `306`
 		//  Estimated: `3555`
-		// Minimum execution time: 19_140_000 picoseconds.
-		Weight::from_parts(23_835_000, 3555)
+		// Minimum execution time: 19_044_000 picoseconds.
+		Weight::from_parts(24_253_000, 3555)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -151,8 +151,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `229834`
 		//  Estimated: `230863`
-		// Minimum execution time: 274_742_000 picoseconds.
-		Weight::from_parts(298_016_000, 230863)
+		// Minimum execution time: 270_673_000 picoseconds.
+		Weight::from_parts(292_334_000, 230863)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -172,8 +172,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `229880`
 		//  Estimated: `230863`
-		// Minimum execution time: 341_355_000 picoseconds.
-		Weight::from_parts(360_787_000, 230863)
+		// Minimum execution time: 322_810_000 picoseconds.
+		Weight::from_parts(353_061_000, 230863)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -205,10 +205,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `234562 + e * (27 ±0) + i * (31 ±0)`
 		//  Estimated: `230863 + e * (2495 ±0) + i * (3511 ±0)`
-		// Minimum execution time: 1_234_167_000 picoseconds.
-		Weight::from_parts(1_234_167_000, 230863)
-			// Standard Error: 84_299
-			.saturating_add(Weight::from_parts(10_952_531, 0).saturating_mul(i.into()))
+		// Minimum execution time: 1_195_467_000 picoseconds.
+		Weight::from_parts(1_195_467_000, 230863)
+			// Standard Error: 113_201
+			.saturating_add(Weight::from_parts(10_896_197, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
@@ -235,10 +235,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7229 + e * (55 ±0)`
 		//  Estimated: `4501 + e * (2565 ±0)`
-		// Minimum execution time: 531_997_000 picoseconds.
-		Weight::from_parts(559_163_598, 4501)
-			// Standard Error: 53_042
-			.saturating_add(Weight::from_parts(5_740_020, 0).saturating_mul(e.into()))
+		// Minimum execution time: 529_047_000 picoseconds.
+		Weight::from_parts(552_816_140, 4501)
+			// Standard Error: 52_896
+			.saturating_add(Weight::from_parts(5_691_168, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(259_u64))
@@ -251,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `88`
 		//  Estimated: `1542`
-		// Minimum execution time: 10_273_000 picoseconds.
-		Weight::from_parts(11_470_000, 1542)
+		// Minimum execution time: 10_069_000 picoseconds.
+		Weight::from_parts(11_268_000, 1542)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -266,8 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `122`
 		//  Estimated: `1542`
-		// Minimum execution time: 6_702_000 picoseconds.
-		Weight::from_parts(7_890_000, 1542)
+		// Minimum execution time: 6_686_000 picoseconds.
+		Weight::from_parts(8_170_000, 1542)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -292,15 +292,50 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
-	/// The range of component `e` is `[0, 1048576]`.
 	fn on_initialize_payout(n: u32, ) -> Weight {
-		// Placeholder until scripts/bench-weights.sh is rerun.
-		Weight::from_parts(191_012_000, 0)
-			.saturating_add(Weight::from_parts(16_369_899, 0).saturating_mul(n.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `230472 + n * (93 ±0)`
+		//  Estimated: `230863 + n * (3511 ±0)`
+		// Minimum execution time: 193_288_000 picoseconds.
+		Weight::from_parts(193_288_000, 230863)
+			// Standard Error: 64_606
+			.saturating_add(Weight::from_parts(8_005_215, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(Weight::from_parts(0, 3511).saturating_mul(n.into()))
 	}
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::PendingEmission` (r:1 w:1)
+	/// Proof: `Incentive::PendingEmission` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
+	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::UidEnd` (r:1 w:0)
+	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:4096 w:0)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
+	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[0, 1048576]`.
 	fn payout_edges(e: u32, ) -> Weight {
-		Weight::from_parts(7_807, 0).saturating_mul(e.into())
+		// Proof Size summary in bytes:
+		//  Measured:  `686824 + e * (4 ±0)`
+		//  Estimated: `14382046`
+		// Minimum execution time: 34_829_829_000 picoseconds.
+		Weight::from_parts(53_105_585_002, 14382046)
+			// Standard Error: 4_395
+			.saturating_add(Weight::from_parts(33_491, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(8201_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `System::Account` (r:4096 w:4096)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -309,21 +344,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + n * (84 ±0)`
 		//  Estimated: `990 + n * (2603 ±0)`
-		// Minimum execution time: 27_868_000 picoseconds.
-		Weight::from_parts(27_868_000, 990)
-			// Standard Error: 105_382
-			.saturating_add(Weight::from_parts(25_066_641, 0).saturating_mul(n.into()))
+		// Minimum execution time: 26_133_000 picoseconds.
+		Weight::from_parts(26_133_000, 990)
+			// Standard Error: 150_281
+			.saturating_add(Weight::from_parts(25_560_671, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	/// The range of component `n` is `[1, 4096]`.
-	/// The range of component `e` is `[0, 1048576]`.
 	fn ranking_pass_neurons(n: u32, ) -> Weight {
-		Weight::from_parts(212_441, 0).saturating_mul(n.into())
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 719_000 picoseconds.
+		Weight::from_parts(2_267_968, 0)
+			// Standard Error: 52
+			.saturating_add(Weight::from_parts(12_629, 0).saturating_mul(n.into()))
 	}
+	/// The range of component `e` is `[0, 1048576]`.
 	fn ranking_pass_edges(e: u32, ) -> Weight {
-		Weight::from_parts(767, 0).saturating_mul(e.into())
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 42_124_000 picoseconds.
+		Weight::from_parts(8_626_301, 0)
+			// Standard Error: 7
+			.saturating_add(Weight::from_parts(2_299, 0).saturating_mul(e.into()))
 	}
 }
 
@@ -347,8 +394,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `237956`
 		//  Estimated: `230863`
-		// Minimum execution time: 649_828_000 picoseconds.
-		Weight::from_parts(739_462_000, 230863)
+		// Minimum execution time: 602_820_000 picoseconds.
+		Weight::from_parts(628_409_000, 230863)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -377,13 +424,13 @@ impl WeightInfo for () {
 	fn register_replace(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `94606 + i * (34 ±0) + n * (128 ±0)`
-		//  Estimated: `230863 + i * (1272 ±217) + n * (2565 ±0)`
-		// Minimum execution time: 650_736_000 picoseconds.
-		Weight::from_parts(650_736_000, 230863)
-			// Standard Error: 545_196
-			.saturating_add(Weight::from_parts(9_774_823, 0).saturating_mul(n.into()))
-			// Standard Error: 545_344
-			.saturating_add(Weight::from_parts(3_772_313, 0).saturating_mul(i.into()))
+		//  Estimated: `230863 + i * (1272 ±311) + n * (2565 ±0)`
+		// Minimum execution time: 622_792_000 picoseconds.
+		Weight::from_parts(622_792_000, 230863)
+			// Standard Error: 530_878
+			.saturating_add(Weight::from_parts(10_171_673, 0).saturating_mul(n.into()))
+			// Standard Error: 531_022
+			.saturating_add(Weight::from_parts(3_346_331, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(14_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
@@ -401,8 +448,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `306`
 		//  Estimated: `3555`
-		// Minimum execution time: 19_140_000 picoseconds.
-		Weight::from_parts(23_835_000, 3555)
+		// Minimum execution time: 19_044_000 picoseconds.
+		Weight::from_parts(24_253_000, 3555)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -420,8 +467,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `229834`
 		//  Estimated: `230863`
-		// Minimum execution time: 274_742_000 picoseconds.
-		Weight::from_parts(298_016_000, 230863)
+		// Minimum execution time: 270_673_000 picoseconds.
+		Weight::from_parts(292_334_000, 230863)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -441,8 +488,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `229880`
 		//  Estimated: `230863`
-		// Minimum execution time: 341_355_000 picoseconds.
-		Weight::from_parts(360_787_000, 230863)
+		// Minimum execution time: 322_810_000 picoseconds.
+		Weight::from_parts(353_061_000, 230863)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -474,10 +521,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `234562 + e * (27 ±0) + i * (31 ±0)`
 		//  Estimated: `230863 + e * (2495 ±0) + i * (3511 ±0)`
-		// Minimum execution time: 1_234_167_000 picoseconds.
-		Weight::from_parts(1_234_167_000, 230863)
-			// Standard Error: 84_299
-			.saturating_add(Weight::from_parts(10_952_531, 0).saturating_mul(i.into()))
+		// Minimum execution time: 1_195_467_000 picoseconds.
+		Weight::from_parts(1_195_467_000, 230863)
+			// Standard Error: 113_201
+			.saturating_add(Weight::from_parts(10_896_197, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
@@ -504,10 +551,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7229 + e * (55 ±0)`
 		//  Estimated: `4501 + e * (2565 ±0)`
-		// Minimum execution time: 531_997_000 picoseconds.
-		Weight::from_parts(559_163_598, 4501)
-			// Standard Error: 53_042
-			.saturating_add(Weight::from_parts(5_740_020, 0).saturating_mul(e.into()))
+		// Minimum execution time: 529_047_000 picoseconds.
+		Weight::from_parts(552_816_140, 4501)
+			// Standard Error: 52_896
+			.saturating_add(Weight::from_parts(5_691_168, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(259_u64))
@@ -520,8 +567,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `88`
 		//  Estimated: `1542`
-		// Minimum execution time: 10_273_000 picoseconds.
-		Weight::from_parts(11_470_000, 1542)
+		// Minimum execution time: 10_069_000 picoseconds.
+		Weight::from_parts(11_268_000, 1542)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -535,8 +582,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `122`
 		//  Estimated: `1542`
-		// Minimum execution time: 6_702_000 picoseconds.
-		Weight::from_parts(7_890_000, 1542)
+		// Minimum execution time: 6_686_000 picoseconds.
+		Weight::from_parts(8_170_000, 1542)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -561,15 +608,50 @@ impl WeightInfo for () {
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
-	/// The range of component `e` is `[0, 1048576]`.
 	fn on_initialize_payout(n: u32, ) -> Weight {
-		// Placeholder until scripts/bench-weights.sh is rerun.
-		Weight::from_parts(191_012_000, 0)
-			.saturating_add(Weight::from_parts(16_369_899, 0).saturating_mul(n.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `230472 + n * (93 ±0)`
+		//  Estimated: `230863 + n * (3511 ±0)`
+		// Minimum execution time: 193_288_000 picoseconds.
+		Weight::from_parts(193_288_000, 230863)
+			// Standard Error: 64_606
+			.saturating_add(Weight::from_parts(8_005_215, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(Weight::from_parts(0, 3511).saturating_mul(n.into()))
 	}
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::PendingEmission` (r:1 w:1)
+	/// Proof: `Incentive::PendingEmission` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
+	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::UidEnd` (r:1 w:0)
+	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(229378), added: 229873, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:4096 w:0)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
+	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[0, 1048576]`.
 	fn payout_edges(e: u32, ) -> Weight {
-		Weight::from_parts(7_807, 0).saturating_mul(e.into())
+		// Proof Size summary in bytes:
+		//  Measured:  `686824 + e * (4 ±0)`
+		//  Estimated: `14382046`
+		// Minimum execution time: 34_829_829_000 picoseconds.
+		Weight::from_parts(53_105_585_002, 14382046)
+			// Standard Error: 4_395
+			.saturating_add(Weight::from_parts(33_491, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(8201_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `System::Account` (r:4096 w:4096)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -578,20 +660,32 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + n * (84 ±0)`
 		//  Estimated: `990 + n * (2603 ±0)`
-		// Minimum execution time: 27_868_000 picoseconds.
-		Weight::from_parts(27_868_000, 990)
-			// Standard Error: 105_382
-			.saturating_add(Weight::from_parts(25_066_641, 0).saturating_mul(n.into()))
+		// Minimum execution time: 26_133_000 picoseconds.
+		Weight::from_parts(26_133_000, 990)
+			// Standard Error: 150_281
+			.saturating_add(Weight::from_parts(25_560_671, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	/// The range of component `n` is `[1, 4096]`.
-	/// The range of component `e` is `[0, 1048576]`.
 	fn ranking_pass_neurons(n: u32, ) -> Weight {
-		Weight::from_parts(212_441, 0).saturating_mul(n.into())
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 719_000 picoseconds.
+		Weight::from_parts(2_267_968, 0)
+			// Standard Error: 52
+			.saturating_add(Weight::from_parts(12_629, 0).saturating_mul(n.into()))
 	}
+	/// The range of component `e` is `[0, 1048576]`.
 	fn ranking_pass_edges(e: u32, ) -> Weight {
-		Weight::from_parts(767, 0).saturating_mul(e.into())
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 42_124_000 picoseconds.
+		Weight::from_parts(8_626_301, 0)
+			// Standard Error: 7
+			.saturating_add(Weight::from_parts(2_299, 0).saturating_mul(e.into()))
 	}
 }

@@ -11,6 +11,9 @@ use frame_support::{
 };
 use sp_arithmetic::Perquintill;
 
+/// The test chain's existential deposit, which genesis gives the pallet's account.
+const ED: Balance = 1;
+
 fn issuance() -> Balance {
 	<Balances as Inspect<AccountId>>::total_issuance()
 }
@@ -86,7 +89,7 @@ fn payout_to_stake_is_kept_by_the_pallet_until_the_neuron_changes_its_stake() {
 		assert_eq!(neuron(0).held_stake, 300);
 		assert_eq!(held(1), 300);
 		assert_eq!(free(1), free_before);
-		assert_eq!(Balances::free_balance(Incentive::account_id()), paid + paid_2);
+		assert_eq!(Balances::free_balance(Incentive::account_id()), ED + paid + paid_2);
 		assert_eq!(neuron(0).total_emission, paid);
 
 		// Adding stake settles: the paid stake moves onto the account, on hold.
@@ -95,7 +98,7 @@ fn payout_to_stake_is_kept_by_the_pallet_until_the_neuron_changes_its_stake() {
 		assert_eq!((neuron(0).held_stake, neuron(0).unsettled_stake), (300 + paid + 5, 0));
 		assert_eq!(held(1), 300 + paid + 5);
 		assert_eq!(free(1), free_before - 5);
-		assert_eq!(Balances::free_balance(Incentive::account_id()), paid_2);
+		assert_eq!(Balances::free_balance(Incentive::account_id()), ED + paid_2);
 		assert_eq!(
 			last_incentive_event(),
 			Event::StakeAdded { uid: 0, amount: 5, stake: 300 + paid + 5 }
@@ -131,7 +134,7 @@ fn unsettled_stake_can_be_removed_and_is_paid_out_on_leaving() {
 			last_incentive_event(),
 			Event::NeuronUnregistered { uid: 1, account: 2, released: 100 + paid_2 }
 		);
-		assert_eq!(Balances::free_balance(Incentive::account_id()), 0);
+		assert_eq!(Balances::free_balance(Incentive::account_id()), ED);
 		assert_eq!(Incentive::payout_of(1), NeuronPayout::default());
 	});
 }
