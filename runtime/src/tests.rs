@@ -17,7 +17,7 @@ fn payout_share_of_block(passes: u32) -> u64 {
 		passes,
 		pallet_incentive::EmissionDestination::Stake,
 	);
-	hook.ref_time() * 100 / block.ref_time()
+	hook.ref_time().saturating_mul(100).checked_div(block.ref_time()).unwrap_or(u64::MAX)
 }
 
 #[test]

@@ -65,8 +65,8 @@ mod benchmarking;
 mod tests;
 
 pub use types::{
-	AxonInfo, EmissionDestination, IncentiveParams, IncentiveParamsUpdate, NeuronInfo,
-	NeuronPayout, NeuronRecord, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+	AxonInfo, EmissionDestination, GenesisNeuron, IncentiveParams, IncentiveParamsUpdate,
+	NeuronInfo, NeuronPayout, NeuronRecord, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
 };
 pub use weights::WeightInfo;
 
@@ -344,7 +344,7 @@ pub mod pallet {
 		/// uid. Checked like `register` and `set_weights`: an invalid entry aborts the genesis
 		/// build with the error's name.
 		#[serde(default)]
-		pub neurons: Vec<(T::AccountId, BalanceOf<T>, Vec<(u16, u16)>)>,
+		pub neurons: Vec<GenesisNeuron<T::AccountId, BalanceOf<T>>>,
 	}
 
 	impl<T: Config> Default for GenesisConfig<T> {

@@ -156,6 +156,9 @@ impl<AccountId, Balance: Copy + Saturating, BlockNumber>
 	}
 }
 
+/// A neuron listed in the genesis config: `(account, stake, [(uid, weight), …])`.
+pub type GenesisNeuron<AccountId, Balance> = (AccountId, Balance, alloc::vec::Vec<(u16, u16)>);
+
 /// Where a neuron's share of a payout goes.
 #[derive(
 	Encode,

@@ -429,6 +429,17 @@ proptest! {
 	}
 
 	#[test]
+	fn both_forms_of_the_edge_product_agree(
+		amount in prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()],
+		fraction in prop_oneof![Just(1u64), Just(1u64 << 32), 1u64..=(1u64 << 32)],
+	) {
+		// Native walks multiply in 128 bits, the runtime's wasm in 64-bit halves: every node
+		// must get the same ranks either way.
+		let (wide, halves) = crate::walk::take_forms(amount, fraction);
+		prop_assert_eq!(wide, halves);
+	}
+
+	#[test]
 	fn rank_is_deterministic((stakes, weights) in graphs()) {
 		let input = neurons(&stakes, &weights);
 		prop_assert_eq!(rank(&input, MAX_PASSES), rank(&input, MAX_PASSES));

@@ -57,6 +57,7 @@ impl<Hash: PartialEq + Copy, Answer> AnswerCache<Hash, Answer> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
 	use super::*;
 

@@ -104,7 +104,7 @@ pub fn test_params() -> IncentiveParams<Balance, BlockNumber> {
 pub struct ExtBuilder {
 	balances: Vec<(AccountId, Balance)>,
 	params: IncentiveParams<Balance, BlockNumber>,
-	neurons: Vec<(AccountId, Balance, Vec<(u16, u16)>)>,
+	neurons: Vec<pallet_incentive::GenesisNeuron<AccountId, Balance>>,
 }
 
 impl Default for ExtBuilder {
@@ -131,7 +131,10 @@ impl ExtBuilder {
 	}
 
 	/// Registers neurons at genesis: `(account, stake, weights)`.
-	pub fn neurons(mut self, neurons: Vec<(AccountId, Balance, Vec<(u16, u16)>)>) -> Self {
+	pub fn neurons(
+		mut self,
+		neurons: Vec<pallet_incentive::GenesisNeuron<AccountId, Balance>>,
+	) -> Self {
 		self.neurons = neurons;
 		self
 	}
