@@ -9,9 +9,33 @@ use std::time::{Duration, Instant};
 
 use tensor_miner::chain::ChainClient;
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, from 20000..32000.
+///
+/// Not from binding port 0: that draws from the kernel's ephemeral range (32768 and up on
+/// Linux), which is also where every outgoing connection takes its source port, and these tests
+/// open many (miners dial each other and the nodes). A port picked that way was once taken by
+/// such a connection before the miner that was given it could bind it. Ports below the range
+/// are only ever taken by a listener, and the bind here checks for one.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+	use std::sync::atomic::{AtomicU32, Ordering};
+	const FIRST: u32 = 20_000;
+	const COUNT: u32 = 12_000;
+	// Start where the process id says, so that two test binaries do not walk the same ports.
+	static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+	let _ = NEXT.compare_exchange(
+		u32::MAX,
+		std::process::id().wrapping_mul(7919) % COUNT,
+		Ordering::Relaxed,
+		Ordering::Relaxed,
+	);
+	for _ in 0..COUNT {
+		let port = FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % COUNT;
+		let port = u16::try_from(port).unwrap();
+		if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+			return port;
+		}
+	}
+	panic!("no free port in {FIRST}..{}", FIRST + COUNT);
 }
 
 /// The node binary, or a panic that says how to get one.
