@@ -27,9 +27,10 @@
 //! ## Layout
 //!
 //! `lib.rs` holds the FRAME sections; each call hands off to a `do_*` helper in the file of its
-//! concern: `neurons.rs` (uids, registration, replacement, axons), `stake.rs` (holds),
-//! `graph.rs` (weights and their reverse index; `weights.rs` is the generated [`WeightInfo`]),
-//! `params.rs` (validation), `emission.rs` (the hook, where FRAME meets the ranking crate).
+//! concern: `neurons.rs` (uids, registration, replacement, axons), `stake.rs` (held and
+//! unsettled stake), `graph.rs` (weights and their reverse index; `weights.rs` is the generated
+//! [`WeightInfo`]), `params.rs` (validation), `emission.rs` (the hook, where FRAME meets the
+//! ranking crate).
 //! `types.rs` has the stored and passed data types.
 //!
 //! ## Invariants
