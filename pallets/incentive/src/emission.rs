@@ -111,8 +111,7 @@ impl<T: Config> Pallet<T> {
 		let mut edges: Vec<Vec<(u16, u16)>> = alloc::vec![Vec::new(); slots];
 		for (uid, record) in &neurons {
 			let slot = usize::from(*uid);
-			let unsettled =
-				payouts.get(slot).map(|entry| entry.unsettled_stake).unwrap_or_default();
+			let unsettled = Self::entry_of(&payouts, *uid).unsettled_stake;
 			if let Some(stake) = stakes.get_mut(slot) {
 				*stake = record.held_stake.saturating_add(unsettled).unique_saturated_into();
 			}
@@ -152,8 +151,7 @@ impl<T: Config> Pallet<T> {
 			let slot = usize::from(*uid);
 			let share: BalanceOf<T> =
 				shares.get(slot).copied().unwrap_or_default().unique_saturated_into();
-			let unsettled =
-				payouts.get(slot).map(|entry| entry.unsettled_stake).unwrap_or_default();
+			let unsettled = Self::entry_of(&payouts, *uid).unsettled_stake;
 			let fits = !into_stake || unsettled.checked_add(&share).is_some();
 			match owed.checked_add(&share).filter(|after| fits && *after <= pot) {
 				Some(after) => {
@@ -236,15 +234,25 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// [`Payouts`] with at least `slots` entries (new ones zero), or as many as the bound
-	/// allows, which is at least the number of uids.
+	/// [`Payouts`] with at least `slots` entries: see [`Self::extend_payouts`].
 	pub(crate) fn payouts_with_slots(slots: usize) -> PayoutsOf<T> {
 		let mut payouts = Payouts::<T>::get();
+		Self::extend_payouts(&mut payouts, slots);
+		payouts
+	}
+
+	/// Neuron `uid`'s entry in `payouts`; the zero entry past the vector's end.
+	pub(crate) fn entry_of(payouts: &PayoutsOf<T>, uid: u16) -> NeuronPayout<BalanceOf<T>> {
+		payouts.get(usize::from(uid)).copied().unwrap_or_default()
+	}
+
+	/// Appends zero entries to `payouts` until it has `slots`, or as many as the bound allows,
+	/// which is at least the number of uids.
+	pub(crate) fn extend_payouts(payouts: &mut PayoutsOf<T>, slots: usize) {
 		while payouts.len() < slots {
 			if payouts.try_push(NeuronPayout::default()).is_err() {
 				break;
 			}
 		}
-		payouts
 	}
 }

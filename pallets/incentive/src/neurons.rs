@@ -14,7 +14,8 @@ use sp_runtime::traits::Saturating;
 
 use crate::{
 	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
-	NeuronPayout, NeuronRecord, Neurons, Pallet, Params, Payouts, UidEnd, Uids, WeightInfo,
+	NeuronPayout, NeuronRecord, Neurons, Pallet, Params, Payouts, PayoutsOf, UidEnd, Uids,
+	WeightInfo,
 };
 
 /// What removing a neuron released and cleared.
@@ -82,14 +83,17 @@ impl<T: Config> Pallet<T> {
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let count = NeuronCount::<T>::get();
+		// Read once, written once: a replacement changes the victim's entry too.
+		let mut payouts = Payouts::<T>::get();
 		let (uid, actual_weight) = if count < params.max_neurons {
 			let uid = Self::take_free_uid()?;
 			NeuronCount::<T>::put(count.saturating_add(1));
 			(uid, T::WeightInfo::register())
 		} else {
-			let (victim, scanned) = Self::replacement_candidate(now, params.immunity_period);
+			let (victim, scanned) =
+				Self::replacement_candidate(&payouts, now, params.immunity_period);
 			let uid = victim.ok_or(Error::<T>::NetworkFull)?;
-			let removed = Self::remove_neuron(uid)?;
+			let removed = Self::remove_neuron(&mut payouts, uid)?;
 			Self::deposit_event(Event::NeuronReplaced {
 				uid,
 				old: removed.account,
@@ -110,7 +114,7 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		// A new neuron starts from the zero entry, with room made for it.
-		let mut payouts = Self::payouts_with_slots(usize::from(uid).saturating_add(1));
+		Self::extend_payouts(&mut payouts, usize::from(uid).saturating_add(1));
 		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
 			*entry = NeuronPayout::default();
 		}
@@ -136,7 +140,9 @@ impl<T: Config> Pallet<T> {
 	/// Removes `who`'s neuron and frees its uid.
 	pub(crate) fn do_unregister(who: T::AccountId) -> DispatchResultWithPostInfo {
 		let uid = Self::uid_of(&who)?;
-		let removed = Self::remove_neuron(uid)?;
+		let mut payouts = Payouts::<T>::get();
+		let removed = Self::remove_neuron(&mut payouts, uid)?;
+		Payouts::<T>::put(payouts);
 		Self::release_uid(uid);
 		NeuronCount::<T>::mutate(|count| *count = count.saturating_sub(1));
 		Self::deposit_event(Event::NeuronUnregistered {
@@ -155,10 +161,10 @@ impl<T: Config> Pallet<T> {
 	/// the highest uid. Neurons that registered after the last payout have rank zero, so an
 	/// immunity period longer than `tempo` gives each neuron at least one payout to prove itself.
 	pub(crate) fn replacement_candidate(
+		payouts: &PayoutsOf<T>,
 		now: BlockNumberFor<T>,
 		immunity_period: BlockNumberFor<T>,
 	) -> (Option<u16>, u32) {
-		let payouts = Payouts::<T>::get();
 		let mut best: Option<(Perquintill, BalanceOf<T>, Reverse<u16>)> = None;
 		let mut scanned = 0u32;
 		for (uid, record) in Neurons::<T>::iter() {
@@ -166,7 +172,7 @@ impl<T: Config> Pallet<T> {
 			if record.registered_at.saturating_add(immunity_period) > now {
 				continue;
 			}
-			let payout = payouts.get(usize::from(uid)).copied().unwrap_or_default();
+			let payout = Self::entry_of(payouts, uid);
 			let stake = record.held_stake.saturating_add(payout.unsettled_stake);
 			let key = (payout.rank, stake, Reverse(uid));
 			if best.as_ref().is_none_or(|current| key < *current) {
@@ -177,20 +183,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Deletes the neuron at `uid`: its record and account index, its stake (all of it to the
-	/// account's free balance), its payout entry, its edges and the edges pointing at it. The
-	/// uid itself and [`NeuronCount`] are left to the caller, which either frees the uid or
-	/// reuses it.
+	/// account's free balance), its entry in `payouts` (which the caller stores), its edges and
+	/// the edges pointing at it. The uid itself and [`NeuronCount`] are left to the caller,
+	/// which either frees the uid or reuses it.
 	pub(crate) fn remove_neuron(
+		payouts: &mut PayoutsOf<T>,
 		uid: u16,
 	) -> Result<RemovedNeuron<T::AccountId, BalanceOf<T>>, DispatchError> {
 		let record = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
 		Uids::<T>::remove(&record.account);
-		let released = Self::pay_out_stake(uid, &record.account)?;
-		Payouts::<T>::mutate(|payouts| {
-			if let Some(entry) = payouts.get_mut(usize::from(uid)) {
-				*entry = NeuronPayout::default();
-			}
-		});
+		let released = Self::pay_out_stake(payouts, uid, &record.account)?;
+		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
+			*entry = NeuronPayout::default();
+		}
 		let (outbound, inbound) = Self::clear_edges(uid);
 		Ok(RemovedNeuron { account: record.account, released, outbound, inbound })
 	}
@@ -202,7 +207,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Neuron `uid`'s payout entry; the zero entry for a uid without one.
 	pub fn payout_of(uid: u16) -> NeuronPayout<BalanceOf<T>> {
-		Payouts::<T>::get().get(usize::from(uid)).copied().unwrap_or_default()
+		Self::entry_of(&Payouts::<T>::get(), uid)
 	}
 
 	/// Every registered neuron by ascending uid, each with its payout entry (the vector is read
@@ -210,10 +215,7 @@ impl<T: Config> Pallet<T> {
 	pub fn neurons() -> Vec<(u16, NeuronInfoOf<T>)> {
 		let payouts = Payouts::<T>::get();
 		let mut neurons: Vec<(u16, NeuronInfoOf<T>)> = Neurons::<T>::iter()
-			.map(|(uid, record)| {
-				let payout = payouts.get(usize::from(uid)).copied().unwrap_or_default();
-				(uid, NeuronInfo::new(record, payout))
-			})
+			.map(|(uid, record)| (uid, NeuronInfo::new(record, Self::entry_of(&payouts, uid))))
 			.collect();
 		neurons.sort_by_key(|&(uid, _)| uid);
 		neurons

@@ -5,7 +5,7 @@
 //!   stake from the pallet's own storage; every change goes through here and keeps the two equal.
 //! - `unsettled_stake` ([`NeuronPayout`](crate::NeuronPayout)): emission paid into stake, which
 //!   the pallet's account keeps for the neuron. Paying it there is one mint per payout rather
-//!   than a mint and a hold per neuron. [`Pallet::settle`] moves it onto the neuron's account, on
+//!   than a mint and a hold per neuron. Settling moves it onto the neuron's account, on
 //!   hold, whenever the neuron changes its stake, and it goes to the neuron's free balance when
 //!   the neuron leaves.
 
@@ -20,6 +20,7 @@ use sp_runtime::traits::{CheckedAdd, CheckedSub, Saturating, Zero};
 
 use crate::{
 	BalanceOf, Config, Error, Event, HoldReason, NeuronRecordOf, Neurons, Pallet, Params, Payouts,
+	PayoutsOf,
 };
 
 impl<T: Config> Pallet<T> {
@@ -51,11 +52,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes neuron `uid`'s unsettled stake out of [`Payouts`] and transfers it from the pallet's
+	/// Takes neuron `uid`'s unsettled stake out of `payouts` and transfers it from the pallet's
 	/// account to the neuron's; returns the amount (zero when there was none). The caller holds
-	/// it as stake or leaves it free.
-	fn take_unsettled(uid: u16, account: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
-		let mut payouts = Payouts::<T>::get();
+	/// it as stake or leaves it free, and stores `payouts`.
+	fn take_unsettled(
+		payouts: &mut PayoutsOf<T>,
+		uid: u16,
+		account: &T::AccountId,
+	) -> Result<BalanceOf<T>, DispatchError> {
 		let Some(entry) = payouts.get_mut(usize::from(uid)) else { return Ok(Zero::zero()) };
 		let amount = core::mem::take(&mut entry.unsettled_stake);
 		if amount.is_zero() {
@@ -66,30 +70,49 @@ impl<T: Config> Pallet<T> {
 		// fails only if that invariant is broken. `Preserve`: were the account allowed to die,
 		// the currency would burn what is left below the deposit, other neurons' stake with it.
 		T::Currency::transfer(&Self::account_id(), account, amount, Preservation::Preserve)?;
-		Payouts::<T>::put(payouts);
 		Ok(amount)
 	}
 
-	/// Moves neuron `uid`'s unsettled stake onto its account, on hold, and into `record`'s
-	/// `held_stake`. The neuron's stake is the same before and after.
-	pub(crate) fn settle(uid: u16, record: &mut NeuronRecordOf<T>) -> DispatchResult {
-		let amount = Self::take_unsettled(uid, &record.account)?;
+	/// Moves neuron `uid`'s unsettled stake (in `payouts`, which the caller stores when this
+	/// returns a non-zero amount) onto its account, on hold, and into `record`'s `held_stake`.
+	/// The neuron's stake is the same before and after.
+	fn settle(
+		payouts: &mut PayoutsOf<T>,
+		uid: u16,
+		record: &mut NeuronRecordOf<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let amount = Self::take_unsettled(payouts, uid, &record.account)?;
 		if amount.is_zero() {
-			return Ok(());
+			return Ok(amount);
 		}
 		let held = record.held_stake.checked_add(&amount).ok_or(Error::<T>::StakeOverflow)?;
 		Self::hold_stake(&record.account, amount)?;
 		record.held_stake = held;
+		Ok(amount)
+	}
+
+	/// Settles neuron `uid`'s stake (see [`Self::settle`]), storing [`Payouts`] only if there
+	/// was something to settle.
+	fn settle_stored(
+		mut payouts: PayoutsOf<T>,
+		uid: u16,
+		record: &mut NeuronRecordOf<T>,
+	) -> DispatchResult {
+		if !Self::settle(&mut payouts, uid, record)?.is_zero() {
+			Payouts::<T>::put(payouts);
+		}
 		Ok(())
 	}
 
 	/// Hands a leaving neuron's whole stake to its account's free balance: the hold is released
-	/// and the unsettled part transferred. Returns the total.
+	/// and the unsettled part transferred (taken out of `payouts`, which the caller stores).
+	/// Returns the total.
 	pub(crate) fn pay_out_stake(
+		payouts: &mut PayoutsOf<T>,
 		uid: u16,
 		account: &T::AccountId,
 	) -> Result<BalanceOf<T>, DispatchError> {
-		let unsettled = Self::take_unsettled(uid, account)?;
+		let unsettled = Self::take_unsettled(payouts, uid, account)?;
 		// Best effort: a hold that cannot be released in full must not pin the neuron forever.
 		let released =
 			T::Currency::release_all(&HoldReason::Stake.into(), account, Precision::BestEffort)?;
@@ -102,7 +125,7 @@ impl<T: Config> Pallet<T> {
 		let uid = Self::uid_of(&who)?;
 		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
 		Self::ensure_can_hold(&who, amount)?;
-		Self::settle(uid, &mut record)?;
+		Self::settle_stored(Payouts::<T>::get(), uid, &mut record)?;
 		let stake = record.held_stake.checked_add(&amount).ok_or(Error::<T>::StakeOverflow)?;
 		Self::hold_stake(&who, amount)?;
 		record.held_stake = stake;
@@ -117,14 +140,15 @@ impl<T: Config> Pallet<T> {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let uid = Self::uid_of(&who)?;
 		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
-		let unsettled = Self::payout_of(uid).unsettled_stake;
+		let payouts = Payouts::<T>::get();
+		let unsettled = Self::entry_of(&payouts, uid).unsettled_stake;
 		let stake = record
 			.held_stake
 			.saturating_add(unsettled)
 			.checked_sub(&amount)
 			.ok_or(Error::<T>::InsufficientStake)?;
 		ensure!(stake >= Params::<T>::get().min_stake, Error::<T>::StakeBelowMinimum);
-		Self::settle(uid, &mut record)?;
+		Self::settle_stored(payouts, uid, &mut record)?;
 		T::Currency::release(&HoldReason::Stake.into(), &who, amount, Precision::Exact)?;
 		record.held_stake = stake;
 		Neurons::<T>::insert(uid, record);
