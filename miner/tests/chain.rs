@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::miners::{
-	fees_burned, pretrain, spawn_miner, uid_of, weights_peer, MinerProc, STAKE_TAO,
+	fees_burned, pretrain, spawn_miner, uid_of, weights_peer, DropWatch, MinerProc, STAKE_TAO,
 };
 use common::node::start_dev_node;
 use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
@@ -174,25 +174,12 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 		[0, 2].iter().map(|&i| before.neuron(uids[i]).unwrap().edges.clone()).collect();
 	let killed_at = client.best_number().await.unwrap();
 	miners[1].proc.kill_now();
-	let survivors = [(signers[0].clone(), 0usize), (signers[2].clone(), 2usize)];
-	let mut posts: Vec<Vec<u32>> = vec![Vec::new(); 3];
+	let mut watch = DropWatch::new(&[(&signers[0], 0), (&signers[2], 2)], charlie, killed_at, 3);
 	let m = wait_until(&client, &miners, Duration::from_secs(90), "weights without Charlie", |m| {
-		survivors.iter().all(|(s, i)| {
-			let Some(n) = m.neuron_of(&s.ss58()) else { return false };
-			if let Some(at) = n.last_weights_at.filter(|&b| u64::from(b) > killed_at) {
-				if !posts[*i].contains(&at) {
-					posts[*i].push(at);
-				}
-			}
-			posts[*i].len() >= 2 && n.edges.iter().all(|&(uid, w)| uid != charlie || w == 0)
-		})
+		watch.dropped(m)
 	})
 	.await;
-	for (s, i) in &survivors {
-		assert!(miners[*i].proc.child.try_wait().unwrap().is_none(), "{} exited", miners[*i].name);
-		let n = m.neuron_of(&s.ss58()).unwrap();
-		assert!(n.edges.iter().any(|&(uid, _)| uid == n.uid), "self weight of uid {}", n.uid);
-	}
+	watch.assert_survivors_serve(&mut miners, &m);
 	let edges_after: Vec<_> =
 		[0, 2].iter().map(|&i| m.neuron(uids[i]).unwrap().edges.clone()).collect();
 	eprintln!(

@@ -98,3 +98,48 @@ pub async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
 pub fn weights_peer(m: &Metagraph, from: u16, to: u16) -> bool {
 	m.neuron(from).is_some_and(|n| n.edges.iter().any(|&(uid, w)| uid == to && w > 0))
 }
+
+/// After a miner was killed at block `killed_at`: whether the survivors (indexes into the
+/// test's miners, with their signers) have each posted twice since, and none of their edges
+/// weights the dead uid. The second post comes from an evaluation that ran after the kill, in
+/// which the dead miner's axon did not answer.
+pub struct DropWatch {
+	survivors: Vec<(String, usize)>,
+	dead: u16,
+	killed_at: u64,
+	/// The blocks each miner (by index) posted weights in since the kill, as seen so far.
+	pub posts: Vec<Vec<u32>>,
+}
+
+impl DropWatch {
+	pub fn new(survivors: &[(&Signer, usize)], dead: u16, killed_at: u64, miners: usize) -> Self {
+		let survivors = survivors.iter().map(|(s, i)| (s.ss58(), *i)).collect();
+		Self { survivors, dead, killed_at, posts: vec![Vec::new(); miners] }
+	}
+
+	/// Records the posts `m` shows; true once every survivor has posted twice and dropped the
+	/// dead uid.
+	pub fn dropped(&mut self, m: &Metagraph) -> bool {
+		let (dead, killed_at) = (self.dead, self.killed_at);
+		let posts = &mut self.posts;
+		self.survivors.iter().all(|(account, i)| {
+			let Some(n) = m.neuron_of(account) else { return false };
+			if let Some(at) = n.last_weights_at.filter(|&b| u64::from(b) > killed_at) {
+				if !posts[*i].contains(&at) {
+					posts[*i].push(at);
+				}
+			}
+			posts[*i].len() >= 2 && n.edges.iter().all(|&(uid, w)| uid != dead || w == 0)
+		})
+	}
+
+	/// The survivors are still running and each still weights itself in `m`.
+	pub fn assert_survivors_serve(&self, miners: &mut [MinerProc], m: &Metagraph) {
+		for (account, i) in &self.survivors {
+			let miner = &mut miners[*i];
+			assert!(miner.proc.child.try_wait().unwrap().is_none(), "{} exited", miner.name);
+			let n = m.neuron_of(account).unwrap();
+			assert!(n.edges.iter().any(|&(uid, _)| uid == n.uid), "self weight of uid {}", n.uid);
+		}
+	}
+}
