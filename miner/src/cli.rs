@@ -131,6 +131,11 @@ pub struct RunArgs {
 	/// units with the suffix `base` (`2500000000base`); 1 TAO = 10^9 base units.
 	#[arg(long, value_parser = crate::run::parse_stake)]
 	pub stake: Option<u128>,
+	/// The most the miner pays to register (burned, not refunded), in the same units as
+	/// --stake. The chain's fee rises with each registration and decays back to its floor; the
+	/// miner waits while it is above this.
+	#[arg(long, value_parser = crate::run::parse_stake, default_value = "10")]
+	pub max_registration_fee: u128,
 	/// Milliseconds between metagraph reads.
 	#[arg(long, default_value_t = 1000)]
 	pub chain_poll_ms: u64,

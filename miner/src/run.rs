@@ -112,6 +112,8 @@ pub struct AgentConfig {
 	pub external_addr: SocketAddr,
 	/// Stake to register with (base units); `None`: do not register.
 	pub stake: Option<u128>,
+	/// The most registration fee (base units, burned) the miner agrees to pay.
+	pub max_registration_fee: u128,
 	/// Time between metagraph reads.
 	pub poll: Duration,
 	/// Longest wait between reconnection attempts.
@@ -264,8 +266,20 @@ impl Agent {
 			fmt_tao(stake),
 			self.config.external_addr
 		);
-		let (included, uid) =
-			client.register(&self.signer, stake, Some(self.config.external_addr)).await?;
+		let max_fee = self.config.max_registration_fee;
+		let registered = client
+			.register(&self.signer, stake, max_fee, Some(self.config.external_addr))
+			.await;
+		if let Err(error) = &registered {
+			if error.dispatch_name() == Some("FeeAboveLimit") {
+				log::warn!(
+					"the registration fee is above --max-registration-fee ({} TAO); it decays \
+					 over blocks, so registration is retried",
+					fmt_tao(max_fee)
+				);
+			}
+		}
+		let (included, uid) = registered?;
 		match uid {
 			Some(uid) => log::info!("registered as uid {uid} in block {}", included.block_number),
 			None => log::info!("registered in block {}", included.block_number),
@@ -369,6 +383,7 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 		node: args.node.clone(),
 		external_addr,
 		stake: args.stake,
+		max_registration_fee: args.max_registration_fee,
 		poll: Duration::from_millis(args.chain_poll_ms.max(100)),
 		max_backoff: Duration::from_secs(args.max_backoff_secs.max(1)),
 	};

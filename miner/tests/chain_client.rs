@@ -27,11 +27,11 @@ async fn calls_are_included_and_failures_are_named() {
 
 	// Not registered yet.
 	assert_eq!(dispatch_name(client.set_weights(&ferdie, vec![(0, 1)]).await), "NotRegistered");
-	assert_eq!(dispatch_name(client.register(&ferdie, 1, None).await), "StakeBelowMinimum");
+	assert_eq!(dispatch_name(client.register(&ferdie, 1, 10 * TAO, None).await), "StakeBelowMinimum");
 
-	let (included, uid) = client.register(&ferdie, 2 * TAO, Some(addr)).await.unwrap();
+	let (included, uid) = client.register(&ferdie, 2 * TAO, 10 * TAO, Some(addr)).await.unwrap();
 	assert_eq!(uid, Some(0), "events: {:?}", included.events);
-	assert_eq!(dispatch_name(client.register(&ferdie, 2 * TAO, None).await), "AlreadyRegistered");
+	assert_eq!(dispatch_name(client.register(&ferdie, 2 * TAO, 10 * TAO, None).await), "AlreadyRegistered");
 	assert_eq!(dispatch_name(client.set_weights(&ferdie, vec![(9, 1)]).await), "UnknownUid");
 	let included = client.set_weights(&ferdie, vec![(0, 7)]).await.unwrap();
 

@@ -46,7 +46,10 @@ async fn neurons_register_set_weights_and_are_paid_by_rank() {
 	let neurons = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie];
 
 	for who in neurons {
-		submit(&client, who, IncentiveCall::register { stake: 10 * TAO, axon: None }).await;
+		// The dev fee starts at 1 TAO and doubles with each registration: 1, 2, 4 TAO here.
+		let max_fee = 10 * TAO;
+		submit(&client, who, IncentiveCall::register { stake: 10 * TAO, axon: None, max_fee })
+			.await;
 	}
 	seal_block(&client).await;
 	for (uid, who) in neurons.iter().enumerate() {
@@ -68,8 +71,9 @@ async fn neurons_register_set_weights_and_are_paid_by_rank() {
 		.await;
 	seal_block(&client).await;
 
-	// The dev preset pays out every 10 blocks.
-	for _ in 0..10 {
+	// The dev preset pays out every 10 blocks. Stake registered in block 1 ranks from the
+	// second payout (block 20): the first one's period began before it was held.
+	for _ in 0..20 {
 		seal_block(&client).await;
 	}
 	let [alice, bob, charlie] = [

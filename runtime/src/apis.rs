@@ -211,6 +211,10 @@ impl_runtime_apis! {
 		fn params() -> pallet_incentive::IncentiveParams<Balance, BlockNumber> {
 			crate::incentive_api::params()
 		}
+
+		fn registration_fee() -> Balance {
+			crate::incentive_api::registration_fee()
+		}
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

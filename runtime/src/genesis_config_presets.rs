@@ -15,7 +15,9 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * TAO;
 
 /// Incentive parameters for development networks: payouts every 10 blocks (one minute) and
-/// weights settable every block, so that ranks and emission move while you watch.
+/// weights settable every block, so that ranks and emission move while you watch; removed
+/// stake unbonds for two payouts, and registering costs 1 TAO, doubling with each registration
+/// and halving back every 100 blocks (up to 1000 TAO).
 fn dev_incentive_params() -> Value {
 	json!({
 		"emissionPerBlock": TAO,
@@ -27,6 +29,11 @@ fn dev_incentive_params() -> Value {
 		"minStake": TAO,
 		"weightsRateLimit": 1,
 		"immunityPeriod": 100,
+		"unbondingPeriod": 20,
+		"registrationFeeFloor": TAO,
+		"registrationFeeCeiling": 1_000 * TAO,
+		"registrationFeeGrowthPercent": 200,
+		"registrationFeeHalfLife": 100,
 	})
 }
 

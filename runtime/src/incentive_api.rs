@@ -7,8 +7,8 @@
 
 use alloc::vec::Vec;
 use pallet_incentive::{
-	EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Params, PendingEmission, TotalPaid,
-	UidEnd, Uids, Weights,
+	EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Params, PendingEmission, TotalBurned,
+	TotalPaid, UidEnd, Uids, Weights,
 };
 use pallet_incentive_runtime_api::{
 	next_payout_block, total_stake, Emissions, Metagraph, NeuronEmission, NeuronView,
@@ -44,6 +44,8 @@ pub fn metagraph() -> RuntimeMetagraph {
 		edge_count: EdgeCount::<Runtime>::get(),
 		pending_emission: PendingEmission::<Runtime>::get(),
 		total_paid: TotalPaid::<Runtime>::get(),
+		registration_fee: Incentive::registration_fee(),
+		total_burned: TotalBurned::<Runtime>::get(),
 		params: Params::<Runtime>::get(),
 	}
 }
@@ -81,4 +83,9 @@ pub fn emissions() -> RuntimeEmissions {
 /// `IncentiveApi::params`: the parameters in force.
 pub fn params() -> IncentiveParams<Balance, BlockNumber> {
 	Params::<Runtime>::get()
+}
+
+/// `IncentiveApi::registration_fee`: the registration fee in force at this block.
+pub fn registration_fee() -> Balance {
+	Incentive::registration_fee()
 }

@@ -76,10 +76,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("tensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("tensor"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -150,8 +150,9 @@ pub type UncheckedExtrinsic =
 /// The payload a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Storage migrations run on runtime upgrade, besides the pallets' own.
-type Migrations = ();
+/// Storage migrations run on runtime upgrade, besides the pallets' own. Each is versioned and
+/// runs once; a later release may drop the ones every live chain has passed.
+type Migrations = (pallet_incentive::migrations::v1::MigrateV0ToV1<Runtime>,);
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

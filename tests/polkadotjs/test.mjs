@@ -3,14 +3,20 @@
 // Starts `$TENSOR_NODE --dev --tmp --sealing instant` on free ports, then:
 //  1. reads the chain properties (TAO, 9 decimals, SS58 42) and finds IncentiveApi in the
 //     metadata (v15 carries runtime APIs with their types, so no type definitions are given here);
-//  2. as sudo, sets the incentive parameters (payout every 2 blocks, no weights rate limit);
-//  3. registers Bob, Charlie and Dave as neurons (one with an axon), announces an IPv6 axon, and
-//     posts weights;
-//  4. produces blocks (instant sealing seals one per transaction) until two payouts happened;
-//  5. compares, at one block, every incentive storage item with the IncentiveApi runtime API and
-//     the incentive_* JSON-RPC methods (stakes, ranks, emissions, pot, params, edges, axons),
-//     checks the emission accounting and the stake holds, and the RPC's error codes;
-//  6. decodes every block's extrinsics and events from genesis to the best block.
+//  2. as sudo, sets the incentive parameters (payout every 2 blocks, no weights rate limit, a
+//     short unbonding period);
+//  3. registers Bob, Charlie and Dave as neurons (one with an axon), each passing the quoted
+//     registration fee as its max fee, and checks the fee burned, the price's rise and that a
+//     max fee below the fee fails; announces an IPv6 axon and posts weights;
+//  4. unbonds: Bob removes some stake, which is held as unbonding until its release block, when
+//     withdrawUnbonded frees it (and not before);
+//  5. produces blocks (instant sealing seals one per transaction) until two payouts happened;
+//  6. compares, at one block, every incentive storage item with the IncentiveApi runtime API and
+//     the incentive_* JSON-RPC methods (stakes, ranked stakes, ranks, emissions, pot, fee, burned
+//     total, params, edges, axons), checks the emission accounting and the stake holds, and the
+//     RPC's error codes;
+//  7. decodes every block's extrinsics and events from genesis to the best block, and checks the
+//     total issuance: genesis + paid - burned fees - transaction fees.
 // The node is always stopped at the end, pass or fail. Exit code 0 only if every check passed.
 //
 // Usage: TENSOR_NODE=/path/to/tensor-node node test.mjs
@@ -53,6 +59,11 @@ const RPC = {
         { name: 'uidOrAccount', type: 'Text' },
         { name: 'at', type: 'BlockHash', isOptional: true }
       ],
+      type: 'Json'
+    },
+    registrationFee: {
+      description: 'The registration fee in force at a block',
+      params: [{ name: 'at', type: 'BlockHash', isOptional: true }],
       type: 'Json'
     }
   }
@@ -258,7 +269,19 @@ function describeDispatchError (api, error) {
   return error.toString();
 }
 
-/** Signs and submits `tx`, waits for its block and fails on any dispatch error. */
+/** The dispatch error's name, `section.Name` (e.g. `incentive.FeeAboveLimit`). */
+function dispatchErrorName (api, error) {
+  if (error.isModule) {
+    const { section, name } = api.registry.findMetaError(error.asModule);
+    return `${section}.${name}`;
+  }
+  return error.type;
+}
+
+/**
+ * Signs and submits `tx`, waits for its block and fails on any dispatch error. A dispatch error
+ * rejects with a CheckFailed whose `dispatchError` is the error's name (see `submitFailing`).
+ */
 function submit (api, tx, signer, label) {
   return new Promise((resolve, reject) => {
     let unsubscribe = null;
@@ -272,7 +295,9 @@ function submit (api, tx, signer, label) {
     tx.signAndSend(signer, (result) => {
       const { status, events, dispatchError } = result;
       if (dispatchError) {
-        finish(reject, new CheckFailed(`${label}: ${describeDispatchError(api, dispatchError)}`));
+        const failure = new CheckFailed(`${label}: ${describeDispatchError(api, dispatchError)}`);
+        failure.dispatchError = dispatchErrorName(api, dispatchError);
+        finish(reject, failure);
         return;
       }
       if (status.isInBlock || status.isFinalized) {
@@ -293,6 +318,44 @@ function submit (api, tx, signer, label) {
       if (done) unsub();
     }).catch((error) => finish(reject, new CheckFailed(`${label}: ${error.message}`)));
   });
+}
+
+/** Dispatch errors the test causes on purpose: the chain decode at the end expects this many. */
+let expectedFailures = 0;
+
+/**
+ * Submits `tx`, which must be included and fail in dispatch with `expected` (`section.Name`);
+ * anything else (success, another error, a transaction that is not included) fails the test.
+ */
+async function submitFailing (api, tx, signer, label, expected) {
+  try {
+    await submit(api, tx, signer, label);
+  } catch (error) {
+    if (!(error instanceof CheckFailed) || error.dispatchError === undefined) throw error;
+    eq(error.dispatchError, expected, `${label} fails`);
+    expectedFailures++;
+    return;
+  }
+  throw new CheckFailed(`${label}: succeeded, expected ${expected}`);
+}
+
+/** What `holds` (an account's `balances.holds`) keeps for the incentive pallet's `reason`. */
+function heldFor (holds, reason) {
+  return holds
+    .filter((hold) => hold.id.isIncentive && hold.id.asIncentive.type === reason)
+    .reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n);
+}
+
+/** The transaction fee (tip included) an extrinsic's `events` say its signer paid. */
+function feePaid (api, events) {
+  const paid = events.find((e) => api.events.transactionPayment.TransactionFeePaid.is(e));
+  check(paid, 'TransactionFeePaid event');
+  return paid.data.actualFee.toBigInt();
+}
+
+/** Free balance of `address` at block `hash`. */
+async function freeAt (api, hash, address) {
+  return (await (await api.at(hash)).query.system.account(address)).data.free.toBigInt();
 }
 
 /** Sends an RPC straight to the provider and returns its JSON-RPC error (code, message). */
@@ -328,12 +391,14 @@ async function run () {
   const runtimeApi = api.registry.metadata.apis.find((a) => a.name.toString() === 'IncentiveApi');
   check(runtimeApi, 'metadata lists the IncentiveApi runtime API (metadata v15)');
   const methods = runtimeApi.methods.map((m) => m.name.toString()).sort();
-  eq(methods.join(','), 'emissions,metagraph,neuron,neuron_by_account,params', 'IncentiveApi methods');
-  for (const name of ['metagraph', 'neuron', 'neuronByAccount', 'emissions', 'params']) {
+  eq(methods.join(','), 'emissions,metagraph,neuron,neuron_by_account,params,registration_fee',
+    'IncentiveApi methods');
+  for (const name of ['metagraph', 'neuron', 'neuronByAccount', 'emissions', 'params', 'registrationFee']) {
     check(typeof api.call.incentiveApi?.[name] === 'function', `api.call.incentiveApi.${name} exists`);
   }
   const rpcMethods = (await api.rpc.rpc.methods()).methods.map((m) => m.toString());
-  for (const name of ['incentive_metagraph', 'incentive_emissions', 'incentive_neuron']) {
+  for (const name of ['incentive_metagraph', 'incentive_emissions', 'incentive_neuron',
+    'incentive_registrationFee']) {
     check(rpcMethods.includes(name), `the node serves ${name}`);
   }
 
@@ -342,16 +407,20 @@ async function run () {
     ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((name) => keyring.addFromUri(`//${name}`));
   eq(alice.address, '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', 'Alice\'s address');
 
-  // 2. Parameters, as root. The genesis emission is kept for the accounting check.
+  // 2. Parameters, as root. The genesis emission is kept for the accounting check. The
+  // unbonding period is two payouts (it must be at least `tempo`); the registration fee keeps
+  // the dev preset's parameters.
   const genesisHash = await api.rpc.chain.getBlockHash(0);
   const genesisEmission = (await (await api.at(genesisHash)).query.incentive.params()).emissionPerBlock.toBigInt();
   const EMISSION = genesisEmission + 1n * TAO;
   const TEMPO = 2;
+  const UNBONDING = 2 * TEMPO;
   const setParams = await submit(api, api.tx.sudo.sudo(api.tx.incentive.setParams({
     emissionPerBlock: EMISSION,
     tempo: TEMPO,
     weightsRateLimit: 0,
-    minStake: TAO
+    minStake: TAO,
+    unbondingPeriod: UNBONDING
   })), alice, 'sudo(incentive.setParams)');
   check(setParams.events.some((e) => api.events.incentive.ParamsUpdated.is(e)), 'ParamsUpdated event');
   const paramsBlock = (await api.rpc.chain.getHeader(setParams.blockHash)).number.toNumber();
@@ -359,24 +428,88 @@ async function run () {
   eq(params.emissionPerBlock, EMISSION, 'params.emissionPerBlock after setParams');
   eq(params.tempo, TEMPO, 'params.tempo after setParams');
   eq(params.weightsRateLimit, 0, 'params.weightsRateLimit after setParams');
-  log(`params set in block ${paramsBlock}`);
+  eq(params.unbondingPeriod, UNBONDING, 'params.unbondingPeriod after setParams');
+  const feeFloor = params.registrationFeeFloor.toBigInt();
+  const feeCeiling = params.registrationFeeCeiling.toBigInt();
+  const feeGrowth = BigInt(params.registrationFeeGrowthPercent.toNumber());
+  check(feeFloor > 0n, 'the dev chain charges a registration fee (floor > 0)');
+  check(feeGrowth > 100n, 'the registration fee grows with each registration');
+  log(`params set in block ${paramsBlock}; registration fee floor ${feeFloor}, ceiling ${feeCeiling}, ` +
+      `growth ${feeGrowth} %, half life ${params.registrationFeeHalfLife.toNumber()} blocks`);
 
-  // 3. Neurons, axons, weights.
+  // 3. Neurons, axons, weights. Each registration burns the registration fee in force. A wallet
+  // quotes it (IncentiveApi.registrationFee, of the best block) and passes the quote as its max
+  // fee: the fee only decays until the next registration, so the registration in the next block
+  // burns at most the quote, and exactly the quote while nothing has registered yet (the fee is
+  // then the floor, from which nothing decays).
   const neurons = [
     { pair: bob, stake: 1_000n * TAO, axon: { ip: ipv4Mapped([127, 0, 0, 1]), port: 8091, version: 1 } },
     { pair: charlie, stake: 2_000n * TAO, axon: null },
     { pair: dave, stake: 3_000n * TAO, axon: null }
   ];
-  for (const neuron of neurons) {
-    const { events } = await submit(api, api.tx.incentive.register(neuron.stake, neuron.axon),
-      neuron.pair, `register ${neuron.pair.address}`);
+  const firstQuote = (await api.call.incentiveApi.registrationFee()).toBigInt();
+  eq(firstQuote, feeFloor, 'the registration fee before any registration is the floor');
+  // A max fee below the fee (which is never below the floor) fails and changes nothing.
+  await submitFailing(api, api.tx.incentive.register(neurons[0].stake, null, feeFloor - 1n), bob,
+    'register with a max fee below the fee', 'incentive.FeeAboveLimit');
+  check((await api.query.incentive.uids(bob.address)).isNone, 'a registration over the max fee registers nobody');
+  eq(await api.query.incentive.totalBurned(), 0n, 'a registration over the max fee burns nothing');
+  eq(await api.call.incentiveApi.registrationFee(), firstQuote, 'a registration over the max fee leaves the fee');
+
+  let burnedSum = 0n;
+  let previousFee = 0n;
+  let lastRegistration = null;
+  for (const [i, neuron] of neurons.entries()) {
+    const label = `register ${neuron.pair.address}`;
+    const quote = (await api.call.incentiveApi.registrationFee()).toBigInt();
+    const { blockHash, events } = await submit(api,
+      api.tx.incentive.register(neuron.stake, neuron.axon, quote), neuron.pair, label);
     const registered = events.find((e) => api.events.incentive.NeuronRegistered.is(e));
     check(registered, 'NeuronRegistered event');
     neuron.uid = registered.data.uid.toNumber();
     eq(registered.data.account.toString(), neuron.pair.address, 'NeuronRegistered account');
     eq(registered.data.stake, neuron.stake, 'NeuronRegistered stake');
     eq(optNumber(await api.query.incentive.uids(neuron.pair.address)), neuron.uid, 'Uids entry');
+
+    // The fee burned: the quote or (decayed since) less, more than the last registration's.
+    const burned = events.find((e) => api.events.incentive.RegistrationFeeBurned.is(e));
+    check(burned, `${label}: RegistrationFeeBurned event`);
+    eq(burned.data.account.toString(), neuron.pair.address, 'RegistrationFeeBurned account');
+    const fee = burned.data.fee.toBigInt();
+    if (i === 0) {
+      eq(fee, quote, 'the first registration burns exactly the quoted fee');
+    } else {
+      check(fee <= quote, `${label}: burned ${fee}, at most the quote ${quote}`);
+      check(fee > previousFee, `${label}: the fee rose since the last registration (${previousFee} -> ${fee})`);
+    }
+    check(fee >= feeFloor && fee <= feeCeiling, `${label}: the fee ${fee} is within the floor and ceiling`);
+    // The price the next registration starts from: the fee grown by the growth percent, capped;
+    // it is the quote right after this block.
+    const nextPrice = burned.data.nextPrice.toBigInt();
+    const grown = fee * feeGrowth / 100n;
+    eq(nextPrice, grown < feeCeiling ? grown : feeCeiling, `${label}: next price = fee × growth %, capped`);
+    const blockApi = await api.at(blockHash);
+    const quoteAfter = (await blockApi.call.incentiveApi.registrationFee()).toBigInt();
+    eq(quoteAfter, nextPrice, `${label}: the quote after the registration is the next price`);
+    check(quoteAfter > quote, `${label}: the quoted fee rose (${quote} -> ${quoteAfter})`);
+    // What left the free balance: the stake (now on hold), the fee (burned) and the transaction fee.
+    const header = await api.rpc.chain.getHeader(blockHash);
+    const address = neuron.pair.address;
+    const spent = (await freeAt(api, header.parentHash, address)) - (await freeAt(api, blockHash, address));
+    eq(spent, neuron.stake + fee + feePaid(api, events), `${label}: free balance paid stake + fee + transaction fee`);
+    // The new stake ranks from the payout after next: none of it ranks yet.
+    const view = (await blockApi.call.incentiveApi.neuron(neuron.uid)).unwrap();
+    eq(view.stake, neuron.stake, `${label}: stake`);
+    eq(view.rankedStake, 0n, `${label}: a new neuron's ranked stake is zero`);
+    burnedSum += fee;
+    previousFee = fee;
+    lastRegistration = { block: header.number.toNumber(), price: nextPrice };
+    log(`${label}: uid ${neuron.uid}, fee ${fee} (quoted ${quote}), next price ${nextPrice}`);
   }
+  eq(await api.query.incentive.totalBurned(), burnedSum, 'TotalBurned = the sum of the burned fees');
+  const lastPrice = await api.query.incentive.lastRegistrationPrice();
+  eq(lastPrice.price, lastRegistration.price, 'LastRegistrationPrice.price = the last next price');
+  eq(lastPrice.at, lastRegistration.block, 'LastRegistrationPrice.at = the last registration block');
   const [b, c, d] = neurons;
   const charlieAxon = { ip: IPV6_LOOPBACK, port: 9000, version: 2 };
   await submit(api, api.tx.incentive.serveAxon(charlieAxon), charlie, 'serveAxon');
@@ -389,9 +522,62 @@ async function run () {
     check(events.some((e) => api.events.incentive.WeightsSet.is(e)), 'WeightsSet event');
   }
 
-  // 4. Blocks until two payouts with all three neurons ranked. A payout happens in the block
-  // hook (phase Initialization), so its event is not among the extrinsic's own events: read the
-  // block's events from storage.
+  // 4. Unbonding. Bob takes REMOVED out of his stake: it leaves the ranking at once and stays on
+  // hold (reason Unbonding) until its release block, `its block + unbondingPeriod`;
+  // withdrawUnbonded fails before that and frees it from then on.
+  const REMOVED = 100n * TAO;
+  const removal = await submit(api, api.tx.incentive.removeStake(REMOVED), bob, 'removeStake');
+  const removed = removal.events.find((e) => api.events.incentive.StakeRemoved.is(e));
+  check(removed, 'StakeRemoved event');
+  const removalBlock = (await api.rpc.chain.getHeader(removal.blockHash)).number.toNumber();
+  const releaseAt = removed.data.releaseAt.toNumber();
+  eq(removed.data.uid, b.uid, 'StakeRemoved uid');
+  eq(removed.data.amount, REMOVED, 'StakeRemoved amount');
+  eq(releaseAt, removalBlock + UNBONDING, 'StakeRemoved releaseAt = its block + unbondingPeriod');
+  b.removed = REMOVED;
+  const removalApi = await api.at(removal.blockHash);
+  const afterRemoval = (await removalApi.call.incentiveApi.neuron(b.uid)).unwrap();
+  eq(afterRemoval.stake, removed.data.stake, 'StakeRemoved stake = Bob\'s stake after it');
+  eq(afterRemoval.rankedStake, afterRemoval.stake, 'removed stake leaves the ranking at once');
+  const removalHolds = await removalApi.query.balances.holds(bob.address);
+  eq(heldFor(removalHolds, 'Unbonding'), REMOVED, 'the removed stake is on hold as Unbonding');
+  eq(heldFor(removalHolds, 'Stake'), (await removalApi.query.incentive.neurons(b.uid)).unwrap().heldStake,
+    'the Stake hold is the held stake after removeStake');
+  const chunks = await removalApi.query.incentive.unbonding(bob.address);
+  eq(chunks.length, 1, 'one unbonding chunk');
+  eq(chunks[0].amount, REMOVED, 'the unbonding chunk\'s amount');
+  eq(chunks[0].releaseAt, releaseAt, 'the unbonding chunk\'s release block');
+
+  await submitFailing(api, api.tx.incentive.withdrawUnbonded(), bob, 'withdrawUnbonded before the release block',
+    'incentive.NothingToWithdraw');
+  // Instant sealing seals a block per transaction: remarks until the next block is the release block.
+  for (let i = 0; ; i++) {
+    check(i < 20, 'the release block within 20 blocks');
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    if (best + 1 >= releaseAt) break;
+    await submit(api, api.tx.system.remark('0x02'), eve, 'remark (until the release block)');
+  }
+  const withdrawal = await submit(api, api.tx.incentive.withdrawUnbonded(), bob, 'withdrawUnbonded');
+  const withdrawn = withdrawal.events.find((e) => api.events.incentive.Withdrawn.is(e));
+  check(withdrawn, 'Withdrawn event');
+  eq(withdrawn.data.account.toString(), bob.address, 'Withdrawn account');
+  eq(withdrawn.data.amount, REMOVED, 'Withdrawn amount');
+  const withdrawalHeader = await api.rpc.chain.getHeader(withdrawal.blockHash);
+  check(withdrawalHeader.number.toNumber() >= releaseAt, 'withdrawn in or after the release block');
+  const gained = (await freeAt(api, withdrawal.blockHash, bob.address)) -
+    (await freeAt(api, withdrawalHeader.parentHash, bob.address));
+  eq(gained, REMOVED - feePaid(api, withdrawal.events), 'withdrawUnbonded frees the amount (less the transaction fee)');
+  const withdrawalApi = await api.at(withdrawal.blockHash);
+  eq(heldFor(await withdrawalApi.query.balances.holds(bob.address), 'Unbonding'), 0n, 'no Unbonding hold left');
+  eq((await withdrawalApi.query.incentive.unbonding(bob.address)).length, 0, 'no unbonding chunks left');
+  log(`Bob unbonded ${REMOVED} in block ${removalBlock} and withdrew it in block ` +
+      `${withdrawalHeader.number.toNumber()} (release block ${releaseAt})`);
+
+  // 5. Blocks until two payouts. Every neuron registered more than two payouts ago, so all three
+  // rank (a new neuron's stake ranks from the payout after next: at the first payout after its
+  // registration it has no ranked stake). A payout happens in the block hook (phase
+  // Initialization), so its event is not among the extrinsic's own events: read the block's
+  // events from storage.
   const payouts = [];
   for (let i = 0; payouts.length < 2; i++) {
     check(i < 20, 'two payouts within 20 blocks');
@@ -418,13 +604,14 @@ async function run () {
   const atNumber = (await api.rpc.chain.getHeader(at)).number.toNumber();
   log(`comparing storage, runtime API and RPC at block ${atNumber} (${at.toHex()})`);
 
-  // 5a. Every incentive storage item.
+  // 6a. Every incentive storage item.
   const storage = {};
   for (const [name, entry] of Object.entries(apiAt.query.incentive)) {
     storage[name] = entry.creator.meta.type.isMap ? await entry.entries() : await entry();
   }
   for (const name of ['params', 'neurons', 'payouts', 'uids', 'weights', 'inbound', 'neuronCount',
-    'edgeCount', 'uidEnd', 'freeUids', 'pendingEmission', 'totalPaid']) {
+    'edgeCount', 'uidEnd', 'freeUids', 'pendingEmission', 'totalPaid', 'totalBurned', 'unbonding',
+    'lastRegistrationPrice']) {
     check(name in storage, `storage item incentive.${name} is in the metadata`);
   }
   const stored = new Map(storage.neurons.map(([key, value]) => [key.args[0].toNumber(), value.unwrap()]));
@@ -441,8 +628,13 @@ async function run () {
   eq(storage.inbound.length, edgeTotal, 'Inbound has one entry per edge');
   eq(storage.uidEnd, Math.max(...stored.keys()) + 1, 'UidEnd is one past the highest uid');
   eq(storage.params.tempo, TEMPO, 'stored tempo');
+  eq(storage.params.unbondingPeriod, UNBONDING, 'stored unbonding period');
+  eq(storage.totalBurned, burnedSum, 'TotalBurned = the fees the registrations burned');
+  eq(storage.lastRegistrationPrice.price, lastRegistration.price, 'stored LastRegistrationPrice.price');
+  eq(storage.lastRegistrationPrice.at, lastRegistration.block, 'stored LastRegistrationPrice.at');
+  eq(storage.unbonding.length, 0, 'no Unbonding entries (Bob withdrew his)');
 
-  // 5b. The runtime API, decoded from the metadata's types alone.
+  // 6b. The runtime API, decoded from the metadata's types alone.
   const metagraph = await apiAt.call.incentiveApi.metagraph();
   const emissions = await apiAt.call.incentiveApi.emissions();
   const apiParams = await apiAt.call.incentiveApi.params();
@@ -452,6 +644,12 @@ async function run () {
   eq(metagraph.edgeCount, storage.edgeCount, 'metagraph.edgeCount = EdgeCount');
   eq(metagraph.pendingEmission, storage.pendingEmission, 'runtime API pending emission = storage');
   eq(metagraph.totalPaid, storage.totalPaid, 'runtime API total paid = storage');
+  eq(metagraph.totalBurned, storage.totalBurned, 'runtime API total burned = storage');
+  // The fee in force: decayed from the last registration's price toward the floor.
+  const feeAt = (await apiAt.call.incentiveApi.registrationFee()).toBigInt();
+  eq(metagraph.registrationFee, feeAt, 'metagraph.registrationFee = IncentiveApi.registrationFee');
+  check(feeAt >= feeFloor && feeAt <= lastRegistration.price,
+    `the fee in force (${feeAt}) is between the floor and the last price (${lastRegistration.price})`);
   eq(emissions.pendingEmission, storage.pendingEmission, 'emissions.pendingEmission = storage');
   eq(emissions.totalPaid, storage.totalPaid, 'emissions.totalPaid = storage');
   eq(emissions.block, atNumber, 'emissions.block');
@@ -473,6 +671,9 @@ async function run () {
     check(view.account.eq(info.account), `neuron ${uid} account`);
     eq(view.stake, info.heldStake.toBigInt() + payout.unsettledStake.toBigInt(),
       `neuron ${uid} stake = held + unsettled (runtime API vs storage)`);
+    eq(view.rankedStake, payout.rankedStake, `neuron ${uid} ranked stake (runtime API vs storage)`);
+    // The block after a payout, which reset every ranked stake to the stake then held.
+    eq(view.rankedStake, view.stake, `neuron ${uid} ranks with its whole stake after a payout`);
     eq(view.rank, payout.rank, `neuron ${uid} rank (runtime API vs storage)`);
     eq(view.lastEmission, payout.lastEmission, `neuron ${uid} last emission`);
     eq(view.totalEmission, payout.totalEmission, `neuron ${uid} total emission`);
@@ -485,9 +686,10 @@ async function run () {
     check(single.isSome && single.unwrap().eq(view), `IncentiveApi.neuron(${uid}) = metagraph entry`);
     const byAccount = await apiAt.call.incentiveApi.neuronByAccount(view.account);
     check(byAccount.isSome && byAccount.unwrap().eq(view), `IncentiveApi.neuronByAccount = metagraph entry`);
-    // The held part of the stake is exactly what is on hold.
+    // The held part of the stake is exactly what is on hold for Stake; nothing is unbonding.
     const holds = await apiAt.query.balances.holds(view.account);
-    eq(holds.reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n), info.heldStake, `neuron ${uid} held stake is on hold`);
+    eq(heldFor(holds, 'Stake'), info.heldStake, `neuron ${uid} held stake is on hold`);
+    eq(heldFor(holds, 'Unbonding'), 0n, `neuron ${uid} has nothing unbonding`);
     stakeSum += view.stake.toBigInt();
   }
   eq(metagraph.totalStake, stakeSum, 'metagraph.totalStake is the sum of stakes');
@@ -506,8 +708,11 @@ async function run () {
     eq(view.account.toString(), neuron.pair.address, `uid ${neuron.uid} is ${neuron.pair.address}`);
     const expectedEdges = [...neuron.weights].sort((x, y) => x[0] - y[0]);
     eq(JSON.stringify(edgesOf(view.edges)), JSON.stringify(expectedEdges), `uid ${neuron.uid} posted weights`);
-    check(view.stake.toBigInt() >= neuron.stake, `uid ${neuron.uid} stake grew or stayed (emission to stake)`);
-    eq(view.stake.toBigInt() - neuron.stake, view.totalEmission, `uid ${neuron.uid}: stake = registered stake + total emission`);
+    // Bob removed some: his stake is what he registered, less that, plus emission.
+    const kept = neuron.stake - (neuron.removed ?? 0n);
+    check(view.stake.toBigInt() >= kept, `uid ${neuron.uid} stake grew or stayed (emission to stake)`);
+    eq(view.stake.toBigInt() - kept, view.totalEmission,
+      `uid ${neuron.uid}: stake = registered stake - removed stake + total emission`);
   }
   eq(metagraph.neurons.find((n) => n.uid.toNumber() === c.uid).selfWeight, 0n, 'Charlie keeps nothing (only an edge to Dave)');
   eq(metagraph.neurons.find((n) => n.uid.toNumber() === b.uid).selfWeight, ONE / 2n, 'Bob keeps half');
@@ -531,7 +736,7 @@ async function run () {
   check(lastEmissions > 0n, 'the last payout paid something');
   eq(payoutApi.block, payoutBlock, 'metagraph at the payout block');
 
-  // 5c. The JSON-RPC methods, at the same block.
+  // 6c. The JSON-RPC methods, at the same block.
   const rpcMeta = (await api.rpc.incentive.metagraph(at)).toJSON();
   const rpcEmissions = (await api.rpc.incentive.emissions(at)).toJSON();
   eq(rpcMeta.block.number, atNumber, 'RPC metagraph block number');
@@ -540,6 +745,8 @@ async function run () {
   eq(rpcMeta.edge_count, storage.edgeCount, 'RPC edge_count');
   eq(rpcMeta.pending_emission, storage.pendingEmission, 'RPC pending_emission = storage');
   eq(rpcMeta.total_paid, storage.totalPaid, 'RPC total_paid = storage');
+  eq(rpcMeta.registration_fee, metagraph.registrationFee, 'RPC registration_fee = runtime API');
+  eq(rpcMeta.total_burned, storage.totalBurned, 'RPC total_burned = storage');
   eq(rpcMeta.total_stake, metagraph.totalStake, 'RPC total_stake = runtime API');
   eq(rpcMeta.emission_per_block, EMISSION, 'RPC emission_per_block');
   eq(rpcMeta.params.emission_per_block, storage.params.emissionPerBlock, 'RPC params.emission_per_block');
@@ -550,6 +757,16 @@ async function run () {
   eq(rpcMeta.params.max_ranking_passes, storage.params.maxRankingPasses, 'RPC params.max_ranking_passes');
   eq(rpcMeta.params.weights_rate_limit, storage.params.weightsRateLimit, 'RPC params.weights_rate_limit');
   eq(rpcMeta.params.immunity_period, storage.params.immunityPeriod, 'RPC params.immunity_period');
+  eq(rpcMeta.params.unbonding_period, storage.params.unbondingPeriod, 'RPC params.unbonding_period');
+  eq(rpcMeta.params.registration_fee_floor, storage.params.registrationFeeFloor, 'RPC params.registration_fee_floor');
+  eq(rpcMeta.params.registration_fee_ceiling, storage.params.registrationFeeCeiling,
+    'RPC params.registration_fee_ceiling');
+  eq(rpcMeta.params.registration_fee_growth_percent, storage.params.registrationFeeGrowthPercent,
+    'RPC params.registration_fee_growth_percent');
+  eq(rpcMeta.params.registration_fee_half_life, storage.params.registrationFeeHalfLife,
+    'RPC params.registration_fee_half_life');
+  check(typeof rpcMeta.params.registration_fee_floor === 'string', 'RPC fee floor is a decimal string (a balance)');
+  check(typeof rpcMeta.registration_fee === 'string', 'RPC registration_fee is a decimal string (a balance)');
   eq(rpcMeta.params.emission_destination, storage.params.emissionDestination.type.toLowerCase(), 'RPC params.emission_destination');
   eq(rpcMeta.neurons.length, metagraph.neurons.length, 'RPC neurons');
   for (const [i, view] of metagraph.neurons.entries()) {
@@ -558,6 +775,7 @@ async function run () {
     eq(json.uid, uid, `RPC neuron ${i} uid`);
     eq(json.account, encodeAddress(view.account, SS58), `RPC neuron ${uid} account (SS58 42)`);
     eq(json.stake, view.stake, `RPC neuron ${uid} stake`);
+    eq(json.ranked_stake, view.rankedStake, `RPC neuron ${uid} ranked_stake`);
     eq(json.rank_raw, view.rank, `RPC neuron ${uid} rank_raw`);
     check(Math.abs(json.rank - Number(view.rank.toBigInt()) / 1e18) < 1e-12, `RPC neuron ${uid} rank ≈ rank_raw`);
     eq(json.self_weight_raw, view.selfWeight, `RPC neuron ${uid} self_weight_raw`);
@@ -596,6 +814,15 @@ async function run () {
     eq(json.account, rpcNeuron(json.uid).account, `RPC emissions uid ${json.uid} account`);
   }
 
+  // incentive_registrationFee: the runtime API's fee at that block, as a decimal string.
+  const rpcFee = (await api.rpc.incentive.registrationFee(at)).toJSON();
+  eq(rpcFee.block.number, atNumber, 'RPC registrationFee block number');
+  eq(rpcFee.block.hash, at.toHex(), 'RPC registrationFee block hash');
+  check(typeof rpcFee.registration_fee === 'string', 'RPC registrationFee is a decimal string');
+  eq(rpcFee.registration_fee, feeAt, 'RPC registrationFee = IncentiveApi.registrationFee');
+  eq(JSON.stringify(Object.keys(rpcFee).sort()), JSON.stringify(['block', 'registration_fee']),
+    'RPC registrationFee fields');
+
   // incentive_neuron by uid, SS58 address and hex key all give the metagraph's entry. (A `Text`
   // parameter that looks like hex is turned into its bytes by polkadot.js, so the hex key goes
   // through the provider as is.)
@@ -633,7 +860,7 @@ async function run () {
   check(unknownAccount.message.includes(ferdie.address), `unregistered account message: ${unknownAccount.message}`);
   const missingBlock = `0x${'11'.repeat(32)}`;
   for (const [method, params] of [['incentive_metagraph', [missingBlock]], ['incentive_emissions', [missingBlock]],
-    ['incentive_neuron', ['0', missingBlock]]]) {
+    ['incentive_neuron', ['0', missingBlock]], ['incentive_registrationFee', [missingBlock]]]) {
     const error = await rpcError(provider, method, params);
     eq(error?.code, CODES.UNKNOWN_BLOCK, `${method} at an unknown block: error code`);
     check(error.message.includes(missingBlock), `${method} unknown block message: ${error.message}`);
@@ -646,13 +873,16 @@ async function run () {
     write('incentive_metagraph.json', rpcMeta);
     write('incentive_emissions.json', rpcEmissions);
     write('incentive_neuron.json', (await api.rpc.incentive.neuron(String(b.uid), at)).toJSON());
+    write('incentive_registrationFee.json', rpcFee);
     write('errors.json', { unknownUid, badAccount, badUid, unknownAccount });
     log(`RPC samples written to ${dir}`);
   }
 
-  // 6. Decode every block from genesis to the best block: extrinsics and events.
+  // 7. Decode every block from genesis to the best block: extrinsics and events. The transaction
+  // fees are summed for the issuance check (this runtime burns them).
   const seenCalls = {};
   const seenEvents = {};
+  let transactionFees = 0n;
   const best = (await api.rpc.chain.getHeader()).number.toNumber();
   for (let n = 0; n <= best; n++) {
     const hash = await api.rpc.chain.getBlockHash(n);
@@ -669,6 +899,9 @@ async function run () {
       const name = `${event.section}.${event.method}`;
       seenEvents[name] = (seenEvents[name] ?? 0) + 1;
       check(event.toHuman() !== undefined && phase.toHuman() !== undefined, `block ${n}: event ${name} decodes`);
+      if (api.events.transactionPayment.TransactionFeePaid.is(event)) {
+        transactionFees += event.data.actualFee.toBigInt();
+      }
     }
     if (n > 0) {
       eq(block.extrinsics[0]?.method.method, 'set', `block ${n}: timestamp inherent first`);
@@ -677,14 +910,31 @@ async function run () {
       eq(outcomes.length, block.extrinsics.length, `block ${n}: one outcome event per extrinsic`);
     }
   }
-  eq(seenCalls['incentive.register'], neurons.length, 'register extrinsics in the chain');
+  // One register more than there are neurons: the one over its max fee.
+  eq(seenCalls['incentive.register'], neurons.length + 1, 'register extrinsics in the chain');
   eq(seenCalls['incentive.setWeights'], neurons.length, 'setWeights extrinsics in the chain');
   eq(seenCalls['incentive.serveAxon'], 1, 'serveAxon extrinsics in the chain');
+  eq(seenCalls['incentive.removeStake'], 1, 'removeStake extrinsics in the chain');
+  eq(seenCalls['incentive.withdrawUnbonded'], 2, 'withdrawUnbonded extrinsics in the chain (one too early)');
   eq(seenCalls['sudo.sudo'], 1, 'sudo extrinsics in the chain');
   eq(seenEvents['incentive.NeuronRegistered'], neurons.length, 'NeuronRegistered events in the chain');
+  eq(seenEvents['incentive.RegistrationFeeBurned'], neurons.length, 'RegistrationFeeBurned events in the chain');
+  eq(seenEvents['incentive.StakeRemoved'], 1, 'StakeRemoved events in the chain');
+  eq(seenEvents['incentive.Withdrawn'], 1, 'Withdrawn events in the chain');
   check((seenEvents['incentive.AxonServed'] ?? 0) >= 1, 'AxonServed events in the chain');
   check((seenEvents['incentive.EmissionPaid'] ?? 0) >= 2, 'EmissionPaid events in the chain');
-  check(!seenEvents['system.ExtrinsicFailed'], 'no failed extrinsics');
+  eq(seenEvents['system.ExtrinsicFailed'] ?? 0, expectedFailures,
+    'failed extrinsics: only the ones meant to fail (max fee too low, withdrawal too early)');
+
+  // Issuance: what genesis created, plus what payouts minted, less the burned registration fees
+  // and the burned transaction fees.
+  const bestApi = await api.at(await api.rpc.chain.getBlockHash(best));
+  const genesisIssuance = (await (await api.at(genesisHash)).query.balances.totalIssuance()).toBigInt();
+  const issuance = (await bestApi.query.balances.totalIssuance()).toBigInt();
+  const paidTotal = (await bestApi.query.incentive.totalPaid()).toBigInt();
+  const burnedTotal = (await bestApi.query.incentive.totalBurned()).toBigInt();
+  eq(issuance, genesisIssuance + paidTotal - burnedTotal - transactionFees,
+    'total issuance = genesis issuance + TotalPaid - TotalBurned - transaction fees');
   log(`decoded ${best + 1} blocks: calls ${JSON.stringify(seenCalls)}; events ${JSON.stringify(seenEvents)}`);
 }
 

@@ -128,15 +128,19 @@ pub fn axon_info(addr: SocketAddr) -> Result<AxonInfo, ChainError> {
 }
 
 impl ChainClient {
-	/// `Incentive::register(stake, axon)`; returns the new uid.
+	/// `Incentive::register(stake, axon, max_fee)`: registers, burning the registration fee in
+	/// force if it is at most `max_fee` (the chain refuses with `FeeAboveLimit` otherwise);
+	/// returns the new uid.
 	pub async fn register(
 		&self,
 		signer: &Signer,
 		stake: u128,
+		max_fee: u128,
 		axon: Option<SocketAddr>,
 	) -> Result<(Included, Option<u16>), ChainError> {
 		let axon = axon.map(axon_info).transpose()?;
-		let call = RuntimeCall::Incentive(pallet_incentive::Call::register { stake, axon });
+		let call =
+			RuntimeCall::Incentive(pallet_incentive::Call::register { stake, axon, max_fee });
 		let included = self.submit(signer, call).await?;
 		let uid = included.events.iter().find_map(|e| match e {
 			tensor_runtime::RuntimeEvent::Incentive(

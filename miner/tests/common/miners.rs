@@ -75,19 +75,23 @@ pub fn uid_of(m: &Metagraph, signer: &Signer) -> Option<u16> {
 	m.neuron_of(&signer.ss58()).map(|n| n.uid)
 }
 
-/// Sum of `TransactionFeePaid::actual_fee` over blocks `1..=last` of the node's canonical chain:
-/// fees are burned in this runtime (`FungibleAdapter<Balances, ()>`), so they leave total
-/// issuance.
+/// Sum of `TransactionFeePaid::actual_fee` and `RegistrationFeeBurned::fee` over blocks
+/// `1..=last` of the node's canonical chain: both are burned in this runtime (transaction fees by
+/// `FungibleAdapter<Balances, ()>`), so they leave total issuance.
 pub async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
 	let mut total = 0u128;
 	for n in 1..=last {
 		let hash = client.block_hash(n).await.unwrap().expect("block exists");
 		for record in client.events(hash).await.unwrap() {
-			if let tensor_runtime::RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
-			) = record.event
-			{
-				total += actual_fee;
+			match record.event {
+				tensor_runtime::RuntimeEvent::TransactionPayment(
+					pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+				) => total += actual_fee,
+				// Registration fees are burned too.
+				tensor_runtime::RuntimeEvent::Incentive(
+					pallet_incentive::Event::RegistrationFeeBurned { fee, .. },
+				) => total += fee,
+				_ => {},
 			}
 		}
 	}

@@ -21,7 +21,7 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use incentive_ranking::NeuronInput;
-use sp_runtime::traits::{Bounded, Saturating, Zero};
+use sp_runtime::traits::{Bounded, CheckedDiv, Saturating, Zero};
 
 const SEED: u32 = 0;
 
@@ -43,6 +43,12 @@ fn bench_params<T: Config>() -> IncentiveParamsOf<T> {
 		min_stake: stake_unit::<T>(),
 		weights_rate_limit: BlockNumberFor::<T>::from(0u32),
 		immunity_period: BlockNumberFor::<T>::from(0u32),
+		unbonding_period: BlockNumberFor::<T>::from(1u32),
+		// A fee is charged, so `register` pays for the burn.
+		registration_fee_floor: stake_unit::<T>(),
+		registration_fee_ceiling: stake_unit::<T>().saturating_mul(1_000u32.into()),
+		registration_fee_growth_percent: 200,
+		registration_fee_half_life: BlockNumberFor::<T>::from(100u32),
 	}
 }
 
@@ -100,6 +106,7 @@ fn register_one<T: Config>(who: &T::AccountId) -> Result<u16, BenchmarkError> {
 		who.clone(),
 		stake_unit::<T>(),
 		Some(AxonInfo::ipv4([10, 0, 0, 1], 8091, 1)),
+		None,
 	)?;
 	Ok(Uids::<T>::get(who).ok_or("registration failed")?)
 }
@@ -193,7 +200,12 @@ mod benchmarks {
 		let stake = stake_unit::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), stake, Some(AxonInfo::ipv4([10, 0, 0, 2], 8091, 1)));
+		_(
+			RawOrigin::Signed(caller.clone()),
+			stake,
+			Some(AxonInfo::ipv4([10, 0, 0, 2], 8091, 1)),
+			BalanceOf::<T>::max_value(),
+		);
 
 		ensure!(Uids::<T>::get(&caller) == Some(0), "caller did not take the lowest free uid");
 		Ok(())
@@ -225,7 +237,7 @@ mod benchmarks {
 		}
 
 		#[extrinsic_call]
-		register(RawOrigin::Signed(caller.clone()), stake, None);
+		register(RawOrigin::Signed(caller.clone()), stake, None, BalanceOf::<T>::max_value());
 
 		ensure!(Uids::<T>::get(&caller) == u16::try_from(victim).ok(), "victim not replaced");
 		ensure!(!Uids::<T>::contains_key(&victim_account), "victim still registered");
@@ -346,6 +358,11 @@ mod benchmarks {
 			min_stake: Some(stake_unit::<T>()),
 			weights_rate_limit: Some(1u32.into()),
 			immunity_period: Some(1u32.into()),
+			unbonding_period: Some(2u32.into()),
+			registration_fee_floor: Some(stake_unit::<T>()),
+			registration_fee_ceiling: Some(stake_unit::<T>().saturating_mul(10u32.into())),
+			registration_fee_growth_percent: Some(150),
+			registration_fee_half_life: Some(10u32.into()),
 		};
 
 		#[extrinsic_call]
@@ -458,6 +475,28 @@ mod benchmarks {
 		}
 
 		ensure!(graph.absorb(1).passes == 1, "not one pass");
+		Ok(())
+	}
+
+	/// Withdrawing the most unbonding chunks an account can have, all due.
+	#[benchmark]
+	fn withdraw_unbonded() -> Result<(), BenchmarkError> {
+		set_up::<T>(max_neurons::<T>());
+		let caller = caller::<T>();
+		register_one::<T>(&caller)?;
+		Pallet::<T>::do_add_stake(caller.clone(), stake_unit::<T>())?;
+		let chunks = MaxUnbondingChunks::get();
+		let piece = stake_unit::<T>().checked_div(&chunks.into()).unwrap_or_default();
+		for block in 1..=chunks {
+			frame_system::Pallet::<T>::set_block_number(block.into());
+			Pallet::<T>::do_remove_stake(caller.clone(), piece.max(1u32.into()))?;
+		}
+		frame_system::Pallet::<T>::set_block_number(chunks.saturating_add(10).into());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		ensure!(Unbonding::<T>::get(&caller).is_empty(), "chunks left");
 		Ok(())
 	}
 

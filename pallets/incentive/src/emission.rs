@@ -2,12 +2,14 @@
 //!
 //! Every block adds `emission_per_block` to the pot ([`PendingEmission`]); nothing is minted
 //! then. In every block whose number is a multiple of `tempo`, the neurons are ranked from their
-//! current stake and weights, and the pot is split by rank. Per `emission_destination`, the
+//! ranked stake (the least stake each held since the last payout, see `stake.rs`) and weights,
+//! and the pot is split by rank. After the payout every ranked stake is reset to the stake then
+//! held, emission just paid into stake included. Per `emission_destination`, the
 //! shares are added to stake (minted at once into the pallet's account and credited to each
 //! neuron's `unsettled_stake` in [`Payouts`]) or minted into each neuron's free balance. What
 //! rounding leaves, and any share whose mint fails, stays in the pot. So at all times
-//! `total issuance = genesis issuance + TotalPaid` and `TotalPaid + pot = sum of the per-block
-//! emission so far`; the pot saturates at the balance type's maximum rather than wrapping,
+//! `total issuance = genesis issuance + TotalPaid - TotalBurned` (registration fees, `fee.rs`)
+//! and `TotalPaid + pot = sum of the per-block emission so far`; the pot saturates at the balance type's maximum rather than wrapping,
 //! which for a `u128` balance is out of reach.
 //!
 //! The hook's weight is computed from [`NeuronCount`], [`UidEnd`] and [`EdgeCount`] before any
@@ -94,7 +96,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Ranks all neurons and pays the pot out by rank.
 	///
-	/// Does nothing (the pot keeps growing) when there is no stake. Otherwise every neuron's
+	/// Pays nothing (the pot keeps growing) when no neuron has ranked stake; the ranked stakes
+	/// are reset all the same, so that the next period counts. Otherwise every neuron's
 	/// rank, last and total emission in [`Payouts`] are updated and one `EmissionPaid` event
 	/// tells the totals. Into stake, the whole payout is one mint into the pallet's account,
 	/// credited to the neurons as unsettled stake; into free balance, one mint per neuron.
@@ -109,17 +112,18 @@ impl<T: Config> Pallet<T> {
 		// Inputs by uid; empty uids take part with no stake and no weights.
 		let mut stakes = alloc::vec![0u128; slots];
 		let mut edges: Vec<Vec<(u16, u16)>> = alloc::vec![Vec::new(); slots];
-		for (uid, record) in &neurons {
+		for (uid, _) in &neurons {
 			let slot = usize::from(*uid);
-			let unsettled = Self::entry_of(&payouts, *uid).unsettled_stake;
 			if let Some(stake) = stakes.get_mut(slot) {
-				*stake = record.held_stake.saturating_add(unsettled).unique_saturated_into();
+				*stake = Self::entry_of(&payouts, *uid).ranked_stake.unique_saturated_into();
 			}
 			if let Some(neuron_edges) = edges.get_mut(slot) {
 				*neuron_edges = Weights::<T>::get(uid).map(|e| e.into_inner()).unwrap_or_default();
 			}
 		}
 		if stakes.iter().all(|stake| *stake == 0) {
+			Self::reset_ranked_stakes(&mut payouts, &neurons);
+			Payouts::<T>::put(payouts);
 			return;
 		}
 		let inputs: Vec<NeuronInput<'_>> = stakes
@@ -199,6 +203,7 @@ impl<T: Config> Pallet<T> {
 			entry.last_emission = paid;
 			entry.total_emission = entry.total_emission.saturating_add(paid);
 		}
+		Self::reset_ranked_stakes(&mut payouts, &neurons);
 		Payouts::<T>::put(payouts);
 
 		let pot_left = pot.saturating_sub(total_paid);
@@ -210,6 +215,15 @@ impl<T: Config> Pallet<T> {
 			pot_left,
 			neurons: paid_neurons,
 		});
+	}
+
+	/// Starts a new period: each neuron's ranked stake becomes the stake it holds now.
+	fn reset_ranked_stakes(payouts: &mut PayoutsOf<T>, neurons: &[(u16, NeuronRecordOf<T>)]) {
+		for (uid, record) in neurons {
+			if let Some(entry) = payouts.get_mut(usize::from(*uid)) {
+				entry.ranked_stake = record.held_stake.saturating_add(entry.unsettled_stake);
+			}
+		}
 	}
 
 	/// Mints `amount` into the free balance of neuron `uid`; what was paid (zero on error, which

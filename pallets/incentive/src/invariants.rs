@@ -12,7 +12,7 @@ use sp_runtime::{
 
 use crate::{
 	graph::len_u32, BalanceOf, Config, EdgeCount, FreeUids, HoldReason, Inbound, NeuronCount,
-	NeuronPayout, Neurons, Pallet, Payouts, UidEnd, Uids, Weights,
+	NeuronPayout, Neurons, Pallet, Payouts, UidEnd, Uids, Unbonding, Weights,
 };
 
 impl<T: Config> Pallet<T> {
@@ -32,14 +32,28 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &record.account);
 			ensure!(held == record.held_stake, "a neuron's held stake differs from its hold");
 		}
+		for (account, chunks) in Unbonding::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::Unbonding.into(), &account);
+			let sum = chunks
+				.iter()
+				.fold(BalanceOf::<T>::zero(), |sum, chunk| sum.saturating_add(chunk.amount));
+			ensure!(held == sum, "an account's unbonding chunks differ from its hold");
+			ensure!(!chunks.is_empty(), "an empty unbonding entry is stored");
+		}
 		let payouts = Payouts::<T>::get();
 		let mut unsettled = BalanceOf::<T>::zero();
 		for (slot, entry) in payouts.iter().enumerate() {
-			let registered = u16::try_from(slot).is_ok_and(|uid| uids.contains(&uid));
+			let uid = u16::try_from(slot).ok().filter(|uid| uids.contains(uid));
 			ensure!(
-				registered || *entry == NeuronPayout::default(),
+				uid.is_some() || *entry == NeuronPayout::default(),
 				"a uid without a neuron has a payout entry"
 			);
+			if let Some(record) = uid.and_then(|uid| Neurons::<T>::get(uid)) {
+				ensure!(
+					entry.ranked_stake <= record.held_stake.saturating_add(entry.unsettled_stake),
+					"a neuron ranks with more stake than it has"
+				);
+			}
 			unsettled = unsettled.saturating_add(entry.unsettled_stake);
 		}
 		let reserve = T::Currency::balance(&Self::account_id())

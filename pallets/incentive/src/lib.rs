@@ -40,7 +40,8 @@
 //! `held_stake` equals its account's balance on hold for `Stake`; the pallet's account holds at
 //! least the sum of `unsettled_stake` above its existential deposit (minted at genesis, so part
 //! of genesis issuance); and `total issuance == genesis issuance +
-//! TotalPaid`, `TotalPaid + PendingEmission == sum of emission_per_block over all blocks`.
+//! TotalPaid - TotalBurned`, `TotalPaid + PendingEmission == sum of emission_per_block over all
+//! blocks`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -49,7 +50,9 @@ extern crate alloc;
 pub use pallet::*;
 
 mod emission;
+mod fee;
 mod graph;
+pub mod migrations;
 mod neurons;
 mod params;
 mod stake;
@@ -67,7 +70,8 @@ mod tests;
 
 pub use types::{
 	AxonInfo, EmissionDestination, GenesisNeuron, IncentiveParams, IncentiveParamsUpdate,
-	NeuronInfo, NeuronPayout, NeuronRecord, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+	NeuronInfo, NeuronPayout, NeuronRecord, RegistrationPrice, UnbondingChunk,
+	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
 };
 pub use weights::WeightInfo;
 
@@ -103,11 +107,28 @@ pub mod pallet {
 	/// [`IncentiveParamsUpdate`] with the runtime's types.
 	pub type IncentiveParamsUpdateOf<T> = IncentiveParamsUpdate<BalanceOf<T>, BlockNumberFor<T>>;
 
+	/// [`UnbondingChunk`] with the runtime's types.
+	pub type UnbondingChunkOf<T> = UnbondingChunk<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// Most unbonding chunks one account keeps; further unbonding merges into the latest.
+	pub type MaxUnbondingChunks = ConstU32<16>;
+
+	/// An account's [`Unbonding`] chunks, oldest first.
+	pub type UnbondingOf<T> = BoundedVec<UnbondingChunkOf<T>, MaxUnbondingChunks>;
+
+	/// [`RegistrationPrice`] with the runtime's types.
+	pub type RegistrationPriceOf<T> = RegistrationPrice<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// The storage version: 1 added the registration fee and unbonding parameters to
+	/// [`Params`] and `ranked_stake` to [`Payouts`] (see [`migrations`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	/// A neuron's posted weights: `(target uid, raw weight)`, sorted by uid, no zero weights.
 	pub type EdgesOf<T> = BoundedVec<(u16, u16), <T as Config>::MaxEdgesLimit>;
 
 	/// The incentive pallet.
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration of the pallet.
@@ -151,6 +172,9 @@ pub mod pallet {
 		/// A neuron's stake.
 		#[codec(index = 0)]
 		Stake,
+		/// Stake removed from a neuron and not withdrawn yet ([`Unbonding`]).
+		#[codec(index = 1)]
+		Unbonding,
 	}
 
 	/// The parameters of the mechanism, set at genesis and by root.
@@ -207,6 +231,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TotalPaid<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
+	/// Everything ever burned by the pallet as registration fees.
+	#[pallet::storage]
+	pub type TotalBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Stake on its way out, by account: held under [`HoldReason::Unbonding`], released by
+	/// `withdraw_unbonded` once each chunk's block is reached.
+	#[pallet::storage]
+	pub type Unbonding<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, UnbondingOf<T>, ValueQuery>;
+
+	/// The price the last registration set and its block; the fee in force decays from it
+	/// (the pallet's `registration_fee`).
+	#[pallet::storage]
+	pub type LastRegistrationPrice<T: Config> =
+		StorageValue<_, RegistrationPriceOf<T>, ValueQuery>;
+
 	/// Events of the pallet.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -220,7 +260,7 @@ pub mod pallet {
 			/// The stake it holds.
 			stake: BalanceOf<T>,
 		},
-		/// Registration into a full network replaced a neuron (its stake was released);
+		/// Registration into a full network replaced a neuron (its stake went to unbonding);
 		/// `NeuronRegistered` for the new one follows.
 		NeuronReplaced {
 			/// The uid that changed hands.
@@ -229,6 +269,26 @@ pub mod pallet {
 			old: T::AccountId,
 			/// The registering account.
 			new: T::AccountId,
+			/// The replaced neuron's stake, now unbonding.
+			unbonding: BalanceOf<T>,
+			/// The block from which it can be withdrawn.
+			release_at: BlockNumberFor<T>,
+		},
+		/// A registration burned its fee.
+		RegistrationFeeBurned {
+			/// The registering account.
+			account: T::AccountId,
+			/// What was burned.
+			fee: BalanceOf<T>,
+			/// The price the next registration starts from (it decays from here).
+			next_price: BalanceOf<T>,
+		},
+		/// Unbonded stake went back to an account's free balance.
+		Withdrawn {
+			/// The account.
+			account: T::AccountId,
+			/// What was released.
+			amount: BalanceOf<T>,
 		},
 		/// A neuron announced where it serves.
 		AxonServed {
@@ -246,23 +306,27 @@ pub mod pallet {
 			/// The stake now.
 			stake: BalanceOf<T>,
 		},
-		/// A neuron took some of its stake back.
+		/// A neuron took some of its stake out of the ranking; it unbonds.
 		StakeRemoved {
 			/// The neuron's uid.
 			uid: u16,
-			/// What was released.
+			/// What now unbonds.
 			amount: BalanceOf<T>,
 			/// The stake now.
 			stake: BalanceOf<T>,
+			/// The block from which the amount can be withdrawn.
+			release_at: BlockNumberFor<T>,
 		},
-		/// A neuron left.
+		/// A neuron left; its whole stake unbonds.
 		NeuronUnregistered {
 			/// Its former uid, now free.
 			uid: u16,
 			/// Its account.
 			account: T::AccountId,
-			/// The stake released to the account.
-			released: BalanceOf<T>,
+			/// The stake that now unbonds.
+			unbonding: BalanceOf<T>,
+			/// The block from which it can be withdrawn.
+			release_at: BlockNumberFor<T>,
 		},
 		/// A neuron posted weights.
 		WeightsSet {
@@ -332,6 +396,20 @@ pub mod pallet {
 		InvalidMaxEdges,
 		/// `min_stake` must be greater than zero.
 		InvalidMinStake,
+		/// `unbonding_period` must be at least `tempo`.
+		InvalidUnbondingPeriod,
+		/// `registration_fee_floor` must not exceed `registration_fee_ceiling`.
+		InvalidFeeBounds,
+		/// `registration_fee_growth_percent` must be in `100..=1000`.
+		InvalidFeeGrowth,
+		/// `registration_fee_half_life` must be at least 1.
+		InvalidFeeHalfLife,
+		/// The registration fee in force is above the most the caller would pay.
+		FeeAboveLimit,
+		/// No unbonding stake of the signer has reached its release block.
+		NothingToWithdraw,
+		/// More genesis neurons than `max_neurons`.
+		TooManyGenesisNeurons,
 	}
 
 	/// Genesis: the parameters and, optionally, neurons registered from the first block (for
@@ -369,12 +447,19 @@ pub mod pallet {
 				panic!("invalid incentive genesis params: {name}");
 			}
 			Params::<T>::put(&self.params);
+			if super::graph::len_u32(self.neurons.len()) > self.params.max_neurons {
+				let name: &'static str = Error::<T>::TooManyGenesisNeurons.into();
+				panic!("invalid incentive genesis neurons: {name}");
+			}
 			if let Err(error) = Pallet::<T>::endow_account() {
 				panic!("cannot endow the incentive pallet's account: {error:?}");
 			}
 			// All registrations first, so that weights may point at any genesis neuron.
 			for (index, (account, stake, _)) in self.neurons.iter().enumerate() {
-				if let Err(error) = Pallet::<T>::do_register(account.clone(), *stake, None) {
+				// Genesis neurons pay no fee and rank with their stake at the first payout: they
+				// hold it from block 0, the start of the first period.
+				let registered = Pallet::<T>::do_register(account.clone(), *stake, None, None);
+				if let Err(error) = registered {
 					let name: &'static str = error.error.into();
 					panic!("invalid incentive genesis neuron {index}: {name}");
 				}
@@ -423,12 +508,15 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the signer as a neuron holding `stake` (at least `min_stake`), optionally
-		/// announcing its axon.
+		/// announcing its axon, and burns the registration fee in force, which must be at most
+		/// `max_fee` (`FeeAboveLimit` otherwise). The fee rises with each registration and
+		/// decays back toward its floor (see `registration_fee`). The new stake ranks from the
+		/// payout after the next one: the next payout's period began before it was held.
 		///
 		/// It takes the lowest free uid. When `max_neurons` are registered it replaces the neuron
 		/// with the lowest rank from the last payout among those past their immunity period
-		/// (ties: lowest stake, then highest uid), releasing that neuron's stake and removing its
-		/// edges and the edges pointing at it. Charged up front for replacing a neuron every
+		/// (ties: lowest stake, then highest uid); that neuron's stake unbonds, and its edges and
+		/// the edges pointing at it are removed. Charged up front for replacing a neuron every
 		/// other neuron points at, in a network of `max(NeuronCount, max_neurons)`; the actual
 		/// weight is refunded.
 		#[pallet::call_index(0)]
@@ -437,9 +525,10 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			#[pallet::compact] stake: BalanceOf<T>,
 			axon: Option<AxonInfo>,
+			#[pallet::compact] max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_register(who, stake, axon)
+			Self::do_register(who, stake, axon, Some(max_fee))
 		}
 
 		/// Announces (or changes) where the signer's neuron serves.
@@ -461,8 +550,9 @@ pub mod pallet {
 			Self::do_add_stake(who, amount)
 		}
 
-		/// Releases `amount` of the signer's stake to its free balance; what stays must be at
-		/// least `min_stake` (to leave entirely, `unregister`).
+		/// Takes `amount` of the signer's stake out of the ranking at once; it unbonds for
+		/// `unbonding_period` blocks and then `withdraw_unbonded` releases it. What stays must be
+		/// at least `min_stake` (to leave entirely, `unregister`).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::remove_stake())]
 		pub fn remove_stake(
@@ -473,8 +563,8 @@ pub mod pallet {
 			Self::do_remove_stake(who, amount)
 		}
 
-		/// Removes the signer's neuron: releases all its stake, frees its uid and removes its
-		/// edges and the edges pointing at it. Charged up front as if every other neuron of
+		/// Removes the signer's neuron: all its stake unbonds (as `remove_stake`), its uid is
+		/// freed and its edges and the edges pointing at it are removed. Charged up front as if every other neuron of
 		/// `max(NeuronCount, max_neurons)` pointed at it; the actual weight is refunded.
 		#[pallet::call_index(4)]
 		#[pallet::weight(Pallet::<T>::unregister_weight_upper_bound())]
@@ -504,6 +594,15 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_root(origin)?;
 			Self::do_set_params(update)
+		}
+
+		/// Releases to the signer's free balance every unbonding chunk whose release block has
+		/// come. Anyone who removed stake may call it, registered or not.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_unbonded(who)
 		}
 	}
 }

@@ -10,7 +10,7 @@ use core::cmp::Reverse;
 use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_arithmetic::Perquintill;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
 
 use crate::{
 	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
@@ -18,12 +18,14 @@ use crate::{
 	WeightInfo,
 };
 
-/// What removing a neuron released and cleared.
-pub(crate) struct RemovedNeuron<AccountId, Balance> {
+/// What removing a neuron put into unbonding and cleared.
+pub(crate) struct RemovedNeuron<AccountId, Balance, BlockNumber> {
 	/// The neuron's account.
 	pub account: AccountId,
-	/// Stake released to the account's free balance.
-	pub released: Balance,
+	/// Stake moved into unbonding.
+	pub unbonding: Balance,
+	/// The block from which it can be withdrawn.
+	pub release_at: BlockNumber,
 	/// Edges the neuron had posted.
 	pub outbound: u32,
 	/// Edges other neurons had posted to it.
@@ -68,10 +70,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Registers `who` with `stake` held. All checks come before the first write.
+	///
+	/// `max_fee: Some(max)` burns the registration fee in force if it is at most `max`, and the
+	/// stake ranks from the payout after next (it was not held for the whole of the next
+	/// payout's period). `None` is a genesis registration: no fee, and the stake ranks at the
+	/// first payout, since it is held from block 0.
 	pub(crate) fn do_register(
 		who: T::AccountId,
 		stake: BalanceOf<T>,
 		axon: Option<AxonInfo>,
+		max_fee: Option<BalanceOf<T>>,
 	) -> DispatchResultWithPostInfo {
 		ensure!(!Uids::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		let params = Params::<T>::get();
@@ -79,7 +87,14 @@ impl<T: Config> Pallet<T> {
 		if let Some(axon) = &axon {
 			Self::ensure_valid_axon(axon)?;
 		}
-		Self::ensure_can_hold(&who, stake)?;
+		let fee = match max_fee {
+			Some(max_fee) => Some(Self::quote_fee(&params, max_fee)?),
+			None => None,
+		};
+		let fee_and_stake = stake
+			.checked_add(&fee.unwrap_or_default())
+			.ok_or(Error::<T>::InsufficientBalance)?;
+		Self::ensure_can_hold(&who, fee_and_stake)?;
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let count = NeuronCount::<T>::get();
@@ -98,10 +113,15 @@ impl<T: Config> Pallet<T> {
 				uid,
 				old: removed.account,
 				new: who.clone(),
+				unbonding: removed.unbonding,
+				release_at: removed.release_at,
 			});
 			(uid, T::WeightInfo::register_replace(scanned, removed.inbound))
 		};
 
+		if let Some(fee) = fee {
+			Self::burn_fee(&params, &who, fee)?;
+		}
 		Self::hold_stake(&who, stake)?;
 		Neurons::<T>::insert(
 			uid,
@@ -116,7 +136,8 @@ impl<T: Config> Pallet<T> {
 		// A new neuron starts from the zero entry, with room made for it.
 		Self::extend_payouts(&mut payouts, usize::from(uid).saturating_add(1));
 		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
-			*entry = NeuronPayout::default();
+			let ranked_stake = if fee.is_none() { stake } else { Zero::zero() };
+			*entry = NeuronPayout { ranked_stake, ..NeuronPayout::default() };
 		}
 		Payouts::<T>::put(payouts);
 		Uids::<T>::insert(&who, uid);
@@ -148,7 +169,8 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::NeuronUnregistered {
 			uid,
 			account: removed.account,
-			released: removed.released,
+			unbonding: removed.unbonding,
+			release_at: removed.release_at,
 		});
 		Ok(Some(T::WeightInfo::unregister(removed.inbound, removed.outbound)).into())
 	}
@@ -182,22 +204,22 @@ impl<T: Config> Pallet<T> {
 		(best.map(|(_, _, Reverse(uid))| uid), scanned)
 	}
 
-	/// Deletes the neuron at `uid`: its record and account index, its stake (all of it to the
-	/// account's free balance), its entry in `payouts` (which the caller stores), its edges and
+	/// Deletes the neuron at `uid`: its record and account index, its stake (all of it into
+	/// unbonding), its entry in `payouts` (which the caller stores), its edges and
 	/// the edges pointing at it. The uid itself and [`NeuronCount`] are left to the caller,
 	/// which either frees the uid or reuses it.
 	pub(crate) fn remove_neuron(
 		payouts: &mut PayoutsOf<T>,
 		uid: u16,
-	) -> Result<RemovedNeuron<T::AccountId, BalanceOf<T>>, DispatchError> {
+	) -> Result<RemovedNeuron<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>, DispatchError> {
 		let record = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
 		Uids::<T>::remove(&record.account);
-		let released = Self::pay_out_stake(payouts, uid, &record.account)?;
+		let (unbonding, release_at) = Self::unbond_all(payouts, uid, &record.account)?;
 		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
 			*entry = NeuronPayout::default();
 		}
 		let (outbound, inbound) = Self::clear_edges(uid);
-		Ok(RemovedNeuron { account: record.account, released, outbound, inbound })
+		Ok(RemovedNeuron { account: record.account, unbonding, release_at, outbound, inbound })
 	}
 
 	/// Everything about neuron `uid` (its record and payout entry), if it is registered.

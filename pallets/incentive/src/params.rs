@@ -28,6 +28,16 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidMaxEdges
 		);
 		ensure!(!params.min_stake.is_zero(), Error::<T>::InvalidMinStake);
+		ensure!(params.unbonding_period >= params.tempo, Error::<T>::InvalidUnbondingPeriod);
+		ensure!(
+			params.registration_fee_floor <= params.registration_fee_ceiling,
+			Error::<T>::InvalidFeeBounds
+		);
+		ensure!(
+			(100..=1000).contains(&params.registration_fee_growth_percent),
+			Error::<T>::InvalidFeeGrowth
+		);
+		ensure!(!params.registration_fee_half_life.is_zero(), Error::<T>::InvalidFeeHalfLife);
 		Ok(())
 	}
 
@@ -37,7 +47,9 @@ impl<T: Config> Pallet<T> {
 	/// (while the count is at or over it, each registration replaces a neuron instead of adding
 	/// one, and only `unregister` lowers the count), a lower `max_edges` keeps
 	/// posted weights until they are posted again, and a higher `min_stake` only binds the next
-	/// `register` and `remove_stake`.
+	/// `register` and `remove_stake`. A new `unbonding_period` applies to stake removed from
+	/// then on; chunks already unbonding keep their release block. New fee parameters apply to
+	/// the next quote: the last registration's price decays toward the new floor.
 	pub(crate) fn do_set_params(update: IncentiveParamsUpdateOf<T>) -> DispatchResult {
 		let params = update.apply_to(Params::<T>::get());
 		Self::validate_params(&params)?;

@@ -8,6 +8,15 @@
 //!   than a mint and a hold per neuron. Settling moves it onto the neuron's account, on
 //!   hold, whenever the neuron changes its stake, and it goes to the neuron's free balance when
 //!   the neuron leaves.
+//!
+//! The stake a neuron ranks with at a payout is `ranked_stake` ([`NeuronPayout`](crate::NeuronPayout)):
+//! its least stake since the last payout. Stake added after a payout so counts from the next
+//! period on, and stake removed leaves the ranking at once.
+//!
+//! Stake that leaves (`remove_stake`, `unregister`, replacement) unbonds: it moves from the
+//! `Stake` hold to the `Unbonding` hold on the same account, as an [`UnbondingChunk`] in
+//! [`Unbonding`], and `withdraw_unbonded` releases it from `release_at = now +
+//! unbonding_period` on. While unbonding it is neither ranked nor spendable.
 
 use frame_support::{
 	pallet_prelude::*,
@@ -18,9 +27,11 @@ use frame_support::{
 };
 use sp_runtime::traits::{CheckedAdd, CheckedSub, Saturating, Zero};
 
+use frame_system::pallet_prelude::BlockNumberFor;
+
 use crate::{
 	BalanceOf, Config, Error, Event, HoldReason, NeuronRecordOf, Neurons, Pallet, Params, Payouts,
-	PayoutsOf,
+	PayoutsOf, Unbonding, UnbondingChunk,
 };
 
 impl<T: Config> Pallet<T> {
@@ -104,19 +115,76 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Hands a leaving neuron's whole stake to its account's free balance: the hold is released
-	/// and the unsettled part transferred (taken out of `payouts`, which the caller stores).
-	/// Returns the total.
-	pub(crate) fn pay_out_stake(
+	/// Puts a leaving neuron's whole stake into unbonding: the `Stake` hold is released and the
+	/// unsettled part transferred (taken out of `payouts`, which the caller stores), and the
+	/// total is held again as an unbonding chunk. Returns the total and its release block.
+	pub(crate) fn unbond_all(
 		payouts: &mut PayoutsOf<T>,
 		uid: u16,
 		account: &T::AccountId,
-	) -> Result<BalanceOf<T>, DispatchError> {
+	) -> Result<(BalanceOf<T>, BlockNumberFor<T>), DispatchError> {
 		let unsettled = Self::take_unsettled(payouts, uid, account)?;
 		// Best effort: a hold that cannot be released in full must not pin the neuron forever.
 		let released =
 			T::Currency::release_all(&HoldReason::Stake.into(), account, Precision::BestEffort)?;
-		Ok(released.saturating_add(unsettled))
+		let total = released.saturating_add(unsettled);
+		let release_at = Self::start_unbonding(account, total)?;
+		Ok((total, release_at))
+	}
+
+	/// Holds `amount` of `who`'s free balance (just released from its stake) as unbonding,
+	/// releasable from `now + unbonding_period`; returns that block. A chunk releasing in the
+	/// same block grows; when the account has [`MaxUnbondingChunks`](crate::MaxUnbondingChunks)
+	/// the amount joins the latest chunk, so unbonding never fails for lack of room (at worst
+	/// the latest chunk's earlier money waits until the new block).
+	fn start_unbonding(
+		who: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let release_at = now.saturating_add(Params::<T>::get().unbonding_period);
+		if amount.is_zero() {
+			return Ok(release_at);
+		}
+		T::Currency::hold(&HoldReason::Unbonding.into(), who, amount)?;
+		Unbonding::<T>::mutate(who, |chunks| {
+			let joins_latest = chunks.is_full() ||
+				chunks.last().is_some_and(|latest| latest.release_at == release_at);
+			match chunks.last_mut() {
+				Some(latest) if joins_latest => {
+					latest.amount = latest.amount.saturating_add(amount);
+					latest.release_at = latest.release_at.max(release_at);
+				},
+				_ => {
+					// Not full (checked above), so the push succeeds.
+					let _ = chunks.try_push(UnbondingChunk { amount, release_at });
+				},
+			}
+		});
+		Ok(release_at)
+	}
+
+	/// Releases every unbonding chunk of `who` whose release block has come.
+	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut chunks = Unbonding::<T>::get(&who);
+		let mut due = BalanceOf::<T>::zero();
+		chunks.retain(|chunk| {
+			let ready = chunk.release_at <= now;
+			if ready {
+				due = due.saturating_add(chunk.amount);
+			}
+			!ready
+		});
+		ensure!(!due.is_zero(), Error::<T>::NothingToWithdraw);
+		T::Currency::release(&HoldReason::Unbonding.into(), &who, due, Precision::Exact)?;
+		if chunks.is_empty() {
+			Unbonding::<T>::remove(&who);
+		} else {
+			Unbonding::<T>::insert(&who, chunks);
+		}
+		Self::deposit_event(Event::Withdrawn { account: who, amount: due });
+		Ok(())
 	}
 
 	/// Adds `amount` of `who`'s free balance to its neuron's stake (settling it first).
@@ -134,13 +202,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Releases `amount` of `who`'s neuron's stake (settling it first); at least `min_stake`
-	/// must stay.
+	/// Moves `amount` of `who`'s neuron's stake (settled first) into unbonding and lowers its
+	/// ranked stake with it; at least `min_stake` must stay.
 	pub(crate) fn do_remove_stake(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let uid = Self::uid_of(&who)?;
 		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
-		let payouts = Payouts::<T>::get();
+		let mut payouts = Payouts::<T>::get();
 		let unsettled = Self::entry_of(&payouts, uid).unsettled_stake;
 		let stake = record
 			.held_stake
@@ -148,11 +216,16 @@ impl<T: Config> Pallet<T> {
 			.checked_sub(&amount)
 			.ok_or(Error::<T>::InsufficientStake)?;
 		ensure!(stake >= Params::<T>::get().min_stake, Error::<T>::StakeBelowMinimum);
-		Self::settle_stored(payouts, uid, &mut record)?;
+		Self::settle(&mut payouts, uid, &mut record)?;
+		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
+			entry.ranked_stake = entry.ranked_stake.min(stake);
+		}
+		Payouts::<T>::put(payouts);
 		T::Currency::release(&HoldReason::Stake.into(), &who, amount, Precision::Exact)?;
+		let release_at = Self::start_unbonding(&who, amount)?;
 		record.held_stake = stake;
 		Neurons::<T>::insert(uid, record);
-		Self::deposit_event(Event::StakeRemoved { uid, amount, stake });
+		Self::deposit_event(Event::StakeRemoved { uid, amount, stake, release_at });
 		Ok(())
 	}
 }

@@ -105,6 +105,36 @@ pub struct NeuronPayout<Balance> {
 	pub total_emission: Balance,
 	/// Stake paid out to the neuron and kept in the pallet's account until settled.
 	pub unsettled_stake: Balance,
+	/// The stake the neuron ranks with at the next payout: the least stake it has held since
+	/// the last payout (or since it registered). A payout resets it to the stake after paying,
+	/// `add_stake` leaves it alone (added stake counts from the next period on) and
+	/// `remove_stake` lowers it with the stake.
+	pub ranked_stake: Balance,
+}
+
+/// Stake on its way out of the pallet: held under `HoldReason::Unbonding` on its account and
+/// released to the free balance by `withdraw_unbonded` from block `release_at` on.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct UnbondingChunk<Balance, BlockNumber> {
+	/// What is released.
+	pub amount: Balance,
+	/// The first block in which it can be withdrawn.
+	pub release_at: BlockNumber,
+}
+
+/// The registration price's state: the price set by the last registration and its block. The
+/// price in force decays from it toward `registration_fee_floor` (see the pallet's
+/// `registration_fee`).
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen, Default,
+)]
+pub struct RegistrationPrice<Balance, BlockNumber> {
+	/// The price right after the last registration.
+	pub price: Balance,
+	/// The block of the last registration.
+	pub at: BlockNumber,
 }
 
 /// Everything about one neuron: its [`NeuronRecord`] and its [`NeuronPayout`] together, as the
@@ -131,6 +161,8 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub last_emission: Balance,
 	/// What the neuron received over all payouts since it registered.
 	pub total_emission: Balance,
+	/// The stake it ranks with at the next payout (see [`NeuronPayout::ranked_stake`]).
+	pub ranked_stake: Balance,
 }
 
 impl<AccountId, Balance: Copy + Saturating, BlockNumber>
@@ -152,6 +184,7 @@ impl<AccountId, Balance: Copy + Saturating, BlockNumber>
 			rank: payout.rank,
 			last_emission: payout.last_emission,
 			total_emission: payout.total_emission,
+			ranked_stake: payout.ranked_stake,
 		}
 	}
 }
@@ -190,7 +223,8 @@ pub enum EmissionDestination {
 /// In the genesis config (JSON key `incentive.params`) the fields are camelCase:
 /// `emissionPerBlock`, `tempo`, `emissionDestination` (`"stake"` or `"free"`),
 /// `maxRankingPasses`, `maxNeurons`, `maxEdges`, `minStake`, `weightsRateLimit`,
-/// `immunityPeriod`. Unknown fields are rejected. A preset patch may name only some of them: the
+/// `immunityPeriod`, `unbondingPeriod`, `registrationFeeFloor`, `registrationFeeCeiling`,
+/// `registrationFeeGrowthPercent`, `registrationFeeHalfLife`. Unknown fields are rejected. A preset patch may name only some of them: the
 /// genesis builder merges it into the defaults.
 #[derive(
 	Encode,
@@ -205,7 +239,15 @@ pub enum EmissionDestination {
 	Serialize,
 	Deserialize,
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+	rename_all = "camelCase",
+	deny_unknown_fields,
+	bound(
+		serialize = "Balance: Serialize, BlockNumber: Serialize",
+		deserialize = "Balance: Deserialize<'de> + AtLeast32BitUnsigned, \
+		               BlockNumber: Deserialize<'de> + AtLeast32BitUnsigned"
+	)
+)]
 pub struct IncentiveParams<Balance, BlockNumber> {
 	/// Base units added to the pending pot in every block. May be zero.
 	pub emission_per_block: Balance,
@@ -228,6 +270,41 @@ pub struct IncentiveParams<Balance, BlockNumber> {
 	pub weights_rate_limit: BlockNumber,
 	/// Blocks after registration during which a neuron cannot be replaced.
 	pub immunity_period: BlockNumber,
+	/// Blocks that removed stake (by `remove_stake`, `unregister` or replacement) stays on hold,
+	/// neither ranked nor spendable, before `withdraw_unbonded` can release it. At least
+	/// `tempo`.
+	#[serde(default = "default_unbonding_period")]
+	pub unbonding_period: BlockNumber,
+	/// The least registration fee: the price decays toward it. Zero turns the fee off (once a
+	/// price set under a higher floor has decayed).
+	#[serde(default = "default_fee_floor")]
+	pub registration_fee_floor: Balance,
+	/// The most a registration can cost. At least the floor.
+	#[serde(default = "default_fee_ceiling")]
+	pub registration_fee_ceiling: Balance,
+	/// Each registration multiplies the price by this many percent (at least 100, at most
+	/// 1000), capped at the ceiling.
+	#[serde(default = "default_fee_growth")]
+	pub registration_fee_growth_percent: u32,
+	/// Blocks in which the price's excess over the floor halves. At least 1.
+	#[serde(default = "default_fee_half_life")]
+	pub registration_fee_half_life: BlockNumber,
+}
+
+fn default_unbonding_period<B: AtLeast32BitUnsigned>() -> B {
+	B::from(200u32)
+}
+fn default_fee_floor<B: AtLeast32BitUnsigned>() -> B {
+	B::from(1_000_000_000u32)
+}
+fn default_fee_ceiling<B: AtLeast32BitUnsigned>() -> B {
+	B::from(1_000_000_000u32).saturating_mul(B::from(1_000u32))
+}
+fn default_fee_growth() -> u32 {
+	200
+}
+fn default_fee_half_life<B: AtLeast32BitUnsigned>() -> B {
+	B::from(300u32)
 }
 
 /// Upper bound of [`IncentiveParams::max_ranking_passes`].
@@ -242,7 +319,9 @@ impl<Balance: AtLeast32BitUnsigned, BlockNumber: AtLeast32BitUnsigned> Default
 	/// Defaults for a public network with 9-decimal tokens and 6 s blocks: 1 token per block,
 	/// paid every 100 blocks (10 minutes) into stake, 256 neurons of up to 64 edges each, 1 token
 	/// minimum stake, one `set_weights` per 100 blocks, 4096 blocks (about 7 hours) of immunity,
-	/// and the spec's 100 ranking passes.
+	/// the spec's 100 ranking passes, 200 blocks (two payouts) of unbonding, and a registration
+	/// fee between 1 and 1000 tokens that doubles with each registration and halves its excess
+	/// over the floor every 300 blocks (30 minutes).
 	fn default() -> Self {
 		Self {
 			emission_per_block: Balance::from(1_000_000_000u32),
@@ -254,6 +333,11 @@ impl<Balance: AtLeast32BitUnsigned, BlockNumber: AtLeast32BitUnsigned> Default
 			min_stake: Balance::from(1_000_000_000u32),
 			weights_rate_limit: BlockNumber::from(100u32),
 			immunity_period: BlockNumber::from(4096u32),
+			unbonding_period: default_unbonding_period(),
+			registration_fee_floor: default_fee_floor(),
+			registration_fee_ceiling: default_fee_ceiling(),
+			registration_fee_growth_percent: default_fee_growth(),
+			registration_fee_half_life: default_fee_half_life(),
 		}
 	}
 }
@@ -301,6 +385,16 @@ pub struct IncentiveParamsUpdate<Balance, BlockNumber> {
 	pub weights_rate_limit: Option<BlockNumber>,
 	/// New [`IncentiveParams::immunity_period`].
 	pub immunity_period: Option<BlockNumber>,
+	/// New [`IncentiveParams::unbonding_period`].
+	pub unbonding_period: Option<BlockNumber>,
+	/// New [`IncentiveParams::registration_fee_floor`].
+	pub registration_fee_floor: Option<Balance>,
+	/// New [`IncentiveParams::registration_fee_ceiling`].
+	pub registration_fee_ceiling: Option<Balance>,
+	/// New [`IncentiveParams::registration_fee_growth_percent`].
+	pub registration_fee_growth_percent: Option<u32>,
+	/// New [`IncentiveParams::registration_fee_half_life`].
+	pub registration_fee_half_life: Option<BlockNumber>,
 }
 
 impl<Balance, BlockNumber> IncentiveParamsUpdate<Balance, BlockNumber> {
@@ -335,6 +429,21 @@ impl<Balance, BlockNumber> IncentiveParamsUpdate<Balance, BlockNumber> {
 		}
 		if let Some(v) = self.immunity_period {
 			params.immunity_period = v;
+		}
+		if let Some(v) = self.unbonding_period {
+			params.unbonding_period = v;
+		}
+		if let Some(v) = self.registration_fee_floor {
+			params.registration_fee_floor = v;
+		}
+		if let Some(v) = self.registration_fee_ceiling {
+			params.registration_fee_ceiling = v;
+		}
+		if let Some(v) = self.registration_fee_growth_percent {
+			params.registration_fee_growth_percent = v;
+		}
+		if let Some(v) = self.registration_fee_half_life {
+			params.registration_fee_half_life = v;
 		}
 		params
 	}

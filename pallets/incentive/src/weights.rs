@@ -55,6 +55,7 @@ pub trait WeightInfo {
 	fn pay_free(n: u32, ) -> Weight;
 	fn ranking_pass_neurons(n: u32, ) -> Weight;
 	fn ranking_pass_edges(e: u32, ) -> Weight;
+	fn withdraw_unbonded() -> Weight;
 }
 
 /// Weights for `pallet_incentive` using the Substrate node and recommended hardware.
@@ -372,6 +373,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			// Standard Error: 7
 			.saturating_add(Weight::from_parts(2_299, 0).saturating_mul(e.into()))
 	}
+	/// Not generated yet: estimated by hand from `remove_stake`'s balance work (one hold
+	/// release, two account writes) until `scripts/bench-weights.sh` is rerun.
+	/// Storage: `Incentive::Unbonding` (r:1 w:1)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	fn withdraw_unbonded() -> Weight {
+		Weight::from_parts(60_000_000, 8_000)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
 }
 
 // For backwards compatibility and tests.
@@ -687,5 +698,15 @@ impl WeightInfo for () {
 		Weight::from_parts(8_626_301, 0)
 			// Standard Error: 7
 			.saturating_add(Weight::from_parts(2_299, 0).saturating_mul(e.into()))
+	}
+	/// Not generated yet: estimated by hand from `remove_stake`'s balance work (one hold
+	/// release, two account writes) until `scripts/bench-weights.sh` is rerun.
+	/// Storage: `Incentive::Unbonding` (r:1 w:1)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	fn withdraw_unbonded() -> Weight {
+		Weight::from_parts(60_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 }

@@ -12,7 +12,9 @@ pub mod codes {
 	pub const UNKNOWN_BLOCK: i32 = 8000;
 	/// The runtime at that block has no `IncentiveApi` (a runtime from before the API).
 	pub const API_UNAVAILABLE: i32 = 8001;
-	/// The runtime API call failed (e.g. the block's state was pruned); `data` says why.
+	/// The runtime API call failed (e.g. the block's state was pruned, or the block's runtime
+	/// predates the method or the layout of its answer, as `registration_fee` and the
+	/// metagraph's fee and ranked stake fields of spec 103 are); `data` says why.
 	pub const RUNTIME_ERROR: i32 = 8002;
 	/// `uid_or_account` is not a uid, an SS58 address or a `0x` public key.
 	pub const BAD_ACCOUNT: i32 = 8010;

@@ -55,6 +55,9 @@ pub struct NeuronJson {
 	pub account: String,
 	/// Stake, base units.
 	pub stake: String,
+	/// The stake it ranks with at the next payout (its least stake since the last payout; zero
+	/// for a neuron registered since then), base units.
+	pub ranked_stake: String,
 	/// Rank at the last payout, as a number in `[0, 1]` (for display: rounded to `f64`).
 	pub rank: f64,
 	/// The exact rank: parts per 10^18, decimal string.
@@ -98,6 +101,16 @@ pub struct ParamsJson {
 	pub weights_rate_limit: BlockNumber,
 	/// Blocks after registration during which a neuron cannot be replaced.
 	pub immunity_period: BlockNumber,
+	/// Blocks that removed stake stays on hold before `withdraw_unbonded` releases it.
+	pub unbonding_period: BlockNumber,
+	/// The least registration fee, base units: the price decays toward it.
+	pub registration_fee_floor: String,
+	/// The most a registration can cost, base units.
+	pub registration_fee_ceiling: String,
+	/// Each registration multiplies the price by this many percent (capped at the ceiling).
+	pub registration_fee_growth_percent: u32,
+	/// Blocks in which the price's excess over the floor halves.
+	pub registration_fee_half_life: BlockNumber,
 }
 
 /// `incentive_metagraph`: the whole network at a block.
@@ -117,6 +130,11 @@ pub struct MetagraphJson {
 	pub emission_per_block: String,
 	/// Everything paid out so far, base units.
 	pub total_paid: String,
+	/// The registration fee in force at this block, base units: a `register` in the next block
+	/// burns at most this.
+	pub registration_fee: String,
+	/// Everything burned as registration fees so far, base units.
+	pub total_burned: String,
 	/// The parameters in force.
 	pub params: ParamsJson,
 	/// Every neuron, by ascending uid.
@@ -173,6 +191,17 @@ pub struct NeuronResponse {
 	pub neuron: NeuronJson,
 }
 
+/// `incentive_registrationFee`: the registration fee at a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationFeeJson {
+	/// The block.
+	pub block: BlockRef,
+	/// The registration fee in force at this block, base units: a `register` in the next block
+	/// burns at most this (unless another registration or a parameter change comes first), so
+	/// it serves as the call's `max_fee`.
+	pub registration_fee: String,
+}
+
 /// `account` as an SS58 address with [`SS58_PREFIX`].
 pub fn ss58(account: &AccountId32) -> String {
 	account.to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX))
@@ -215,6 +244,11 @@ pub fn params_json(params: &IncentiveParams<Balance, BlockNumber>) -> ParamsJson
 		min_stake: params.min_stake.to_string(),
 		weights_rate_limit: params.weights_rate_limit,
 		immunity_period: params.immunity_period,
+		unbonding_period: params.unbonding_period,
+		registration_fee_floor: params.registration_fee_floor.to_string(),
+		registration_fee_ceiling: params.registration_fee_ceiling.to_string(),
+		registration_fee_growth_percent: params.registration_fee_growth_percent,
+		registration_fee_half_life: params.registration_fee_half_life,
 	}
 }
 
@@ -224,6 +258,7 @@ pub fn neuron_json(view: NeuronView<AccountId, Balance, BlockNumber>) -> NeuronJ
 		uid: view.uid,
 		account: ss58(&view.account),
 		stake: view.stake.to_string(),
+		ranked_stake: view.ranked_stake.to_string(),
 		rank: fraction_f64(view.rank),
 		rank_raw: fraction_raw(view.rank),
 		self_weight: fraction_f64(view.self_weight),
@@ -250,9 +285,16 @@ pub fn metagraph_json(
 		pending_emission: metagraph.pending_emission.to_string(),
 		emission_per_block: metagraph.params.emission_per_block.to_string(),
 		total_paid: metagraph.total_paid.to_string(),
+		registration_fee: metagraph.registration_fee.to_string(),
+		total_burned: metagraph.total_burned.to_string(),
 		params: params_json(&metagraph.params),
 		neurons: metagraph.neurons.into_iter().map(neuron_json).collect(),
 	}
+}
+
+/// The registration fee at `block` as JSON.
+pub fn registration_fee_json(block: BlockRef, fee: Balance) -> RegistrationFeeJson {
+	RegistrationFeeJson { block, registration_fee: fee.to_string() }
 }
 
 /// One neuron's emission as JSON.

@@ -6,7 +6,9 @@
 //! - `incentive_metagraph(at?)`: every neuron with stake, rank, emission, axon and weights, plus
 //!   the totals and parameters;
 //! - `incentive_emissions(at?)`: the pot, the payout schedule and what each neuron was paid;
-//! - `incentive_neuron(uid_or_account, at?)`: one neuron, by uid, SS58 address or hex key.
+//! - `incentive_neuron(uid_or_account, at?)`: one neuron, by uid, SS58 address or hex key;
+//! - `incentive_registrationFee(at?)`: the registration fee in force, for a `register`'s
+//!   `max_fee` (the metagraph has it too, with everything else).
 //!
 //! `at` is a block hash; without it the node's best block is used. Every method is answered from
 //! the runtime API of `pallet-incentive-runtime-api` at that block, so the RPC computes nothing
@@ -34,7 +36,7 @@ mod tests;
 
 pub use cache::AnswerCache;
 pub use error::Error;
-pub use json::{EmissionsJson, MetagraphJson, NeuronResponse};
+pub use json::{EmissionsJson, MetagraphJson, NeuronResponse, RegistrationFeeJson};
 pub use pallet_incentive_runtime_api::IncentiveApi as IncentiveRuntimeApi;
 pub use query::NeuronQuery;
 
@@ -62,6 +64,11 @@ pub trait IncentiveApi<BlockHash> {
 	/// is a uid (`"3"`), an SS58 address or `0x` and the 32-byte public key in hex.
 	#[method(name = "neuron", blocking)]
 	fn neuron(&self, uid_or_account: String, at: Option<BlockHash>) -> RpcResult<NeuronResponse>;
+
+	/// `incentive_registrationFee`: the registration fee in force at block `at` (default: the
+	/// best block). A `register` in the next block burns at most this.
+	#[method(name = "registrationFee", blocking)]
+	fn registration_fee(&self, at: Option<BlockHash>) -> RpcResult<RegistrationFeeJson>;
 }
 
 /// How many blocks' answers each of `incentive_metagraph` and `incentive_emissions` keeps: the
@@ -173,5 +180,15 @@ where
 			}
 		};
 		Ok(NeuronResponse { block, neuron: json::neuron_json(view) })
+	}
+
+	fn registration_fee(&self, at: Option<Block::Hash>) -> RpcResult<RegistrationFeeJson> {
+		let (hash, block) = self.resolve(at)?;
+		let fee = self
+			.client
+			.runtime_api()
+			.registration_fee(hash)
+			.map_err(|cause| runtime_error("registration_fee", cause))?;
+		Ok(json::registration_fee_json(block, fee))
 	}
 }

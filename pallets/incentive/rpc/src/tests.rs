@@ -52,6 +52,7 @@ fn view(
 		rank: Perquintill::zero(),
 		last_emission: 0,
 		total_emission: 0,
+		ranked_stake: stake,
 	};
 	NeuronView::new(uid, info, edges, 2)
 }
@@ -67,6 +68,11 @@ fn params() -> IncentiveParams<u128, u32> {
 		min_stake: 10_000_000_000,
 		weights_rate_limit: 0,
 		immunity_period: 4096,
+		unbonding_period: 4,
+		registration_fee_floor: 1_000_000_000,
+		registration_fee_ceiling: 1_000_000_000_000,
+		registration_fee_growth_percent: 200,
+		registration_fee_half_life: 300,
 	}
 }
 
@@ -78,6 +84,7 @@ fn neuron_converts_to_the_documented_json() {
 	neuron.total_emission = 40_000_000_000_000_000_000;
 	neuron.last_weights_at = Some(9);
 	neuron.axon = Some(AxonInfo::ipv4([192, 168, 1, 20], 8091, 3));
+	neuron.ranked_stake = 100_000_000_000_000_000_000;
 
 	let value = serde_json::to_value(neuron_json(neuron)).unwrap();
 	assert_eq!(
@@ -86,6 +93,7 @@ fn neuron_converts_to_the_documented_json() {
 			"uid": 0,
 			"account": ALICE_SS58,
 			"stake": "123456789012345678901",
+			"ranked_stake": "100000000000000000000",
 			"rank": 0.25,
 			"rank_raw": "250000000000000001",
 			"self_weight": 0.25,
@@ -149,6 +157,8 @@ fn metagraph_converts_with_totals_and_params() {
 		total_stake: 40_000_000_000,
 		pending_emission: 1_000_000_001,
 		total_paid: 11_000_000_000,
+		registration_fee: 1_990_000_000,
+		total_burned: 3_000_000_000,
 		params: params(),
 	};
 	let value = serde_json::to_value(metagraph_json(block_ref(12, &[1u8; 32]), metagraph)).unwrap();
@@ -159,6 +169,8 @@ fn metagraph_converts_with_totals_and_params() {
 	assert_eq!(value["pending_emission"], "1000000001");
 	assert_eq!(value["emission_per_block"], "1000000000");
 	assert_eq!(value["total_paid"], "11000000000");
+	assert_eq!(value["registration_fee"], "1990000000");
+	assert_eq!(value["total_burned"], "3000000000");
 	assert_eq!(
 		value["params"],
 		json!({
@@ -171,6 +183,11 @@ fn metagraph_converts_with_totals_and_params() {
 			"min_stake": "10000000000",
 			"weights_rate_limit": 0,
 			"immunity_period": 4096,
+			"unbonding_period": 4,
+			"registration_fee_floor": "1000000000",
+			"registration_fee_ceiling": "1000000000000",
+			"registration_fee_growth_percent": 200,
+			"registration_fee_half_life": 300,
 		})
 	);
 	let neurons = value["neurons"].as_array().unwrap();
@@ -178,6 +195,22 @@ fn metagraph_converts_with_totals_and_params() {
 	assert_eq!(neurons[0]["uid"], 0);
 	assert_eq!(neurons[0]["self_weight_raw"], "0");
 	assert_eq!(neurons[1]["account"], BOB_SS58);
+	assert_eq!(neurons[1]["ranked_stake"], "10000000000");
+}
+
+#[test]
+fn registration_fee_is_a_decimal_string_at_its_block() {
+	let fee = registration_fee_json(block_ref(6, &[3u8; 32]), 340_282_366_920_938_463_463);
+	let value = serde_json::to_value(&fee).unwrap();
+	assert_eq!(
+		value,
+		json!({
+			"block": { "number": 6, "hash": format!("0x{}", "03".repeat(32)) },
+			"registration_fee": "340282366920938463463",
+		})
+	);
+	let text = serde_json::to_string(&fee).unwrap();
+	assert_eq!(serde_json::from_str::<RegistrationFeeJson>(&text).unwrap(), fee);
 }
 
 #[test]

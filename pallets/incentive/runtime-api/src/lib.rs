@@ -8,7 +8,9 @@
 //! - [`IncentiveApi::neuron`] / [`IncentiveApi::neuron_by_account`]: one neuron ([`NeuronView`]);
 //! - [`IncentiveApi::emissions`]: the pot, the payout schedule and what each neuron was paid
 //!   ([`Emissions`]);
-//! - [`IncentiveApi::params`]: the parameters in force ([`IncentiveParams`]).
+//! - [`IncentiveApi::params`]: the parameters in force ([`IncentiveParams`]);
+//! - [`IncentiveApi::registration_fee`]: the registration fee a `register` would burn now (the
+//!   most a wallet needs to pass as its `max_fee`).
 //!
 //! Everything here is a plain SCALE + `TypeInfo` type, so polkadot.js decodes the results from the
 //! metadata alone (`api.call.incentiveApi.metagraph()`), with no extra type definitions.
@@ -23,6 +25,18 @@
 //!
 //! Neuron, uid, stake, weights (edges), self weight, axon, pot and payout mean what the pallet's
 //! documentation says. Ranks and self weights are [`Perquintill`]s: parts per 10^18.
+//!
+//! - **Ranked stake**: the stake a neuron ranks with at the next payout, its least stake since
+//!   the last payout. A newly registered neuron's starts at zero (its stake counts from the
+//!   payout after next); stake it adds counts from the next period; stake it removes leaves at
+//!   once.
+//! - **Registration fee**: burned by every `register`. It rises with each registration and
+//!   decays back toward its floor; [`Metagraph::total_burned`] is everything burned so far.
+//!
+//! The answer of a call at block `n` is the state after block `n`: the registration fee it
+//! reports is the one in force at `n`. A `register` in block `n + 1` burns at most that, since
+//! the fee only decays between registrations, unless another registration or a parameter change
+//! comes first.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -50,6 +64,10 @@ pub struct NeuronView<AccountId, Balance, BlockNumber> {
 	/// The neuron's stake in base units: what its account holds for the pallet plus emission
 	/// paid into stake that the pallet's account keeps for it until it is settled.
 	pub stake: Balance,
+	/// The stake the neuron ranks with at the next payout: its least stake since the last
+	/// payout (zero for a neuron registered since then, whose stake ranks from the payout after
+	/// next). At most `stake`.
+	pub ranked_stake: Balance,
 	/// Rank at the last payout (zero until the first payout after registration).
 	pub rank: Perquintill,
 	/// What the neuron received at the last payout.
@@ -87,6 +105,7 @@ impl<AccountId, Balance, BlockNumber> NeuronView<AccountId, Balance, BlockNumber
 			uid,
 			account: info.account,
 			stake: info.stake,
+			ranked_stake: info.ranked_stake,
 			rank: info.rank,
 			last_emission: info.last_emission,
 			total_emission: info.total_emission,
@@ -116,6 +135,11 @@ pub struct Metagraph<AccountId, Balance, BlockNumber> {
 	pub pending_emission: Balance,
 	/// Everything the pallet has paid out (and minted) so far.
 	pub total_paid: Balance,
+	/// The registration fee in force at `block` (as [`IncentiveApi::registration_fee`]).
+	pub registration_fee: Balance,
+	/// Everything burned as registration fees so far (the pallet's `TotalBurned`). Total
+	/// issuance is the genesis issuance plus `total_paid` minus this.
+	pub total_burned: Balance,
 	/// The parameters in force.
 	pub params: IncentiveParams<Balance, BlockNumber>,
 }
@@ -194,6 +218,11 @@ sp_api::decl_runtime_apis! {
 
 		/// The parameters in force.
 		fn params() -> IncentiveParams<Balance, BlockNumber>;
+
+		/// The registration fee in force: what a `register` would burn now. A registration in
+		/// the next block burns at most this (the fee only decays between registrations), unless
+		/// another registration or a parameter change comes first.
+		fn registration_fee() -> Balance;
 	}
 }
 

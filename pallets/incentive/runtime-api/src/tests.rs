@@ -19,15 +19,19 @@ fn info(account: u64, stake: u128) -> Info {
 		rank: Perquintill::from_percent(25),
 		last_emission: 40,
 		total_emission: 90,
+		ranked_stake: stake,
 	}
 }
 
 #[test]
 fn neuron_view_copies_the_stored_fields() {
-	let view = NeuronView::new(2, info(77, 1_000), vec![(0, 10), (2, 30)], 3);
+	let mut stored = info(77, 1_000);
+	stored.ranked_stake = 600;
+	let view = NeuronView::new(2, stored, vec![(0, 10), (2, 30)], 3);
 	assert_eq!(view.uid, 2);
 	assert_eq!(view.account, 77);
 	assert_eq!(view.stake, 1_000);
+	assert_eq!(view.ranked_stake, 600);
 	assert_eq!(view.rank, Perquintill::from_percent(25));
 	assert_eq!(view.last_emission, 40);
 	assert_eq!(view.total_emission, 90);
@@ -108,6 +112,8 @@ fn metagraph_round_trips_through_scale() {
 		total_stake: 5,
 		pending_emission: 3,
 		total_paid: 100,
+		registration_fee: 2_000_000_000,
+		total_burned: 1_000_000_000,
 		params: IncentiveParams::default(),
 	};
 	let encoded = metagraph.encode();

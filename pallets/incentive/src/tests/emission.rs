@@ -11,6 +11,15 @@ use frame_support::{
 };
 use sp_arithmetic::Perquintill;
 
+/// Registers `who` with `stake` and lets the stake rank at the next payout, as if it had been
+/// held since the last one (as genesis neurons' stake is). These tests are about how a payout
+/// splits the pot; when registered stake starts to count is tested in `unbonding.rs`.
+fn register_ranked(who: AccountId, stake: Balance) -> u16 {
+	let uid = register(who, stake);
+	crate::Payouts::<Test>::mutate(|payouts| payouts[uid as usize].ranked_stake = stake);
+	uid
+}
+
 /// The test chain's existential deposit, which genesis gives the pallet's account.
 const ED: Balance = 1;
 
@@ -43,8 +52,8 @@ fn pot_grows_without_neurons() {
 fn payout_happens_every_tempo_blocks() {
 	ExtBuilder::default().build_and_execute(|| {
 		let genesis = issuance();
-		register(1, 300);
-		register(2, 100);
+		register_ranked(1, 300);
+		register_ranked(2, 100);
 		run_to_block(TEMPO - 1);
 		assert_eq!(TotalPaid::<Test>::get(), 0);
 		System::reset_events();
@@ -64,8 +73,8 @@ fn payout_happens_every_tempo_blocks() {
 #[test]
 fn neurons_without_weights_keep_their_own_stake_share() {
 	ExtBuilder::default().build_and_execute(|| {
-		register(1, 300);
-		register(2, 100);
+		register_ranked(1, 300);
+		register_ranked(2, 100);
 		run_to_block(TEMPO);
 		assert_eq!(neuron(0).rank, Perquintill::from_percent(75));
 		assert_eq!(neuron(1).rank, Perquintill::from_percent(25));
@@ -77,8 +86,8 @@ fn neurons_without_weights_keep_their_own_stake_share() {
 #[test]
 fn payout_to_stake_is_kept_by_the_pallet_until_the_neuron_changes_its_stake() {
 	ExtBuilder::default().build_and_execute(|| {
-		register(1, 300);
-		register(2, 100);
+		register_ranked(1, 300);
+		register_ranked(2, 100);
 		let free_before = free(1);
 		run_to_block(TEMPO);
 		let paid = 9 * EMISSION * 3 / 4;
@@ -107,10 +116,9 @@ fn payout_to_stake_is_kept_by_the_pallet_until_the_neuron_changes_its_stake() {
 }
 
 #[test]
-fn unsettled_stake_can_be_removed_and_is_paid_out_on_leaving() {
-	ExtBuilder::default().build_and_execute(|| {
-		register(1, 300);
-		register(2, 100);
+fn unsettled_stake_can_be_removed_and_unbonds_on_leaving() {
+	// Genesis neurons, so that the first payout ranks their stake.
+	ExtBuilder::default().neurons(vec![(1, 300, vec![]), (2, 100, vec![])]).build_and_execute(|| {
 		run_to_block(TEMPO);
 		let paid = 9 * EMISSION * 3 / 4;
 		let paid_2 = 9 * EMISSION / 4;
@@ -119,20 +127,27 @@ fn unsettled_stake_can_be_removed_and_is_paid_out_on_leaving() {
 		assert_ok!(Incentive::remove_stake(RuntimeOrigin::signed(1), 300 + paid - MIN_STAKE));
 		assert_eq!(neuron(0).stake, MIN_STAKE);
 		assert_eq!(held(1), MIN_STAKE);
-		assert_eq!(free(1), free_1 + 300 + paid - MIN_STAKE);
+		assert_eq!(unbonding(1), 300 + paid - MIN_STAKE);
+		assert_eq!(free(1), free_1);
 		assert_noop!(
 			Incentive::remove_stake(RuntimeOrigin::signed(1), 1),
 			Error::<Test>::StakeBelowMinimum
 		);
 
-		// Leaving hands over the held and the unsettled stake alike.
+		// Leaving unbonds the held and the unsettled stake alike.
 		let free_2 = free(2);
 		assert_ok!(Incentive::unregister(RuntimeOrigin::signed(2)));
-		assert_eq!(free(2), free_2 + 100 + paid_2);
+		assert_eq!(free(2), free_2);
+		assert_eq!(unbonding(2), 100 + paid_2);
 		assert_eq!(held(2), 0);
 		assert_eq!(
 			last_incentive_event(),
-			Event::NeuronUnregistered { uid: 1, account: 2, released: 100 + paid_2 }
+			Event::NeuronUnregistered {
+				uid: 1,
+				account: 2,
+				unbonding: 100 + paid_2,
+				release_at: TEMPO + UNBONDING
+			}
 		);
 		assert_eq!(Balances::free_balance(Incentive::account_id()), ED);
 		assert_eq!(Incentive::payout_of(1), NeuronPayout::default());
@@ -142,7 +157,7 @@ fn unsettled_stake_can_be_removed_and_is_paid_out_on_leaving() {
 #[test]
 fn remove_stake_beyond_the_whole_stake_is_refused() {
 	ExtBuilder::default().build_and_execute(|| {
-		register(1, 300);
+		register_ranked(1, 300);
 		run_to_block(TEMPO);
 		let stake = neuron(0).stake;
 		assert!(stake > 300);
@@ -158,8 +173,8 @@ fn payout_to_free_grows_the_free_balance() {
 	ExtBuilder::default()
 		.with_params(|p| p.emission_destination = EmissionDestination::Free)
 		.build_and_execute(|| {
-			register(1, 300);
-			register(2, 100);
+			register_ranked(1, 300);
+			register_ranked(2, 100);
 			let free_before = free(1);
 			run_to_block(TEMPO);
 			let paid = 9 * EMISSION * 3 / 4;
@@ -174,7 +189,7 @@ fn total_emission_accumulates_over_payouts() {
 	ExtBuilder::default()
 		.with_params(|p| p.emission_destination = EmissionDestination::Free)
 		.build_and_execute(|| {
-			register(1, 100);
+			register_ranked(1, 100);
 			run_to_block(2 * TEMPO);
 			assert_eq!(neuron(0).last_emission, TEMPO as Balance * EMISSION);
 			assert_eq!(neuron(0).total_emission, (2 * TEMPO - 1) as Balance * EMISSION);
@@ -186,9 +201,9 @@ fn rounding_remainder_stays_in_the_pot() {
 	ExtBuilder::default().with_params(|p| p.tempo = 1).build_and_execute(|| {
 		let genesis = issuance();
 		// Three equal stakes: a pot of 1000 splits as 333 each, 1 left over.
-		register(1, 100);
-		register(2, 100);
-		register(3, 100);
+		register_ranked(1, 100);
+		register_ranked(2, 100);
+		register_ranked(3, 100);
 		run_to_block(2);
 		assert_eq!(TotalPaid::<Test>::get(), 999);
 		assert_eq!(PendingEmission::<Test>::get(), 1);
@@ -201,8 +216,8 @@ fn rounding_remainder_stays_in_the_pot() {
 #[test]
 fn stake_flows_along_edges() {
 	ExtBuilder::default().with_params(|p| p.tempo = 1).build_and_execute(|| {
-		register(1, 100);
-		register(2, 100);
+		register_ranked(1, 100);
+		register_ranked(2, 100);
 		// uid 0 keeps half of its stake and passes half to uid 1.
 		set_weights(1, vec![(0, 1), (1, 1)]);
 		run_to_block(2);
@@ -215,7 +230,7 @@ fn stake_flows_along_edges() {
 fn payout_that_cannot_be_minted_stays_in_the_pot() {
 	// Issuance is forged to the brim, so the invariants are not checked here.
 	ExtBuilder::default().with_params(|p| p.tempo = 1).build().execute_with(|| {
-		register(1, 100);
+		register_ranked(1, 100);
 		pallet_balances::TotalIssuance::<Test>::put(Balance::MAX - 10);
 		run_to_block(2);
 		assert_eq!(TotalPaid::<Test>::get(), 0);
@@ -234,7 +249,7 @@ fn payout_that_cannot_be_minted_stays_in_the_pot() {
 #[test]
 fn hook_weight_is_idle_off_payout_blocks() {
 	ExtBuilder::default().build_and_execute(|| {
-		register(1, 100);
+		register_ranked(1, 100);
 		assert_eq!(
 			<Incentive as Hooks<BlockNumber>>::on_initialize(TEMPO + 1),
 			<() as WeightInfo>::on_initialize_idle()
@@ -256,7 +271,7 @@ fn hook_weight_is_idle_without_neurons() {
 fn hook_weight_on_payout_blocks_follows_the_stored_counts() {
 	ExtBuilder::default().build_and_execute(|| {
 		for who in 1..=4u64 {
-			register(who, MIN_STAKE);
+			register_ranked(who, MIN_STAKE);
 		}
 		set_weights(1, vec![(1, 1), (2, 1)]);
 		set_weights(2, vec![(3, 1)]);
@@ -279,24 +294,27 @@ fn hook_weight_on_payout_blocks_follows_the_stored_counts() {
 }
 
 #[test]
-fn payout_ranks_follow_current_stake() {
+fn payout_ranks_follow_the_stake_held_through_the_period() {
 	ExtBuilder::default()
 		.with_params(|p| {
 			p.tempo = 1;
 			p.emission_per_block = 0;
 		})
 		.build_and_execute(|| {
-			register(1, 100);
-			register(2, 100);
+			register_ranked(1, 100);
+			register_ranked(2, 100);
 			run_to_block(2);
 			assert_eq!(neuron(0).rank, Perquintill::from_percent(50));
 			assert_ok!(Incentive::add_stake(RuntimeOrigin::signed(1), 200));
+			// Added after the payout of block 2: not held through the period that block 3 ends.
 			run_to_block(3);
+			assert_eq!(neuron(0).rank, Perquintill::from_percent(50));
+			run_to_block(4);
 			assert_eq!(neuron(0).rank, Perquintill::from_percent(75));
 			// With nothing to pay, the payout still runs and says so.
 			assert_eq!(
 				last_incentive_event(),
-				Event::EmissionPaid { block: 3, total_paid: 0, pot_left: 0, neurons: 0 }
+				Event::EmissionPaid { block: 4, total_paid: 0, pot_left: 0, neurons: 0 }
 			);
 		});
 }

@@ -29,6 +29,7 @@ fn example_params() -> IncentiveParams<Balance, BlockNumber> {
 		min_stake: 1,
 		weights_rate_limit: 0,
 		immunity_period: 0,
+		..test_params()
 	}
 }
 
@@ -51,14 +52,21 @@ fn ranks_text() -> String {
 		.join(" ")
 }
 
-/// Registers a..j with one unit each and posts the spec's weights, at block 1.
-fn set_up() {
-	for who in 1..=10u64 {
-		assert_eq!(register(who, UNIT), (who - 1) as u16);
-	}
-	for (uid, weights) in spec_weights() {
-		set_weights(u64::from(uid) + 1, weights);
-	}
+/// a..j (accounts 1..=10, uids 0..=9) with one unit each and the spec's weights, registered at
+/// genesis: their stake ranks from the first payout, in block 2.
+fn spec_neurons() -> Vec<crate::GenesisNeuron<AccountId, Balance>> {
+	let mut weights = spec_weights();
+	(1..=10u64)
+		.map(|who| {
+			let uid = (who - 1) as u16;
+			let posted = weights
+				.iter_mut()
+				.find(|(of, _)| *of == uid)
+				.map(|(_, w)| core::mem::take(w))
+				.unwrap_or_default();
+			(who, UNIT, posted)
+		})
+		.collect()
 }
 
 #[test]
@@ -66,8 +74,8 @@ fn worked_example_equal_stake_ranks() {
 	ExtBuilder::default()
 		.balances((1..=10).map(|who| (who, 2 * UNIT)).collect())
 		.params(example_params())
+		.neurons(spec_neurons())
 		.build_and_execute(|| {
-			set_up();
 			run_to_block(2);
 			let ranks = ranks_5dp();
 			println!("equal stake, one payout: {}", ranks_text());
@@ -85,8 +93,8 @@ fn worked_example_stake_reinforcement_over_1000_blocks() {
 	ExtBuilder::default()
 		.balances((1..=10).map(|who| (who, 2 * UNIT)).collect())
 		.params(example_params())
+		.neurons(spec_neurons())
 		.build_and_execute(|| {
-			set_up();
 			// Payouts in blocks 2..=1001: a thousand of them, each into stake.
 			run_to_block(1001);
 			let ranks = ranks_5dp();

@@ -17,11 +17,14 @@ use sp_runtime::BuildStorage;
 
 mod emission;
 mod example;
+mod fee;
 mod graph;
+mod migrations;
 mod neurons;
 mod params;
 mod properties;
 mod stake;
+mod unbonding;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -84,6 +87,8 @@ pub const TEMPO: BlockNumber = 10;
 pub const RATE_LIMIT: BlockNumber = 5;
 /// `immunity_period` of the test parameters.
 pub const IMMUNITY: BlockNumber = 20;
+/// `unbonding_period` of the test parameters.
+pub const UNBONDING: BlockNumber = 15;
 
 /// The parameters most tests run with.
 pub fn test_params() -> IncentiveParams<Balance, BlockNumber> {
@@ -97,6 +102,12 @@ pub fn test_params() -> IncentiveParams<Balance, BlockNumber> {
 		min_stake: MIN_STAKE,
 		weights_rate_limit: RATE_LIMIT,
 		immunity_period: IMMUNITY,
+		unbonding_period: UNBONDING,
+		// No fee unless a test asks for one (`fee.rs` tests the fee).
+		registration_fee_floor: 0,
+		registration_fee_ceiling: 0,
+		registration_fee_growth_percent: 200,
+		registration_fee_half_life: 10,
 	}
 }
 
@@ -193,9 +204,9 @@ pub fn last_incentive_event() -> pallet_incentive::Event<Test> {
 	incentive_events().pop().expect("an incentive event")
 }
 
-/// Registers `who` with `stake` and no axon.
+/// Registers `who` with `stake` and no axon, paying whatever fee is in force.
 pub fn register(who: AccountId, stake: Balance) -> u16 {
-	assert_ok!(Incentive::register(RuntimeOrigin::signed(who), stake, None));
+	assert_ok!(Incentive::register(RuntimeOrigin::signed(who), stake, None, Balance::MAX));
 	pallet_incentive::Uids::<Test>::get(who).expect("registered")
 }
 
@@ -213,6 +224,14 @@ pub fn run_to_block(n: BlockNumber) {
 pub fn held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(
 		&RuntimeHoldReason::Incentive(pallet_incentive::HoldReason::Stake),
+		&who,
+	)
+}
+
+/// Balance `who` holds as unbonding stake.
+pub fn unbonding(who: AccountId) -> Balance {
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Incentive(pallet_incentive::HoldReason::Unbonding),
 		&who,
 	)
 }

@@ -12,7 +12,7 @@ use sp_runtime::DispatchError;
 #[test]
 fn register_takes_uid_zero_and_holds_stake() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(1), 500, None));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(1), 500, None, Balance::MAX));
 		assert_eq!(Uids::<Test>::get(1), Some(0));
 		let info = neuron(0);
 		assert_eq!(info.account, 1);
@@ -35,7 +35,7 @@ fn register_takes_uid_zero_and_holds_stake() {
 fn register_stores_the_axon() {
 	ExtBuilder::default().build_and_execute(|| {
 		let endpoint = axon([10, 0, 0, 7]);
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE, Some(endpoint)));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE, Some(endpoint), Balance::MAX));
 		assert_eq!(neuron(0).axon, Some(endpoint));
 	});
 }
@@ -43,7 +43,7 @@ fn register_stores_the_axon() {
 #[test]
 fn register_charges_only_the_free_path_weight() {
 	ExtBuilder::default().build_and_execute(|| {
-		let info = Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE, None).unwrap();
+		let info = Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE, None, Balance::MAX).unwrap();
 		assert_eq!(
 			info,
 			PostDispatchInfo {
@@ -86,7 +86,7 @@ fn register_rejects_already_registered() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(1, MIN_STAKE);
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE, None),
+			Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE, None, Balance::MAX),
 			Error::<Test>::AlreadyRegistered
 		);
 	});
@@ -96,11 +96,11 @@ fn register_rejects_already_registered() {
 fn register_rejects_stake_below_minimum() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE - 1, None),
+			Incentive::register(RuntimeOrigin::signed(1), MIN_STAKE - 1, None, Balance::MAX),
 			Error::<Test>::StakeBelowMinimum
 		);
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(1), 0, None),
+			Incentive::register(RuntimeOrigin::signed(1), 0, None, Balance::MAX),
 			Error::<Test>::StakeBelowMinimum
 		);
 	});
@@ -111,14 +111,14 @@ fn register_rejects_insufficient_balance() {
 	ExtBuilder::default().build_and_execute(|| {
 		// The existential deposit must stay free.
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(1), ENDOWMENT, None),
+			Incentive::register(RuntimeOrigin::signed(1), ENDOWMENT, None, Balance::MAX),
 			Error::<Test>::InsufficientBalance
 		);
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(99), MIN_STAKE, None),
+			Incentive::register(RuntimeOrigin::signed(99), MIN_STAKE, None, Balance::MAX),
 			Error::<Test>::InsufficientBalance
 		);
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(1), ENDOWMENT - 1, None));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(1), ENDOWMENT - 1, None, Balance::MAX));
 	});
 }
 
@@ -129,7 +129,8 @@ fn register_rejects_invalid_axon_port() {
 			Incentive::register(
 				RuntimeOrigin::signed(1),
 				MIN_STAKE,
-				Some(AxonInfo::ipv4([1, 2, 3, 4], 0, 1))
+				Some(AxonInfo::ipv4([1, 2, 3, 4], 0, 1)),
+				Balance::MAX,
 			),
 			Error::<Test>::InvalidAxonPort
 		);
@@ -143,7 +144,8 @@ fn register_rejects_invalid_axon_ip() {
 			Incentive::register(
 				RuntimeOrigin::signed(1),
 				MIN_STAKE,
-				Some(AxonInfo::ipv6([0; 16], 8091, 1))
+				Some(AxonInfo::ipv6([0; 16], 8091, 1)),
+				Balance::MAX,
 			),
 			Error::<Test>::InvalidAxonIp
 		);
@@ -154,7 +156,7 @@ fn register_rejects_invalid_axon_ip() {
 fn register_rejects_signed_origin_missing() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::root(), MIN_STAKE, None),
+			Incentive::register(RuntimeOrigin::root(), MIN_STAKE, None, Balance::MAX),
 			DispatchError::BadOrigin
 		);
 	});
@@ -173,7 +175,7 @@ fn register_rejects_network_full_while_all_are_immune() {
 		fill_network();
 		System::set_block_number(IMMUNITY);
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None),
+			Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None, Balance::MAX),
 			Error::<Test>::NetworkFull
 		);
 	});
@@ -198,7 +200,7 @@ fn register_replaces_the_lowest_ranked_neuron_once_immunity_is_over() {
 		System::set_block_number(1 + IMMUNITY);
 		System::reset_events();
 		let before_victim = free(6);
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(9), 250, None));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(9), 250, None, Balance::MAX));
 
 		assert_eq!(Uids::<Test>::get(9), Some(5));
 		assert_eq!(Uids::<Test>::get(6), None);
@@ -206,7 +208,8 @@ fn register_replaces_the_lowest_ranked_neuron_once_immunity_is_over() {
 		assert_eq!(neuron(5).stake, 250);
 		assert_eq!(neuron(5).registered_at, 1 + IMMUNITY);
 		assert_eq!(held(6), 0);
-		assert_eq!(free(6), before_victim + 600);
+		assert_eq!(unbonding(6), 600);
+		assert_eq!(free(6), before_victim);
 		assert_eq!(NeuronCount::<Test>::get(), 8);
 		// Only 0 -> 2 is left; account 2 lost its only edge.
 		assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(2, 1)]);
@@ -217,7 +220,13 @@ fn register_replaces_the_lowest_ranked_neuron_once_immunity_is_over() {
 		assert_eq!(
 			incentive_events(),
 			vec![
-				Event::NeuronReplaced { uid: 5, old: 6, new: 9 },
+				Event::NeuronReplaced {
+					uid: 5,
+					old: 6,
+					new: 9,
+					unbonding: 600,
+					release_at: 1 + IMMUNITY + UNBONDING
+				},
 				Event::NeuronRegistered { uid: 5, account: 9, stake: 250 },
 			]
 		);
@@ -235,7 +244,7 @@ fn register_replacement_skips_immune_neurons() {
 		// the highest uid.
 		register(8, MIN_STAKE);
 		System::set_block_number(1 + IMMUNITY);
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None, Balance::MAX));
 		// All ranks and stakes tie among uids 0..=6, so the highest of them goes.
 		assert_eq!(Uids::<Test>::get(9), Some(6));
 		assert_eq!(Uids::<Test>::get(8), Some(7));
@@ -248,7 +257,7 @@ fn register_replacement_breaks_rank_ties_by_lowest_stake() {
 		fill_network();
 		// Stakes are 100 * account, so account 1 (uid 0) has the lowest.
 		System::set_block_number(1 + IMMUNITY);
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None, Balance::MAX));
 		assert_eq!(Uids::<Test>::get(9), Some(0));
 		assert_eq!(Uids::<Test>::get(1), None);
 	});
@@ -260,7 +269,7 @@ fn register_replacement_refunds_to_the_actual_weight() {
 		fill_network();
 		set_weights(2, vec![(0, 1)]);
 		System::set_block_number(1 + IMMUNITY);
-		let info = Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None).unwrap();
+		let info = Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None, Balance::MAX).unwrap();
 		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::register_replace(8, 1)));
 	});
 }
@@ -327,13 +336,14 @@ fn axon_ipv4_is_stored_mapped() {
 }
 
 #[test]
-fn unregister_releases_stake_and_frees_the_uid() {
+fn unregister_unbonds_stake_and_frees_the_uid() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(1, 700);
 		register(2, MIN_STAKE);
 		assert_ok!(Incentive::unregister(RuntimeOrigin::signed(1)));
 		assert_eq!(held(1), 0);
-		assert_eq!(free(1), ENDOWMENT);
+		assert_eq!(unbonding(1), 700);
+		assert_eq!(free(1), ENDOWMENT - 700);
 		assert_eq!(Uids::<Test>::get(1), None);
 		assert_eq!(Neurons::<Test>::get(0), None);
 		assert_eq!(NeuronCount::<Test>::get(), 1);
@@ -341,7 +351,12 @@ fn unregister_releases_stake_and_frees_the_uid() {
 		assert_eq!(UidEnd::<Test>::get(), 2);
 		assert_eq!(
 			last_incentive_event(),
-			Event::NeuronUnregistered { uid: 0, account: 1, released: 700 }
+			Event::NeuronUnregistered {
+				uid: 0,
+				account: 1,
+				unbonding: 700,
+				release_at: 1 + UNBONDING
+			}
 		);
 	});
 }
@@ -412,7 +427,7 @@ fn reregistering_after_unregister_starts_fresh() {
 fn pre_dispatch_weights_scale_with_the_possible_neuron_count() {
 	use frame_support::dispatch::GetDispatchInfo;
 	ExtBuilder::default().build_and_execute(|| {
-		let register_call = crate::Call::<Test>::register { stake: MIN_STAKE, axon: None };
+		let register_call = crate::Call::<Test>::register { stake: MIN_STAKE, axon: None, max_fee: 0 };
 		let unregister_call = crate::Call::<Test>::unregister {};
 		// max_neurons is 8 and nobody is registered yet.
 		assert_eq!(

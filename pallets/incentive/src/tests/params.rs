@@ -53,6 +53,11 @@ fn params_use_camel_case_names_in_json() {
 			"minStake": 100,
 			"weightsRateLimit": 5,
 			"immunityPeriod": 20,
+			"unbondingPeriod": 15,
+			"registrationFeeFloor": 0,
+			"registrationFeeCeiling": 0,
+			"registrationFeeGrowthPercent": 200,
+			"registrationFeeHalfLife": 10,
 		})
 	);
 	let back: IncentiveParams<Balance, BlockNumber> = serde_json::from_value(json).unwrap();
@@ -67,6 +72,10 @@ fn params_use_camel_case_names_in_json() {
 	}))
 	.unwrap();
 	assert_eq!(config.params.emission_per_block, 5);
+	// Specs written before the unbonding and fee parameters get their defaults.
+	let defaults = IncentiveParams::<Balance, BlockNumber>::default();
+	assert_eq!(config.params.unbonding_period, defaults.unbonding_period);
+	assert_eq!(config.params.registration_fee_floor, defaults.registration_fee_floor);
 	assert_eq!(config.params.emission_destination, crate::EmissionDestination::Stake);
 	assert!(serde_json::from_value::<IncentiveParams<Balance, BlockNumber>>(
 		serde_json::json!({ "tempoo": 1 })
@@ -106,6 +115,11 @@ fn set_params_sets_every_field() {
 			min_stake: Some(1),
 			weights_rate_limit: Some(0),
 			immunity_period: Some(0),
+			unbonding_period: Some(2),
+			registration_fee_floor: Some(3),
+			registration_fee_ceiling: Some(30),
+			registration_fee_growth_percent: Some(1000),
+			registration_fee_half_life: Some(1),
 		};
 		assert_ok!(Incentive::set_params(RuntimeOrigin::root(), update));
 		assert_eq!(
@@ -120,6 +134,11 @@ fn set_params_sets_every_field() {
 				min_stake: 1,
 				weights_rate_limit: 0,
 				immunity_period: 0,
+				unbonding_period: 2,
+				registration_fee_floor: 3,
+				registration_fee_ceiling: 30,
+				registration_fee_growth_percent: 1000,
+				registration_fee_half_life: 1,
 			}
 		);
 	});
@@ -219,11 +238,66 @@ fn lowering_max_neurons_evicts_nobody() {
 		assert_eq!(crate::NeuronCount::<Test>::get(), 5);
 		// Registration now replaces instead of adding (once immunity is over).
 		assert_noop!(
-			Incentive::register(RuntimeOrigin::signed(6), MIN_STAKE, None),
+			Incentive::register(RuntimeOrigin::signed(6), MIN_STAKE, None, Balance::MAX),
 			Error::<Test>::NetworkFull
 		);
 		System::set_block_number(1 + IMMUNITY);
-		assert_ok!(Incentive::register(RuntimeOrigin::signed(6), MIN_STAKE, None));
+		assert_ok!(Incentive::register(RuntimeOrigin::signed(6), MIN_STAKE, None, Balance::MAX));
 		assert_eq!(crate::NeuronCount::<Test>::get(), 5);
 	});
+}
+
+#[test]
+fn set_params_rejects_unbonding_shorter_than_tempo() {
+	ExtBuilder::default().build_and_execute(|| {
+		for update in [
+			Update { unbonding_period: Some(TEMPO - 1), ..Default::default() },
+			Update { tempo: Some(UNBONDING + 1), ..Default::default() },
+		] {
+			assert_noop!(
+				Incentive::set_params(RuntimeOrigin::root(), update),
+				Error::<Test>::InvalidUnbondingPeriod
+			);
+		}
+		assert_ok!(Incentive::set_params(
+			RuntimeOrigin::root(),
+			Update { unbonding_period: Some(TEMPO), ..Default::default() }
+		));
+	});
+}
+
+#[test]
+fn set_params_rejects_invalid_fee_parameters() {
+	ExtBuilder::default().build_and_execute(|| {
+		let cases = [
+			(
+				Update { registration_fee_floor: Some(1), ..Default::default() },
+				Error::<Test>::InvalidFeeBounds,
+			),
+			(
+				Update { registration_fee_growth_percent: Some(99), ..Default::default() },
+				Error::<Test>::InvalidFeeGrowth,
+			),
+			(
+				Update { registration_fee_growth_percent: Some(1001), ..Default::default() },
+				Error::<Test>::InvalidFeeGrowth,
+			),
+			(
+				Update { registration_fee_half_life: Some(0), ..Default::default() },
+				Error::<Test>::InvalidFeeHalfLife,
+			),
+		];
+		for (update, error) in cases {
+			assert_noop!(Incentive::set_params(RuntimeOrigin::root(), update), error);
+		}
+	});
+}
+
+#[test]
+#[should_panic(expected = "invalid incentive genesis neurons: TooManyGenesisNeurons")]
+fn genesis_rejects_more_neurons_than_max_neurons() {
+	let _ = ExtBuilder::default()
+		.with_params(|p| p.max_neurons = 2)
+		.neurons((1..=3).map(|who| (who, MIN_STAKE, vec![])).collect())
+		.build();
 }

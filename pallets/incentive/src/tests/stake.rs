@@ -64,16 +64,17 @@ fn add_stake_rejects_stake_overflow() {
 }
 
 #[test]
-fn remove_stake_releases_to_free_balance() {
+fn remove_stake_moves_the_amount_into_unbonding() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(1, 1_000);
 		assert_ok!(Incentive::remove_stake(RuntimeOrigin::signed(1), 900));
 		assert_eq!(neuron(0).stake, MIN_STAKE);
 		assert_eq!(held(1), MIN_STAKE);
-		assert_eq!(free(1), ENDOWMENT - MIN_STAKE);
+		assert_eq!(unbonding(1), 900);
+		assert_eq!(free(1), ENDOWMENT - 1_000);
 		assert_eq!(
 			last_incentive_event(),
-			Event::StakeRemoved { uid: 0, amount: 900, stake: MIN_STAKE }
+			Event::StakeRemoved { uid: 0, amount: 900, stake: MIN_STAKE, release_at: 1 + UNBONDING }
 		);
 	});
 }
