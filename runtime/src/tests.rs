@@ -33,3 +33,32 @@ fn payout_hook_of_the_largest_graph_takes_at_most_a_quarter_of_a_block() {
 	});
 	assert!(share <= 25, "4096 x 256 payout with {passes} passes takes {share}% of a block");
 }
+
+#[test]
+fn params_whose_worst_payout_exceeds_half_a_block_are_refused() {
+	// The largest graph the runtime stores, paid into free balance (the costlier destination),
+	// at increasing pass caps: each is accepted exactly when its worst case fits half a block,
+	// the smallest cap fits and the largest does not.
+	let half = RuntimeBlockWeights::get().max_block.saturating_div(2);
+	let mut verdicts = Vec::new();
+	for passes in [1, 35, 100, pallet_incentive::MAX_RANKING_PASSES] {
+		let params = pallet_incentive::IncentiveParams::<Balance, BlockNumber> {
+			max_neurons: NEURONS,
+			max_edges: EDGES / NEURONS,
+			max_ranking_passes: passes,
+			..Default::default()
+		};
+		let worst = pallet_incentive::Pallet::<Runtime>::worst_payout_weight(&params);
+		let verdict = pallet_incentive::Pallet::<Runtime>::validate_params(&params);
+		println!("{passes} passes: worst payout {}% of a block", {
+			worst.ref_time().saturating_mul(100).checked_div(RuntimeBlockWeights::get().max_block.ref_time()).unwrap_or(u64::MAX)
+		});
+		assert_eq!(verdict.is_ok(), worst.all_lte(half), "{passes} passes");
+		if !worst.all_lte(half) {
+			assert!(matches!(verdict, Err(pallet_incentive::Error::PayoutTooHeavy)));
+		}
+		verdicts.push(verdict.is_ok());
+	}
+	assert_eq!(verdicts.first(), Some(&true));
+	assert_eq!(verdicts.last(), Some(&false));
+}

@@ -37,7 +37,8 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// The hook: accrue, and pay on payout blocks. Returns the weight, known before the work.
+	/// The hook: accrue, and pay on payout blocks. Returns the weight of the passes the ranking
+	/// actually ran; `set_params` has checked that the most it could run fits the block.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
 		let params = Params::<T>::get();
 		PendingEmission::<T>::mutate(|pot| *pot = pot.saturating_add(params.emission_per_block));
@@ -48,14 +49,22 @@ impl<T: Config> Pallet<T> {
 		if neurons == 0 {
 			return T::WeightInfo::on_initialize_idle();
 		}
-		let weight = Self::payout_weight(
-			UidEnd::<T>::get().max(neurons),
-			EdgeCount::<T>::get(),
-			params.max_ranking_passes,
-			params.emission_destination,
-		);
-		Self::payout(now, &params);
-		weight
+		// Read before the payout: the work is over the graph as it stood.
+		let slots = UidEnd::<T>::get().max(neurons);
+		let edges = EdgeCount::<T>::get();
+		let passes = Self::payout(now, &params).clamp(1, params.max_ranking_passes);
+		Self::payout_weight(slots, edges, passes, params.emission_destination)
+	}
+
+	/// The most a payout can weigh under `params`: every uid up to `max_neurons` registered with
+	/// `max_edges` edges each, `max_ranking_passes` passes, paid to free balance if that costs
+	/// more than stake.
+	pub fn worst_payout_weight(params: &IncentiveParamsOf<T>) -> Weight {
+		let edges = params.max_neurons.saturating_mul(params.max_edges);
+		let at = |destination| {
+			Self::payout_weight(params.max_neurons, edges, params.max_ranking_passes, destination)
+		};
+		at(EmissionDestination::Stake).max(at(EmissionDestination::Free))
 	}
 
 	/// Whether `now` is a multiple of `tempo` (never, for a `tempo` of zero, which the
@@ -94,18 +103,19 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	/// Ranks all neurons and pays the pot out by rank.
+	/// Ranks all neurons and pays the pot out by rank; returns the ranking passes run (zero
+	/// when there was nothing to rank).
 	///
 	/// Pays nothing (the pot keeps growing) when no neuron has ranked stake; the ranked stakes
 	/// are reset all the same, so that the next period counts. Otherwise every neuron's
 	/// rank, last and total emission in [`Payouts`] are updated and one `EmissionPaid` event
 	/// tells the totals. Into stake, the whole payout is one mint into the pallet's account,
 	/// credited to the neurons as unsettled stake; into free balance, one mint per neuron.
-	pub(crate) fn payout(now: BlockNumberFor<T>, params: &IncentiveParamsOf<T>) {
+	pub(crate) fn payout(now: BlockNumberFor<T>, params: &IncentiveParamsOf<T>) -> u32 {
 		let mut neurons: Vec<(u16, NeuronRecordOf<T>)> = Neurons::<T>::iter().collect();
 		neurons.sort_by_key(|&(uid, _)| uid);
 		let Some(slots) = neurons.last().map(|&(uid, _)| usize::from(uid).saturating_add(1)) else {
-			return;
+			return 0;
 		};
 		let mut payouts = Self::payouts_with_slots(slots);
 
@@ -124,7 +134,7 @@ impl<T: Config> Pallet<T> {
 		if stakes.iter().all(|stake| *stake == 0) {
 			Self::reset_ranked_stakes(&mut payouts, &neurons);
 			Payouts::<T>::put(payouts);
-			return;
+			return 0;
 		}
 		let inputs: Vec<NeuronInput<'_>> = stakes
 			.iter()
@@ -215,6 +225,7 @@ impl<T: Config> Pallet<T> {
 			pot_left,
 			neurons: paid_neurons,
 		});
+		ranking.passes
 	}
 
 	/// Starts a new period: each neuron's ranked stake becomes the stake it holds now.

@@ -410,6 +410,9 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// More genesis neurons than `max_neurons`.
 		TooManyGenesisNeurons,
+		/// A payout at `max_neurons` neurons with `max_edges` edges each and
+		/// `max_ranking_passes` passes would take more than half of a block's weight.
+		PayoutTooHeavy,
 	}
 
 	/// Genesis: the parameters and, optionally, neurons registered from the first block (for
@@ -496,6 +499,13 @@ pub mod pallet {
 				u64::from(neurons).saturating_mul(u64::from(edges)) <= u64::from(u32::MAX),
 				"MaxNeuronsLimit * MaxEdgesLimit must fit in u32 (EdgeCount)"
 			);
+			// The default genesis parameters, as lowered to this runtime's limits, must pass the
+			// checks `set_params` applies, the payout's worst case among them.
+			let defaults = GenesisConfig::<T>::default().params;
+			if let Err(error) = Pallet::<T>::validate_params(&defaults) {
+				let name: &'static str = error.into();
+				panic!("the default incentive params are invalid for this runtime: {name}");
+			}
 		}
 
 		/// Checks the pallet's storage invariants.

@@ -15,6 +15,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks every parameter against its range; the first one out of range names the error.
+	/// Last, the worst-case payout under them must fit half a block (`PayoutTooHeavy`), so that
+	/// the hook can never crowd out the block.
 	pub fn validate_params(params: &IncentiveParamsOf<T>) -> Result<(), Error<T>> {
 		ensure!(!params.tempo.is_zero(), Error::<T>::InvalidTempo);
 		ensure!(
@@ -38,6 +40,11 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidFeeGrowth
 		);
 		ensure!(!params.registration_fee_half_life.is_zero(), Error::<T>::InvalidFeeHalfLife);
+		let block = <T as frame_system::Config>::BlockWeights::get().max_block;
+		ensure!(
+			Self::worst_payout_weight(params).all_lte(block.saturating_div(2)),
+			Error::<T>::PayoutTooHeavy
+		);
 		Ok(())
 	}
 
