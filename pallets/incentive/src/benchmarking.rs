@@ -485,7 +485,7 @@ mod benchmarks {
 		let caller = caller::<T>();
 		register_one::<T>(&caller)?;
 		Pallet::<T>::do_add_stake(caller.clone(), stake_unit::<T>())?;
-		let chunks = MaxUnbondingChunks::get();
+		let chunks = <MaxUnbondingChunks as Get<u32>>::get();
 		let piece = stake_unit::<T>().checked_div(&chunks.into()).unwrap_or_default();
 		for block in 1..=chunks {
 			frame_system::Pallet::<T>::set_block_number(block.into());

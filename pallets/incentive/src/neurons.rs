@@ -180,8 +180,9 @@ impl<T: Config> Pallet<T> {
 	///
 	/// Among the neurons whose immunity is over (`registered_at + immunity_period <= now`) it is
 	/// the one with the lowest rank from the last payout; ties go to the lowest stake, then to
-	/// the highest uid. Neurons that registered after the last payout have rank zero, so an
-	/// immunity period longer than `tempo` gives each neuron at least one payout to prove itself.
+	/// the highest uid. Neurons that registered after the last payout have rank zero, and a
+	/// registrant's own stake first ranks at the payout after next, so an immunity period longer
+	/// than twice `tempo` gives each neuron at least one payout that counts its stake.
 	pub(crate) fn replacement_candidate(
 		payouts: &PayoutsOf<T>,
 		now: BlockNumberFor<T>,

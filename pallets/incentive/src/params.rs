@@ -4,8 +4,8 @@ use frame_support::{pallet_prelude::*, traits::Get};
 use sp_runtime::traits::Zero;
 
 use crate::{
-	Config, Error, Event, IncentiveParamsOf, IncentiveParamsUpdateOf, Pallet, Params,
-	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+	Config, EdgeCount, Error, Event, IncentiveParamsOf, IncentiveParamsUpdateOf, NeuronCount,
+	Pallet, Params, UidEnd, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
 };
 
 impl<T: Config> Pallet<T> {
@@ -60,6 +60,16 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_set_params(update: IncentiveParamsUpdateOf<T>) -> DispatchResult {
 		let params = update.apply_to(Params::<T>::get());
 		Self::validate_params(&params)?;
+		// Lowering `max_neurons` or `max_edges` keeps the neurons and edges already stored, and
+		// the payout runs over those: price the worst case with them too.
+		let stored = Self::payout_weight(
+			UidEnd::<T>::get().max(NeuronCount::<T>::get()),
+			EdgeCount::<T>::get(),
+			params.max_ranking_passes,
+			params.emission_destination,
+		);
+		let block = <T as frame_system::Config>::BlockWeights::get().max_block;
+		ensure!(stored.all_lte(block.saturating_div(2)), Error::<T>::PayoutTooHeavy);
 		Params::<T>::put(&params);
 		Self::deposit_event(Event::ParamsUpdated { params });
 		Ok(())
