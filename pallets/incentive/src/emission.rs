@@ -9,8 +9,8 @@
 //! neuron's `unsettled_stake` in [`Payouts`]) or minted into each neuron's free balance. What
 //! rounding leaves, and any share whose mint fails, stays in the pot. So at all times
 //! `total issuance = genesis issuance + TotalPaid - TotalBurned` (registration fees, `fee.rs`)
-//! and `TotalPaid + pot = sum of the per-block emission so far`; the pot saturates at the balance type's maximum rather than wrapping,
-//! which for a `u128` balance is out of reach.
+//! and `TotalPaid + pot = sum of the per-block emission so far`; the pot saturates at the
+//! balance type's maximum rather than wrapping, which for a `u128` balance is out of reach.
 //!
 //! The hook's weight is computed from [`NeuronCount`], [`UidEnd`] and [`EdgeCount`] before any
 //! work. A payout reads two items per neuron (its record and its weights) and writes a fixed

@@ -87,10 +87,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(axon) = &axon {
 			Self::ensure_valid_axon(axon)?;
 		}
-		let fee = match max_fee {
-			Some(max_fee) => Some(Self::quote_fee(&params, max_fee)?),
-			None => None,
-		};
+		let fee = max_fee.map(|max_fee| Self::quote_fee(&params, max_fee)).transpose()?;
 		let fee_and_stake = stake
 			.checked_add(&fee.unwrap_or_default())
 			.ok_or(Error::<T>::InsufficientBalance)?;

@@ -40,11 +40,13 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidFeeGrowth
 		);
 		ensure!(!params.registration_fee_half_life.is_zero(), Error::<T>::InvalidFeeHalfLife);
+		Self::ensure_fits_half_a_block(Self::worst_payout_weight(params))
+	}
+
+	/// `PayoutTooHeavy` unless `payout` is at most half of the block's weight.
+	fn ensure_fits_half_a_block(payout: Weight) -> Result<(), Error<T>> {
 		let block = <T as frame_system::Config>::BlockWeights::get().max_block;
-		ensure!(
-			Self::worst_payout_weight(params).all_lte(block.saturating_div(2)),
-			Error::<T>::PayoutTooHeavy
-		);
+		ensure!(payout.all_lte(block.saturating_div(2)), Error::<T>::PayoutTooHeavy);
 		Ok(())
 	}
 
@@ -62,14 +64,12 @@ impl<T: Config> Pallet<T> {
 		Self::validate_params(&params)?;
 		// Lowering `max_neurons` or `max_edges` keeps the neurons and edges already stored, and
 		// the payout runs over those: price the worst case with them too.
-		let stored = Self::payout_weight(
+		Self::ensure_fits_half_a_block(Self::payout_weight(
 			UidEnd::<T>::get().max(NeuronCount::<T>::get()),
 			EdgeCount::<T>::get(),
 			params.max_ranking_passes,
 			params.emission_destination,
-		);
-		let block = <T as frame_system::Config>::BlockWeights::get().max_block;
-		ensure!(stored.all_lte(block.saturating_div(2)), Error::<T>::PayoutTooHeavy);
+		))?;
 		Params::<T>::put(&params);
 		Self::deposit_event(Event::ParamsUpdated { params });
 		Ok(())

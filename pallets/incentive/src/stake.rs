@@ -9,8 +9,8 @@
 //!   hold, whenever the neuron changes its stake, and it goes to the neuron's free balance when
 //!   the neuron leaves.
 //!
-//! The stake a neuron ranks with at a payout is `ranked_stake` ([`NeuronPayout`](crate::NeuronPayout)):
-//! its least stake since the last payout. Stake added after a payout so counts from the next
+//! The stake a neuron ranks with at a payout is `ranked_stake`
+//! ([`NeuronPayout`](crate::NeuronPayout)): its least stake since the last payout. Stake added after a payout so counts from the next
 //! period on, and stake removed leaves the ranking at once.
 //!
 //! Stake that leaves (`remove_stake`, `unregister`, replacement) unbonds: it moves from the
