@@ -8,16 +8,20 @@ use crate::{configs::RuntimeBlockWeights, Balance, BlockNumber, Runtime};
 const NEURONS: u32 = 4096;
 const EDGES: u32 = 4096 * 256;
 
+/// `weight` as a share of a block's compute, in percent.
+fn share_of_block(weight: Weight) -> u64 {
+	let block: Weight = RuntimeBlockWeights::get().max_block;
+	weight.ref_time().saturating_mul(100).checked_div(block.ref_time()).unwrap_or(u64::MAX)
+}
+
 /// The payout hook's charged weight for the largest graph as a share of a block, in percent.
 fn payout_share_of_block(passes: u32) -> u64 {
-	let block: Weight = RuntimeBlockWeights::get().max_block;
-	let hook = pallet_incentive::Pallet::<Runtime>::payout_weight(
+	share_of_block(pallet_incentive::Pallet::<Runtime>::payout_weight(
 		NEURONS,
 		EDGES,
 		passes,
 		pallet_incentive::EmissionDestination::Stake,
-	);
-	hook.ref_time().saturating_mul(100).checked_div(block.ref_time()).unwrap_or(u64::MAX)
+	))
 }
 
 #[test]
@@ -50,9 +54,7 @@ fn params_whose_worst_payout_exceeds_half_a_block_are_refused() {
 		};
 		let worst = pallet_incentive::Pallet::<Runtime>::worst_payout_weight(&params);
 		let verdict = pallet_incentive::Pallet::<Runtime>::validate_params(&params);
-		println!("{passes} passes: worst payout {}% of a block", {
-			worst.ref_time().saturating_mul(100).checked_div(RuntimeBlockWeights::get().max_block.ref_time()).unwrap_or(u64::MAX)
-		});
+		println!("{passes} passes: worst payout {}% of a block", share_of_block(worst));
 		assert_eq!(verdict.is_ok(), worst.all_lte(half), "{passes} passes");
 		if !worst.all_lte(half) {
 			assert!(matches!(verdict, Err(pallet_incentive::Error::PayoutTooHeavy)));
