@@ -152,7 +152,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations run on runtime upgrade, besides the pallets' own. Each is versioned and
 /// runs once; a later release may drop the ones every live chain has passed.
-type Migrations = (pallet_incentive::migrations::v1::MigrateV0ToV1<Runtime>,);
+type Migrations = (
+	pallet_incentive::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_incentive::migrations::v2::MigrateV1ToV2<Runtime>,
+);
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

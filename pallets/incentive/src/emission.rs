@@ -122,13 +122,19 @@ impl<T: Config> Pallet<T> {
 		// Inputs by uid; empty uids take part with no stake and no weights.
 		let mut stakes = alloc::vec![0u128; slots];
 		let mut edges: Vec<Vec<(u16, u16)>> = alloc::vec![Vec::new(); slots];
-		for (uid, _) in &neurons {
+		let mut registered_at: Vec<Option<BlockNumberFor<T>>> = alloc::vec![None; slots];
+		for (uid, record) in &neurons {
+			if let Some(at) = registered_at.get_mut(usize::from(*uid)) {
+				*at = Some(record.registered_at);
+			}
+		}
+		for (uid, record) in &neurons {
 			let slot = usize::from(*uid);
 			if let Some(stake) = stakes.get_mut(slot) {
 				*stake = Self::entry_of(&payouts, *uid).ranked_stake.unique_saturated_into();
 			}
 			if let Some(neuron_edges) = edges.get_mut(slot) {
-				*neuron_edges = Weights::<T>::get(uid).map(|e| e.into_inner()).unwrap_or_default();
+				*neuron_edges = Self::counted_edges(uid, record, &registered_at);
 			}
 		}
 		if stakes.iter().all(|stake| *stake == 0) {
@@ -226,6 +232,25 @@ impl<T: Config> Pallet<T> {
 			neurons: paid_neurons,
 		});
 		ranking.passes
+	}
+
+	/// The edges of neuron `uid` (with `record`) that count: its self weight and those to a uid
+	/// whose neuron registered before they were posted ([`edge_counts`](crate::graph::edge_counts));
+	/// `registered_at` is each uid's registration block, `None` for an empty uid.
+	fn counted_edges(
+		uid: &u16,
+		record: &NeuronRecordOf<T>,
+		registered_at: &[Option<BlockNumberFor<T>>],
+	) -> Vec<(u16, u16)> {
+		let mut edges = Weights::<T>::get(uid).map(|e| e.into_inner()).unwrap_or_default();
+		// The self weight is always the neuron's own, whenever it was posted.
+		edges.retain(|&(target, _)| {
+			target == *uid
+				|| registered_at.get(usize::from(target)).copied().flatten().is_some_and(|at| {
+					crate::graph::edge_counts(record.last_weights_at, at)
+				})
+		});
+		edges
 	}
 
 	/// Starts a new period: each neuron's ranked stake becomes the stake it holds now.

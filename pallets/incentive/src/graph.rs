@@ -1,20 +1,38 @@
-//! The attribution graph: the weights neurons post, their reverse index and the edge count.
+//! The attribution graph: the weights neurons post, the edge count, and which edges count.
 //!
-//! [`Weights`] holds each neuron's edges sorted by target uid, zero weights dropped.
-//! [`Inbound`] mirrors it the other way round so that a leaving neuron's incoming edges can be
-//! found without a scan, and [`EdgeCount`] is the number of stored edges, changed by exactly
-//! what is added or removed. (The file is not called `weights.rs`: that name belongs to the
-//! generated [`WeightInfo`](crate::WeightInfo).)
+//! [`Weights`] holds each neuron's edges sorted by target uid, zero weights dropped, and
+//! [`EdgeCount`] is the number of stored edges, changed by exactly what is added or removed.
+//! Weights name uids, and a uid changes hands when its neuron leaves or is replaced; an edge
+//! posted before the uid's current occupant registered was meant for someone else, so it is
+//! stale: stored until its poster posts again, ignored by the ranking ([`edge_counts`]). Leaving
+//! so costs the leaver's own edges only, not a search for everyone who pointed at it. (The file
+//! is not called `weights.rs`: that name belongs to the generated
+//! [`WeightInfo`](crate::WeightInfo).)
 
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, traits::Get};
 use sp_runtime::traits::Saturating;
 
-use crate::{Config, EdgeCount, EdgesOf, Error, Event, Inbound, Neurons, Pallet, Params, Weights};
+use crate::{Config, EdgeCount, EdgesOf, Error, Event, Neurons, Pallet, Params, Weights};
 
 /// `len` as a `u32`, saturating (lengths here are bounded far below `u32::MAX`).
 pub(crate) fn len_u32(len: usize) -> u32 {
 	u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Whether an edge posted at block `posted_at` counts for the neuron that registered at block
+/// `registered_at` and holds the target uid now: it must be posted strictly after that
+/// registration, or the target must be a genesis neuron (registered at block 0, so every edge
+/// to its uid was meant for it).
+///
+/// Strictly, because within one block the order of a `set_weights` and a registration that
+/// takes the same uid is not visible here: an edge posted in the registration block may have
+/// been meant for the neuron that was replaced in it.
+pub fn edge_counts<BlockNumber: PartialOrd + sp_runtime::traits::Zero>(
+	posted_at: Option<BlockNumber>,
+	registered_at: BlockNumber,
+) -> bool {
+	registered_at.is_zero() || posted_at.is_some_and(|posted| posted > registered_at)
 }
 
 impl<T: Config> Pallet<T> {
@@ -29,7 +47,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks, in order: registered, rate limit, at most `max_edges` entries, no uid twice,
 	/// every uid registered, not all zero (unless empty). An empty list clears the weights.
 	pub(crate) fn do_set_weights(who: T::AccountId, weights: Vec<(u16, u16)>) -> DispatchResult {
-		let uid = Self::uid_of(&who)?;
+		let uid = Self::operated_uid(&who)?;
 		let mut info = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
@@ -58,10 +76,10 @@ impl<T: Config> Pallet<T> {
 		edges.retain(|&(_, weight)| weight > 0);
 		let edges: EdgesOf<T> = edges.try_into().map_err(|_| Error::<T>::TooManyEdges)?;
 
-		let old = Weights::<T>::get(uid).unwrap_or_default();
-		Self::update_inbound(uid, &old, &edges);
+		// Only the old length is needed; the old edges need not be decoded.
+		let old = Weights::<T>::decode_len(uid).unwrap_or_default();
 		EdgeCount::<T>::mutate(|count| {
-			*count = count.saturating_sub(len_u32(old.len())).saturating_add(len_u32(edges.len()))
+			*count = count.saturating_sub(len_u32(old)).saturating_add(len_u32(edges.len()))
 		});
 		let stored = len_u32(edges.len());
 		if edges.is_empty() {
@@ -75,62 +93,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Brings [`Inbound`] from `old` to `new` edges of `source` (both sorted by target).
-	fn update_inbound(source: u16, old: &[(u16, u16)], new: &[(u16, u16)]) {
-		let mut old = old.iter().map(|&(target, _)| target).peekable();
-		let mut new = new.iter().map(|&(target, _)| target).peekable();
-		loop {
-			match (old.peek().copied(), new.peek().copied()) {
-				(Some(gone), Some(kept)) if gone == kept => {
-					old.next();
-					new.next();
-				}
-				(Some(gone), Some(added)) if gone < added => {
-					Inbound::<T>::remove(gone, source);
-					old.next();
-				}
-				(Some(gone), None) => {
-					Inbound::<T>::remove(gone, source);
-					old.next();
-				}
-				(_, Some(added)) => {
-					Inbound::<T>::insert(added, source, ());
-					new.next();
-				}
-				(None, None) => break,
-			}
-		}
-	}
-
-	/// Removes every edge from and to `uid`. Returns `(outbound, inbound)`: how many edges
-	/// `uid` had posted and how many other neurons had posted to it.
+	/// Removes the edges `uid` posted; returns how many there were. Edges others posted to
+	/// `uid` stay (they turn stale for its next occupant).
 	///
-	/// A neuron whose last edge goes this way is left with no weights, so it keeps all stake
-	/// that reaches it, as the spec asks of one whose targets all left.
-	pub(crate) fn clear_edges(uid: u16) -> (u32, u32) {
-		let outbound = Weights::<T>::take(uid).unwrap_or_default();
-		for &(target, _) in outbound.iter() {
-			Inbound::<T>::remove(target, uid);
-		}
-		let mut inbound = 0u32;
-		let mut removed = len_u32(outbound.len());
-		// The self edge, if any, was unindexed just above, so every source here is another
-		// neuron.
-		for (source, ()) in Inbound::<T>::drain_prefix(uid) {
-			inbound = inbound.saturating_add(1);
-			Weights::<T>::mutate_exists(source, |maybe_edges| {
-				if let Some(edges) = maybe_edges {
-					if let Ok(position) = edges.binary_search_by_key(&uid, |&(target, _)| target) {
-						edges.remove(position);
-						removed = removed.saturating_add(1);
-					}
-					if edges.is_empty() {
-						*maybe_edges = None;
-					}
-				}
-			});
-		}
+	/// A neuron whose targets all left keeps its (stale) edges and so, in the ranking, keeps
+	/// all stake that reaches it, as the spec asks of one with no weights.
+	pub(crate) fn clear_edges(uid: u16) -> u32 {
+		let removed = Weights::<T>::take(uid).map(|edges| len_u32(edges.len())).unwrap_or(0);
 		EdgeCount::<T>::mutate(|count| *count = count.saturating_sub(removed));
-		(len_u32(outbound.len()), inbound)
+		removed
 	}
 }

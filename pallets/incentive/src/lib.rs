@@ -16,7 +16,12 @@
 //!   balances per neuron.
 //! - **Weights** (the attribution graph): what a neuron posts about its peers, `(target uid, raw
 //!   u16)` pairs, stored sorted by uid. Each pair is an **edge**. A neuron keeps the share of
-//!   stake its own uid gets (its self weight); one that posted nothing keeps everything.
+//!   stake its own uid gets (its self weight); one that posted nothing keeps everything. An edge
+//!   counts only if it was posted after the uid's current occupant registered; older edges to a
+//!   uid that changed hands are **stale** and ignored (and dropped at the poster's next post).
+//! - **Owner and operator**: the owner account registers, holds and moves the stake; the
+//!   operator key, which the owner sets and may change, signs weights and the axon. A miner's
+//!   machine holds only the operator key. The owner is the operator until it names another.
 //! - **Axon**: the IP, port and version where a neuron serves ([`AxonInfo`]).
 //! - **Pot**: emission minted per block but not paid yet ([`PendingEmission`]). It is not minted
 //!   into any account, so total issuance grows only by what is paid.
@@ -28,7 +33,7 @@
 //!
 //! `lib.rs` holds the FRAME sections; each call hands off to a `do_*` helper in the file of its
 //! concern: `neurons.rs` (uids, registration, replacement, axons), `stake.rs` (held and
-//! unsettled stake), `graph.rs` (weights and their reverse index; `weights.rs` is the generated
+//! unsettled stake), `graph.rs` (weights, the edge count and which edges count; `weights.rs` is the generated
 //! [`WeightInfo`]), `params.rs` (validation), `emission.rs` (the hook, where FRAME meets the
 //! ranking crate).
 //! `types.rs` has the stored and passed data types.
@@ -36,8 +41,8 @@
 //! ## Invariants
 //!
 //! After every call and block: `NeuronCount` is the number of neurons; `EdgeCount` is the total
-//! number of stored edges; every stored edge has its `Inbound` index entry; each neuron's
-//! `held_stake` equals its account's balance on hold for `Stake`; the pallet's account holds at
+//! number of stored edges; [`Operators`] maps each neuron's operator key to its uid; each
+//! neuron's `held_stake` equals its account's balance on hold for `Stake`; the pallet's account holds at
 //! least the sum of `unsettled_stake` above its existential deposit (minted at genesis, so part
 //! of genesis issuance); and `total issuance == genesis issuance +
 //! TotalPaid - TotalBurned`, `TotalPaid + PendingEmission == sum of emission_per_block over all
@@ -119,9 +124,11 @@ pub mod pallet {
 	/// [`RegistrationPrice`] with the runtime's types.
 	pub type RegistrationPriceOf<T> = RegistrationPrice<BalanceOf<T>, BlockNumberFor<T>>;
 
-	/// The storage version: 1 added the registration fee and unbonding parameters to
-	/// [`Params`] and `ranked_stake` to [`Payouts`] (see [`migrations`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// The storage version (see [`migrations`]): 1 added the registration fee and unbonding
+	/// parameters to [`Params`] and `ranked_stake` to [`Payouts`]; 2 added the operator key
+	/// ([`Operators`], `NeuronRecord::operator`) and dropped the reverse edge index, since edges
+	/// to a replaced neuron are now ignored rather than deleted.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	/// A neuron's posted weights: `(target uid, raw weight)`, sorted by uid, no zero weights.
 	pub type EdgesOf<T> = BoundedVec<(u16, u16), <T as Config>::MaxEdgesLimit>;
@@ -191,7 +198,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Payouts<T: Config> = StorageValue<_, PayoutsOf<T>, ValueQuery>;
 
-	/// The uid of each registered account.
+	/// The uid of each neuron's owner account.
 	#[pallet::storage]
 	pub type Uids<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u16, OptionQuery>;
 
@@ -199,11 +206,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Weights<T: Config> = StorageMap<_, Twox64Concat, u16, EdgesOf<T>, OptionQuery>;
 
-	/// Reverse index of [`Weights`]: `(target, source)` exists iff `source` has an edge to
-	/// `target`. It lets a leaving neuron's incoming edges be removed without a scan.
+	/// The uid each operator key operates: one entry per neuron, for its `operator`. An
+	/// account operates at most one neuron.
 	#[pallet::storage]
-	pub type Inbound<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, u16, Twox64Concat, u16, (), OptionQuery>;
+	pub type Operators<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u16, OptionQuery>;
 
 	/// Number of registered neurons.
 	#[pallet::storage]
@@ -290,6 +297,13 @@ pub mod pallet {
 			/// What was released.
 			amount: BalanceOf<T>,
 		},
+		/// A neuron's owner set its operator key.
+		OperatorSet {
+			/// The neuron's uid.
+			uid: u16,
+			/// The key that now signs its weights and axon.
+			operator: T::AccountId,
+		},
 		/// A neuron announced where it serves.
 		AxonServed {
 			/// The neuron's uid.
@@ -356,10 +370,18 @@ pub mod pallet {
 	/// Errors of the pallet.
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The signer has no neuron.
+		/// The signer neither owns nor operates a neuron.
 		NotRegistered,
-		/// The signer already has a neuron.
+		/// The signer already owns a neuron.
 		AlreadyRegistered,
+		/// The signer is a neuron's operator key, which cannot register, move stake, leave or
+		/// change the operator: the owner signs those.
+		NotOwner,
+		/// The signer owns a neuron whose operator is another key, which signs weights and the
+		/// axon (the owner can take the role back with `set_operator`).
+		NotOperator,
+		/// The key already operates another neuron (an account operates at most one).
+		OperatorInUse,
 		/// The stake would be below `min_stake`.
 		StakeBelowMinimum,
 		/// The free balance cannot cover the amount to hold (an existential deposit stays free).
@@ -525,12 +547,13 @@ pub mod pallet {
 		///
 		/// It takes the lowest free uid. When `max_neurons` are registered it replaces the neuron
 		/// with the lowest rank from the last payout among those past their immunity period
-		/// (ties: lowest stake, then highest uid); that neuron's stake unbonds, and its edges and
-		/// the edges pointing at it are removed. Charged up front for replacing a neuron every
-		/// other neuron points at, in a network of `max(NeuronCount, max_neurons)`; the actual
-		/// weight is refunded.
+		/// (ties: lowest stake, then highest uid); that neuron's stake unbonds and its edges are
+		/// removed, and edges posted to it stop counting. The signer becomes the owner and the
+		/// operator key (see `set_operator`); it must not operate another neuron. Priced by the
+		/// path the state implies when it executes: a free uid, or a replacement that scans
+		/// `max(NeuronCount, max_neurons)` neurons.
 		#[pallet::call_index(0)]
-		#[pallet::weight(Pallet::<T>::register_weight_upper_bound())]
+		#[pallet::weight(Pallet::<T>::register_weight())]
 		pub fn register(
 			origin: OriginFor<T>,
 			#[pallet::compact] stake: BalanceOf<T>,
@@ -541,7 +564,7 @@ pub mod pallet {
 			Self::do_register(who, stake, axon, Some(max_fee))
 		}
 
-		/// Announces (or changes) where the signer's neuron serves.
+		/// Announces (or changes) where the neuron serves. Signed by its operator key.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::serve_axon())]
 		pub fn serve_axon(origin: OriginFor<T>, axon: AxonInfo) -> DispatchResult {
@@ -549,7 +572,8 @@ pub mod pallet {
 			Self::do_serve_axon(who, axon)
 		}
 
-		/// Holds `amount` more of the signer's free balance as its neuron's stake.
+		/// Holds `amount` more of the signer's free balance as its neuron's stake. Signed by the
+		/// owner.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::add_stake())]
 		pub fn add_stake(
@@ -562,7 +586,7 @@ pub mod pallet {
 
 		/// Takes `amount` of the signer's stake out of the ranking at once; it unbonds for
 		/// `unbonding_period` blocks and then `withdraw_unbonded` releases it. What stays must be
-		/// at least `min_stake` (to leave entirely, `unregister`).
+		/// at least `min_stake` (to leave entirely, `unregister`). Signed by the owner.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::remove_stake())]
 		pub fn remove_stake(
@@ -574,20 +598,23 @@ pub mod pallet {
 		}
 
 		/// Removes the signer's neuron: all its stake unbonds (as `remove_stake`), its uid is
-		/// freed and its edges and the edges pointing at it are removed. Charged up front as if every other neuron of
-		/// `max(NeuronCount, max_neurons)` pointed at it; the actual weight is refunded.
+		/// freed and its own edges are removed. Edges other neurons posted to the uid stay
+		/// stored but no longer count: they predate whoever registers there next. Signed by the
+		/// owner. Charged for the most edges; the actual weight is refunded.
 		#[pallet::call_index(4)]
-		#[pallet::weight(Pallet::<T>::unregister_weight_upper_bound())]
+		#[pallet::weight(T::WeightInfo::unregister(T::MaxEdgesLimit::get()))]
 		pub fn unregister(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			Self::do_unregister(who)
 		}
 
-		/// Replaces the signer's weights with `weights`: `(target uid, raw weight)` pairs, at
+		/// Replaces the neuron's weights with `weights`: `(target uid, raw weight)` pairs, at
 		/// most `max_edges`, each uid registered and named once, the own uid allowed (it is the
 		/// self weight). Zero entries are dropped. An empty list clears the weights, so the
 		/// neuron keeps all stake that reaches it. At most one call per `weights_rate_limit`
-		/// blocks.
+		/// blocks. Signed by the operator key. An edge counts in the ranking only while the
+		/// neuron it was posted to holds the uid: one posted before the uid's occupant
+		/// registered is ignored.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_weights(Pallet::<T>::posted_edges_for_weight(weights)))]
 		pub fn set_weights(origin: OriginFor<T>, weights: Vec<(u16, u16)>) -> DispatchResult {
@@ -613,6 +640,16 @@ pub mod pallet {
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_unbonded(who)
+		}
+
+		/// Makes `operator` the key that signs the neuron's `set_weights` and `serve_axon`
+		/// (the owner's own account takes the role back). Signed by the owner. The key must not
+		/// operate another neuron (`OperatorInUse`).
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_operator())]
+		pub fn set_operator(origin: OriginFor<T>, operator: T::AccountId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_operator(who, operator)
 		}
 	}
 }

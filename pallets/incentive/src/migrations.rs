@@ -15,8 +15,7 @@
 /// start empty, which is their correct value.
 pub mod v1 {
 	use crate::{
-		BalanceOf, Config, IncentiveParams, NeuronPayout, Neurons, Pallet, Params, Payouts,
-		PayoutsOf,
+		BalanceOf, Config, IncentiveParams, NeuronPayout, Pallet, Params, Payouts, PayoutsOf,
 	};
 	use alloc::vec::Vec;
 	use codec::{Decode, Encode, MaxEncodedLen};
@@ -117,9 +116,10 @@ pub mod v1 {
 				.into_iter()
 				.enumerate()
 				.map(|(slot, entry)| {
+					// Records are in the layout of versions 0 and 1 until `v2` runs.
 					let held = u16::try_from(slot)
 						.ok()
-						.and_then(|uid| Neurons::<T>::get(uid))
+						.and_then(|uid| super::v2::v1::Neurons::<T>::get(uid))
 						.map(|record| record.held_stake);
 					NeuronPayout {
 						rank: entry.rank,
@@ -163,9 +163,10 @@ pub mod v1 {
 				crate::graph::len_u32(Payouts::<T>::get().len()) == count,
 				"Payouts changed length"
 			);
+			// The rest of the invariants hold once `v2` has run too.
 			Pallet::<T>::validate_params(&Params::<T>::get())
-				.map_err(|_| "migrated Params are invalid")?;
-			Pallet::<T>::do_try_state()
+				.map_err(|_| "migrated Params are invalid")
+				.map_err(Into::into)
 		}
 	}
 
@@ -174,6 +175,119 @@ pub mod v1 {
 		0,
 		1,
 		InnerMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 1 to 2: operator keys, and stale edges ignored instead of deleted.
+///
+/// - Each [`Neurons`](crate::Neurons) record gains `operator`, set to its owner (`account`), and
+///   [`Operators`](crate::Operators) gets the matching entry, so every neuron signs as before.
+/// - The reverse edge index `Inbound` is removed: leaving no longer deletes the edges pointing
+///   at the leaver, the ranking skips them instead. The edges stored at the upgrade were all
+///   posted to the neuron that holds their target uid, as version 1 deleted the others.
+///
+/// One write per neuron and one deletion per stored edge: at the largest graph the runtime
+/// admits (4,096 neurons with 256 edges) that is about a million deletions, more than a block
+/// takes, so a chain that large needs this step as a multi-block migration. The networks this
+/// runtime has run so far (the dev and local chains) are far below that.
+pub mod v2 {
+	use crate::{AxonInfo, Config, NeuronRecord, Neurons, Operators, Pallet};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use codec::{Decode, Encode, MaxEncodedLen};
+	use frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use scale_info::TypeInfo;
+
+	/// The layouts of version 1 (and 0, for these items).
+	// `storage_alias` generates undocumented prefix types.
+	#[allow(missing_docs)]
+	pub mod v1 {
+		use super::*;
+		use crate::BalanceOf;
+
+		/// [`NeuronRecord`] before `operator`.
+		#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+		pub struct OldRecord<AccountId, Balance, BlockNumber> {
+			/// As now.
+			pub account: AccountId,
+			/// As now.
+			pub held_stake: Balance,
+			/// As now.
+			pub registered_at: BlockNumber,
+			/// As now.
+			pub last_weights_at: Option<BlockNumber>,
+			/// As now.
+			pub axon: Option<AxonInfo>,
+		}
+
+		/// [`OldRecord`] with the runtime's types.
+		pub type OldRecordOf<T> =
+			OldRecord<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+		/// Version 1's `Neurons`.
+		#[frame_support::storage_alias]
+		pub type Neurons<T: Config> =
+			StorageMap<Pallet<T>, Twox64Concat, u16, OldRecordOf<T>, OptionQuery>;
+
+		/// Version 1's reverse edge index, `(target, source) -> ()`.
+		#[frame_support::storage_alias]
+		pub type Inbound<T: Config> =
+			StorageDoubleMap<Pallet<T>, Twox64Concat, u16, Twox64Concat, u16, (), OptionQuery>;
+	}
+
+	/// The step itself; use [`MigrateV1ToV2`], which runs it once.
+	pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut neurons = 0u64;
+			Neurons::<T>::translate::<v1::OldRecordOf<T>, _>(|uid, old| {
+				neurons = neurons.saturating_add(1);
+				Operators::<T>::insert(&old.account, uid);
+				Some(NeuronRecord {
+					operator: old.account.clone(),
+					account: old.account,
+					held_stake: old.held_stake,
+					registered_at: old.registered_at,
+					last_weights_at: old.last_weights_at,
+					axon: old.axon,
+				})
+			});
+			let cleared = v1::Inbound::<T>::clear(u32::MAX, None);
+			let edges = u64::from(cleared.unique);
+			T::DbWeight::get()
+				.reads_writes(neurons.saturating_add(edges), neurons.saturating_mul(2))
+				.saturating_add(T::DbWeight::get().writes(edges))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			let count = crate::graph::len_u32(v1::Neurons::<T>::iter_keys().count());
+			Ok(count.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let count = u32::decode(&mut state.as_slice()).map_err(|_| "pre_upgrade state")?;
+			ensure!(
+				crate::graph::len_u32(Neurons::<T>::iter().count()) == count,
+				"a neuron record did not decode after the upgrade"
+			);
+			ensure!(v1::Inbound::<T>::iter_keys().next().is_none(), "Inbound is not empty");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 1 to 2, run once: see the module.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		InnerMigrateV1ToV2<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -14,8 +14,8 @@ use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
 
 use crate::{
 	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
-	NeuronPayout, NeuronRecord, Neurons, Pallet, Params, Payouts, PayoutsOf, UidEnd, Uids,
-	WeightInfo,
+	NeuronPayout, NeuronRecord, Neurons, Operators, Pallet, Params, Payouts, PayoutsOf, UidEnd,
+	Uids, WeightInfo,
 };
 
 /// What removing a neuron put into unbonding and cleared.
@@ -28,8 +28,6 @@ pub(crate) struct RemovedNeuron<AccountId, Balance, BlockNumber> {
 	pub release_at: BlockNumber,
 	/// Edges the neuron had posted.
 	pub outbound: u32,
-	/// Edges other neurons had posted to it.
-	pub inbound: u32,
 }
 
 impl<T: Config> Pallet<T> {
@@ -43,23 +41,43 @@ impl<T: Config> Pallet<T> {
 		NeuronCount::<T>::get().max(Params::<T>::get().max_neurons)
 	}
 
-	/// Pre-dispatch weight of `register`: the costlier of its two paths, replacing a neuron that
-	/// every other neuron points at. The actual weight is refunded.
-	pub(crate) fn register_weight_upper_bound() -> Weight {
-		let neurons = Self::neuron_bound();
-		T::WeightInfo::register()
-			.max(T::WeightInfo::register_replace(neurons, neurons.saturating_sub(1)))
+	/// Weight of `register` in the state it executes in: a free uid while fewer than
+	/// `max_neurons` are registered, else a replacement scanning `neuron_bound` neurons.
+	///
+	/// The weight is computed from storage right before the call is applied in a block, so the
+	/// path priced is the path taken; a fee quoted earlier (`paymentInfo`) prices the state it
+	/// was quoted in. The replacement's actual weight is refunded down to what it scanned.
+	pub(crate) fn register_weight() -> Weight {
+		if NeuronCount::<T>::get() < Params::<T>::get().max_neurons {
+			T::WeightInfo::register()
+		} else {
+			T::WeightInfo::register_replace(Self::neuron_bound())
+		}
 	}
 
-	/// Pre-dispatch weight of `unregister`: every other neuron points at the leaver, which has
-	/// the most edges. The actual weight is refunded.
-	pub(crate) fn unregister_weight_upper_bound() -> Weight {
-		T::WeightInfo::unregister(Self::neuron_bound().saturating_sub(1), T::MaxEdgesLimit::get())
+	/// The uid of the neuron `who` owns. An operator key gets `NotOwner`, so that it is told
+	/// why it cannot move stake.
+	pub(crate) fn owned_uid(who: &T::AccountId) -> Result<u16, Error<T>> {
+		match Uids::<T>::get(who) {
+			Some(uid) => Ok(uid),
+			None if Operators::<T>::contains_key(who) => Err(Error::<T>::NotOwner),
+			None => Err(Error::<T>::NotRegistered),
+		}
 	}
 
-	/// The uid of `who`'s neuron.
-	pub(crate) fn uid_of(who: &T::AccountId) -> Result<u16, Error<T>> {
-		Uids::<T>::get(who).ok_or(Error::<T>::NotRegistered)
+	/// The uid of the neuron `who` operates. An owner that handed the role to another key gets
+	/// `NotOperator`.
+	pub(crate) fn operated_uid(who: &T::AccountId) -> Result<u16, Error<T>> {
+		match Operators::<T>::get(who) {
+			Some(uid) => Ok(uid),
+			None if Uids::<T>::contains_key(who) => Err(Error::<T>::NotOperator),
+			None => Err(Error::<T>::NotRegistered),
+		}
+	}
+
+	/// The uid of the neuron `who` owns or, failing that, operates.
+	pub fn uid_of_account(who: &T::AccountId) -> Option<u16> {
+		Uids::<T>::get(who).or_else(|| Operators::<T>::get(who))
 	}
 
 	/// Port first, then address.
@@ -82,6 +100,7 @@ impl<T: Config> Pallet<T> {
 		max_fee: Option<BalanceOf<T>>,
 	) -> DispatchResultWithPostInfo {
 		ensure!(!Uids::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		ensure!(!Operators::<T>::contains_key(&who), Error::<T>::OperatorInUse);
 		let params = Params::<T>::get();
 		ensure!(stake >= params.min_stake, Error::<T>::StakeBelowMinimum);
 		if let Some(axon) = &axon {
@@ -113,7 +132,7 @@ impl<T: Config> Pallet<T> {
 				unbonding: removed.unbonding,
 				release_at: removed.release_at,
 			});
-			(uid, T::WeightInfo::register_replace(scanned, removed.inbound))
+			(uid, T::WeightInfo::register_replace(scanned))
 		};
 
 		if let Some(fee) = fee {
@@ -124,6 +143,7 @@ impl<T: Config> Pallet<T> {
 			uid,
 			NeuronRecord {
 				account: who.clone(),
+				operator: who.clone(),
 				held_stake: stake,
 				registered_at: now,
 				last_weights_at: None,
@@ -138,13 +158,14 @@ impl<T: Config> Pallet<T> {
 		}
 		Payouts::<T>::put(payouts);
 		Uids::<T>::insert(&who, uid);
+		Operators::<T>::insert(&who, uid);
 		Self::deposit_event(Event::NeuronRegistered { uid, account: who, stake });
 		Ok(Some(actual_weight).into())
 	}
 
-	/// Sets the axon of `who`'s neuron.
+	/// Sets the axon of the neuron `who` operates.
 	pub(crate) fn do_serve_axon(who: T::AccountId, axon: AxonInfo) -> DispatchResult {
-		let uid = Self::uid_of(&who)?;
+		let uid = Self::operated_uid(&who)?;
 		Self::ensure_valid_axon(&axon)?;
 		Neurons::<T>::try_mutate(uid, |maybe| -> Result<(), Error<T>> {
 			let record = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
@@ -155,9 +176,24 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Removes `who`'s neuron and frees its uid.
+	/// Makes `operator` the operator key of the neuron `who` owns.
+	pub(crate) fn do_set_operator(who: T::AccountId, operator: T::AccountId) -> DispatchResult {
+		let uid = Self::owned_uid(&who)?;
+		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
+		if let Some(operated) = Operators::<T>::get(&operator) {
+			ensure!(operated == uid, Error::<T>::OperatorInUse);
+		}
+		Operators::<T>::remove(&record.operator);
+		Operators::<T>::insert(&operator, uid);
+		record.operator = operator.clone();
+		Neurons::<T>::insert(uid, record);
+		Self::deposit_event(Event::OperatorSet { uid, operator });
+		Ok(())
+	}
+
+	/// Removes the neuron `who` owns and frees its uid.
 	pub(crate) fn do_unregister(who: T::AccountId) -> DispatchResultWithPostInfo {
-		let uid = Self::uid_of(&who)?;
+		let uid = Self::owned_uid(&who)?;
 		let mut payouts = Payouts::<T>::get();
 		let removed = Self::remove_neuron(&mut payouts, uid)?;
 		Payouts::<T>::put(payouts);
@@ -169,7 +205,7 @@ impl<T: Config> Pallet<T> {
 			unbonding: removed.unbonding,
 			release_at: removed.release_at,
 		});
-		Ok(Some(T::WeightInfo::unregister(removed.inbound, removed.outbound)).into())
+		Ok(Some(T::WeightInfo::unregister(removed.outbound)).into())
 	}
 
 	/// The neuron a registration into a full network replaces, and how many neurons were looked
@@ -202,22 +238,24 @@ impl<T: Config> Pallet<T> {
 		(best.map(|(_, _, Reverse(uid))| uid), scanned)
 	}
 
-	/// Deletes the neuron at `uid`: its record and account index, its stake (all of it into
-	/// unbonding), its entry in `payouts` (which the caller stores), its edges and
-	/// the edges pointing at it. The uid itself and [`NeuronCount`] are left to the caller,
-	/// which either frees the uid or reuses it.
+	/// Deletes the neuron at `uid`: its record, owner and operator indexes, its stake (all of
+	/// it into unbonding), its entry in `payouts` (which the caller stores) and its own edges.
+	/// Edges to `uid` stay; the next occupant's later `registered_at` makes them stale. The uid
+	/// itself and [`NeuronCount`] are left to the caller, which either frees the uid or reuses
+	/// it.
 	pub(crate) fn remove_neuron(
 		payouts: &mut PayoutsOf<T>,
 		uid: u16,
 	) -> Result<RemovedNeuron<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>, DispatchError> {
 		let record = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
 		Uids::<T>::remove(&record.account);
+		Operators::<T>::remove(&record.operator);
 		let (unbonding, release_at) = Self::unbond_all(payouts, uid, &record.account)?;
 		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
 			*entry = NeuronPayout::default();
 		}
-		let (outbound, inbound) = Self::clear_edges(uid);
-		Ok(RemovedNeuron { account: record.account, unbonding, release_at, outbound, inbound })
+		let outbound = Self::clear_edges(uid);
+		Ok(RemovedNeuron { account: record.account, unbonding, release_at, outbound })
 	}
 
 	/// Everything about neuron `uid` (its record and payout entry), if it is registered.

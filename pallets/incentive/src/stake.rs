@@ -190,7 +190,7 @@ impl<T: Config> Pallet<T> {
 	/// Adds `amount` of `who`'s free balance to its neuron's stake (settling it first).
 	pub(crate) fn do_add_stake(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let uid = Self::uid_of(&who)?;
+		let uid = Self::owned_uid(&who)?;
 		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
 		Self::ensure_can_hold(&who, amount)?;
 		Self::settle_stored(Payouts::<T>::get(), uid, &mut record)?;
@@ -206,7 +206,7 @@ impl<T: Config> Pallet<T> {
 	/// ranked stake with it; at least `min_stake` must stay.
 	pub(crate) fn do_remove_stake(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let uid = Self::uid_of(&who)?;
+		let uid = Self::owned_uid(&who)?;
 		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
 		let mut payouts = Payouts::<T>::get();
 		let unsettled = Self::entry_of(&payouts, uid).unsettled_stake;

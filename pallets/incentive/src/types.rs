@@ -75,15 +75,21 @@ impl AxonInfo {
 /// one per neuron. [`NeuronInfo`] joins the two.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct NeuronRecord<AccountId, Balance, BlockNumber> {
-	/// The account that registered the neuron and signs for it.
+	/// The owner: the account that registered the neuron, holds its stake and signs what moves
+	/// money (`add_stake`, `remove_stake`, `unregister`, `set_operator`).
 	pub account: AccountId,
+	/// The operator key: signs `set_weights` and `serve_axon`, the calls a miner makes. The
+	/// owner at registration; the owner changes it with `set_operator`.
+	pub operator: AccountId,
 	/// The part of the stake that the account holds for the pallet (hold reason `Stake`):
 	/// always equal to the account's balance on hold for that reason.
 	pub held_stake: Balance,
 	/// Block of registration; the neuron cannot be replaced before `registered_at +
 	/// immunity_period`.
 	pub registered_at: BlockNumber,
-	/// Block of the last accepted `set_weights`, for the rate limit. `None` before the first.
+	/// Block of the last accepted `set_weights`, for the rate limit and for which of its edges
+	/// count (those to neurons registered before it, see the pallet's `edge_counts`). `None`
+	/// before the first.
 	pub last_weights_at: Option<BlockNumber>,
 	/// The endpoint the neuron serves at, if it announced one.
 	pub axon: Option<AxonInfo>,
@@ -141,8 +147,10 @@ pub struct RegistrationPrice<Balance, BlockNumber> {
 /// pallet's `neuron` getter, the runtime API and the tests see it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
-	/// The account that registered the neuron and signs for it.
+	/// The owner: registered the neuron, holds its stake.
 	pub account: AccountId,
+	/// The operator key: sets weights and the axon.
+	pub operator: AccountId,
 	/// The neuron's whole stake, its mass in the ranking: `held_stake + unsettled_stake`.
 	pub stake: Balance,
 	/// The part of the stake on hold in the neuron's account.
@@ -175,6 +183,7 @@ impl<AccountId, Balance: Copy + Saturating, BlockNumber>
 	) -> Self {
 		Self {
 			account: record.account,
+			operator: record.operator,
 			stake: record.held_stake.saturating_add(payout.unsettled_stake),
 			held_stake: record.held_stake,
 			unsettled_stake: payout.unsettled_stake,

@@ -1,7 +1,7 @@
-//! Posting weights: validation, storage, the reverse index and the rate limit.
+//! Posting weights: validation, storage, the edge count, the rate limit, and which edges count.
 
 use super::*;
-use crate::{EdgeCount, Error, Event, Inbound, Weights};
+use crate::{EdgeCount, Error, Event, Weights};
 use frame_support::{assert_noop, assert_ok};
 
 /// Registers accounts 1..=n (uids 0..n).
@@ -21,8 +21,6 @@ fn set_weights_stores_sorted_edges_and_counts_them() {
 		));
 		assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(0, 60), (1, 10), (3, 30)]);
 		assert_eq!(EdgeCount::<Test>::get(), 3);
-		assert!(Inbound::<Test>::contains_key(3, 0));
-		assert!(Inbound::<Test>::contains_key(0, 0));
 		assert_eq!(neuron(0).last_weights_at, Some(1));
 		assert_eq!(last_incentive_event(), Event::WeightsSet { uid: 0, edges: 3 });
 	});
@@ -47,9 +45,6 @@ fn set_weights_replaces_previous_edges() {
 		System::set_block_number(1 + RATE_LIMIT);
 		set_weights(1, vec![(2, 5), (3, 5)]);
 		assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(2, 5), (3, 5)]);
-		assert!(!Inbound::<Test>::contains_key(1, 0));
-		assert!(Inbound::<Test>::contains_key(2, 0));
-		assert!(Inbound::<Test>::contains_key(3, 0));
 		assert_eq!(EdgeCount::<Test>::get(), 2);
 	});
 }
@@ -63,7 +58,6 @@ fn set_weights_with_an_empty_list_clears_them() {
 		assert_ok!(Incentive::set_weights(RuntimeOrigin::signed(1), vec![]));
 		assert_eq!(Weights::<Test>::get(0), None);
 		assert_eq!(EdgeCount::<Test>::get(), 0);
-		assert_eq!(Inbound::<Test>::iter().count(), 0);
 		assert_eq!(last_incentive_event(), Event::WeightsSet { uid: 0, edges: 0 });
 	});
 }

@@ -2,8 +2,12 @@
 
 use super::*;
 use crate::{
-	migrations::v1::{v0, MigrateV0ToV1},
-	IncentiveParams, LastRegistrationPrice, NeuronPayout, Params, Payouts, TotalBurned, Unbonding,
+	migrations::{
+		v1::{v0, MigrateV0ToV1},
+		v2::{v1, MigrateV1ToV2},
+	},
+	IncentiveParams, LastRegistrationPrice, NeuronPayout, Neurons, Operators, Params, Payouts,
+	TotalBurned, Unbonding, Weights,
 };
 use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 use sp_arithmetic::Perquintill;
@@ -21,6 +25,31 @@ fn old_params(tempo: BlockNumber) -> v0::OldParams<Balance, BlockNumber> {
 		min_stake: p.min_stake,
 		weights_rate_limit: p.weights_rate_limit,
 		immunity_period: p.immunity_period,
+	}
+}
+
+/// Rewrites the neuron records and the edge index into the layout of versions 0 and 1: records
+/// without an operator, no `Operators`, and `Inbound` for every stored edge.
+fn write_v1_records() {
+	let records: Vec<_> = Neurons::<Test>::iter().collect();
+	for (uid, record) in records {
+		Neurons::<Test>::remove(uid);
+		v1::Neurons::<Test>::insert(
+			uid,
+			v1::OldRecord {
+				account: record.account,
+				held_stake: record.held_stake,
+				registered_at: record.registered_at,
+				last_weights_at: record.last_weights_at,
+				axon: record.axon,
+			},
+		);
+	}
+	let _ = Operators::<Test>::clear(u32::MAX, None);
+	for (source, edges) in Weights::<Test>::iter() {
+		for (target, _) in edges {
+			v1::Inbound::<Test>::insert(target, source, ());
+		}
 	}
 }
 
@@ -54,6 +83,7 @@ fn v0_to_v1_adds_the_new_params_and_ranked_stake() {
 			v0::Params::<Test>::put(old_params(long_tempo));
 			let old = vec![old_payout(5, 40), old_payout(0, 0), old_payout(9, 0)];
 			v0::Payouts::<Test>::put(frame_support::BoundedVec::truncate_from(old));
+			write_v1_records();
 			StorageVersion::new(0).put::<Incentive>();
 
 			MigrateV0ToV1::<Test>::on_runtime_upgrade();
@@ -98,6 +128,49 @@ fn v0_to_v1_adds_the_new_params_and_ranked_stake() {
 			MigrateV0ToV1::<Test>::on_runtime_upgrade();
 			assert_eq!(Payouts::<Test>::get(), migrated);
 			assert_eq!(Params::<Test>::get().min_stake, 1);
+
+			// The runtime's next step brings the records to version 2.
+			MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			assert_eq!(Incentive::on_chain_storage_version(), StorageVersion::new(2));
+			// (The forged unsettled stake was never minted, so `try_state` is not run here.)
+			assert_eq!(neuron(0).operator, 1);
+			assert_eq!(neuron(2).stake, 500);
+			assert_eq!(Operators::<Test>::iter().count(), 2);
+		});
+}
+
+#[test]
+fn v1_to_v2_gives_each_neuron_its_owner_as_operator_and_drops_the_edge_index() {
+	ExtBuilder::default()
+		.neurons(vec![(1, 300, vec![(1, 2), (2, 1)]), (2, 200, vec![(0, 5)]), (3, 500, vec![])])
+		.build()
+		.execute_with(|| {
+			let before: Vec<_> = Neurons::<Test>::iter().collect();
+			let edges: Vec<_> = Weights::<Test>::iter().collect();
+			write_v1_records();
+			assert_eq!(v1::Inbound::<Test>::iter().count(), 3);
+			StorageVersion::new(1).put::<Incentive>();
+
+			MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Incentive::on_chain_storage_version(), StorageVersion::new(2));
+			assert_eq!(Neurons::<Test>::iter().collect::<Vec<_>>(), before);
+			for (uid, record) in &before {
+				assert_eq!(record.operator, record.account);
+				assert_eq!(Operators::<Test>::get(record.account), Some(*uid));
+			}
+			assert_eq!(Operators::<Test>::iter().count(), 3);
+			assert_eq!(v1::Inbound::<Test>::iter().count(), 0);
+			assert_eq!(Weights::<Test>::iter().collect::<Vec<_>>(), edges);
+			frame_support::assert_ok!(Incentive::do_try_state());
+			// The operator key signs as before.
+			System::set_block_number(5);
+			frame_support::assert_ok!(Incentive::set_weights(RuntimeOrigin::signed(3), vec![]));
+
+			// Once at version 2, it does nothing.
+			v1::Inbound::<Test>::insert(7, 7, ());
+			MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			assert_eq!(v1::Inbound::<Test>::iter().count(), 1);
 		});
 }
 

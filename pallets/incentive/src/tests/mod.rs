@@ -24,6 +24,8 @@ mod neurons;
 mod params;
 mod properties;
 mod stake;
+mod stale;
+mod operator;
 mod unbonding;
 
 type Block = frame_system::mocking::MockBlock<Test>;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::{
-	AxonInfo, EdgeCount, Error, Event, FreeUids, Inbound, NeuronCount, Neurons, UidEnd, Uids,
+	AxonInfo, EdgeCount, Error, Event, FreeUids, NeuronCount, Neurons, UidEnd, Uids,
 	WeightInfo, Weights,
 };
 use frame_support::{assert_noop, assert_ok, dispatch::PostDispatchInfo};
@@ -211,12 +211,12 @@ fn register_replaces_the_lowest_ranked_neuron_once_immunity_is_over() {
 		assert_eq!(unbonding(6), 600);
 		assert_eq!(free(6), before_victim);
 		assert_eq!(NeuronCount::<Test>::get(), 8);
-		// Only 0 -> 2 is left; account 2 lost its only edge.
-		assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(2, 1)]);
-		assert_eq!(Weights::<Test>::get(1), None);
+		// The victim's own edges are gone; the edges to uid 5 stay stored (stale, see
+		// tests/stale.rs).
+		assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(2, 1), (5, 1)]);
+		assert_eq!(Weights::<Test>::get(1).unwrap().into_inner(), vec![(5, 3)]);
 		assert_eq!(Weights::<Test>::get(5), None);
-		assert_eq!(EdgeCount::<Test>::get(), 1);
-		assert_eq!(Inbound::<Test>::iter_prefix(5).count(), 0);
+		assert_eq!(EdgeCount::<Test>::get(), 3);
 		assert_eq!(
 			incentive_events(),
 			vec![
@@ -270,7 +270,7 @@ fn register_replacement_refunds_to_the_actual_weight() {
 		set_weights(2, vec![(0, 1)]);
 		System::set_block_number(1 + IMMUNITY);
 		let info = Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None, Balance::MAX).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::register_replace(8, 1)));
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::register_replace(8)));
 	});
 }
 
@@ -379,7 +379,7 @@ fn unregister_of_the_highest_uid_shrinks_uid_end_past_free_uids() {
 }
 
 #[test]
-fn unregister_removes_edges_both_ways() {
+fn unregister_removes_the_leavers_edges_and_keeps_those_to_it() {
 	ExtBuilder::default().build_and_execute(|| {
 		for who in 1..=4u64 {
 			register(who, MIN_STAKE);
@@ -391,14 +391,12 @@ fn unregister_removes_edges_both_ways() {
 		assert_eq!(EdgeCount::<Test>::get(), 7);
 
 		let info = Incentive::unregister(RuntimeOrigin::signed(1)).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::unregister(2, 3)));
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::unregister(3)));
 		assert_eq!(Weights::<Test>::get(0), None);
-		assert_eq!(Weights::<Test>::get(1).unwrap().into_inner(), vec![(3, 1)]);
-		assert_eq!(Weights::<Test>::get(2), None);
+		assert_eq!(Weights::<Test>::get(1).unwrap().into_inner(), vec![(0, 1), (3, 1)]);
+		assert_eq!(Weights::<Test>::get(2).unwrap().into_inner(), vec![(0, 2)]);
 		assert_eq!(Weights::<Test>::get(3).unwrap().into_inner(), vec![(2, 1)]);
-		assert_eq!(EdgeCount::<Test>::get(), 2);
-		assert_eq!(Inbound::<Test>::iter_prefix(0).count(), 0);
-		assert_eq!(Inbound::<Test>::iter().count(), 2);
+		assert_eq!(EdgeCount::<Test>::get(), 4);
 	});
 }
 
@@ -416,39 +414,42 @@ fn reregistering_after_unregister_starts_fresh() {
 		register(2, MIN_STAKE);
 		set_weights(2, vec![(0, 1)]);
 		assert_ok!(Incentive::unregister(RuntimeOrigin::signed(1)));
-		// Account 3 gets uid 0 without inheriting account 1's in-edges.
+		// Account 3 gets uid 0; account 2's edge to it is kept but predates it (stale).
 		assert_eq!(register(3, MIN_STAKE), 0);
-		assert_eq!(Weights::<Test>::get(1), None);
-		assert_eq!(Inbound::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Weights::<Test>::get(1).unwrap().into_inner(), vec![(0, 1)]);
+		assert!(!crate::graph::edge_counts(neuron(1).last_weights_at, neuron(0).registered_at));
 	});
 }
 
 #[test]
-fn pre_dispatch_weights_scale_with_the_possible_neuron_count() {
+fn register_is_priced_by_the_path_the_state_implies() {
 	use frame_support::dispatch::GetDispatchInfo;
 	ExtBuilder::default().build_and_execute(|| {
 		let register_call = crate::Call::<Test>::register { stake: MIN_STAKE, axon: None, max_fee: 0 };
 		let unregister_call = crate::Call::<Test>::unregister {};
-		// max_neurons is 8 and nobody is registered yet.
-		assert_eq!(
-			register_call.get_dispatch_info().call_weight,
-			<() as WeightInfo>::register().max(<() as WeightInfo>::register_replace(8, 7))
-		);
-		assert_eq!(
-			unregister_call.get_dispatch_info().call_weight,
-			<() as WeightInfo>::unregister(7, MAX_EDGES_LIMIT)
-		);
-		// A count above a lowered max_neurons is what counts then.
-		for who in 1..=8u64 {
+		// max_neurons is 8: while there is a free uid, registration is priced as taking it.
+		for who in 1..=7u64 {
+			assert_eq!(register_call.get_dispatch_info().call_weight, <() as WeightInfo>::register());
 			register(who, MIN_STAKE);
 		}
+		assert_eq!(
+			unregister_call.get_dispatch_info().call_weight,
+			<() as WeightInfo>::unregister(MAX_EDGES_LIMIT)
+		);
+		// Full: a replacement scanning every neuron.
+		register(8, MIN_STAKE);
+		assert_eq!(
+			register_call.get_dispatch_info().call_weight,
+			<() as WeightInfo>::register_replace(8)
+		);
+		// A count above a lowered max_neurons is what a replacement scans then.
 		assert_ok!(Incentive::set_params(
 			RuntimeOrigin::root(),
 			crate::IncentiveParamsUpdate { max_neurons: Some(2), ..Default::default() }
 		));
 		assert_eq!(
 			register_call.get_dispatch_info().call_weight,
-			<() as WeightInfo>::register().max(<() as WeightInfo>::register_replace(8, 7))
+			<() as WeightInfo>::register_replace(8)
 		);
 	});
 }

@@ -22,6 +22,7 @@ enum Op {
 	SetWeights { who: u64, weights: Vec<(u16, u16)> },
 	ServeAxon { who: u64, port: u16, last_octet: u8 },
 	Withdraw { who: u64 },
+	SetOperator { who: u64, operator: u64 },
 	SetParams { tempo: Option<u64>, to_free: Option<bool>, unbonding: Option<u64> },
 	Advance { blocks: u64 },
 }
@@ -39,7 +40,9 @@ fn op() -> impl Strategy<Value = Op> {
 			.prop_map(|(who, weights)| Op::SetWeights { who, weights }),
 		1 => (who.clone(), 0..3u16, 0..2u8)
 			.prop_map(|(who, port, last_octet)| Op::ServeAxon { who, port, last_octet }),
-		1 => who.prop_map(|who| Op::Withdraw { who }),
+		1 => who.clone().prop_map(|who| Op::Withdraw { who }),
+		1 => (who.clone(), who.clone())
+			.prop_map(|(who, operator)| Op::SetOperator { who, operator }),
 		1 => (prop::option::of(1..6u64), prop::option::of(any::<bool>()), prop::option::of(0..8u64))
 			.prop_map(|(tempo, to_free, unbonding)| Op::SetParams { tempo, to_free, unbonding }),
 		3 => (1..8u64).prop_map(|blocks| Op::Advance { blocks }),
@@ -103,6 +106,9 @@ fn run(ops: Vec<Op>, destination: EmissionDestination) {
 					Op::Withdraw { who } => {
 						apply_call(|| Incentive::withdraw_unbonded(origin(who)).is_ok())
 					}
+					Op::SetOperator { who, operator } => {
+						apply_call(|| Incentive::set_operator(origin(who), operator).is_ok())
+					}
 					Op::SetParams { tempo, to_free, unbonding } => apply_call(|| {
 						let update = IncentiveParamsUpdate {
 							tempo,
@@ -151,8 +157,19 @@ fn advance_checking_who_is_paid(now: u64) {
 	let slots = crate::UidEnd::<Test>::get() as usize;
 	let payouts = Incentive::payouts_with_slots(slots);
 	let stakes: Vec<u128> = (0..slots).map(|uid| payouts[uid].ranked_stake).collect();
-	let edges: Vec<Vec<(u16, u16)>> = (0..slots)
-		.map(|uid| Weights::<Test>::get(uid as u16).map(|e| e.into_inner()).unwrap_or_default())
+	// Only edges posted after their target's occupant registered count (the self edge always).
+	let registered_at = |uid: u16| Neurons::<Test>::get(uid).map(|record| record.registered_at);
+	let edges: Vec<Vec<(u16, u16)>> = (0..slots as u16)
+		.map(|uid| {
+			let posted_at = Neurons::<Test>::get(uid).and_then(|record| record.last_weights_at);
+			let mut edges = Weights::<Test>::get(uid).map(|e| e.into_inner()).unwrap_or_default();
+			edges.retain(|&(target, _)| {
+				target == uid
+					|| registered_at(target)
+						.is_some_and(|at| at == 0 || posted_at.is_some_and(|posted| posted > at))
+			});
+			edges
+		})
 		.collect();
 	let inputs: Vec<incentive_ranking::NeuronInput<'_>> = stakes
 		.iter()
