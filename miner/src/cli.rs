@@ -1,4 +1,4 @@
-//! Command line: `train`, `serve`, `run`, `scores`, `bench`.
+//! Command line: `train`, `serve`, `run`, `owner`, `scores`, `bench`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,8 +32,12 @@ pub enum Command {
 	/// Like `train` but requires --axon-port; with --steps 0 it trains and serves until stopped.
 	Serve(TrainArgs),
 	/// Train, serve and take part in the chain: register, announce the axon, find peers in the
-	/// metagraph and post weights (until stopped unless --steps is given).
+	/// metagraph and post weights (until stopped unless --steps is given). Signs with the
+	/// neuron's operator key.
 	Run(RunArgs),
+	/// What the neuron's owner key signs: register, name the operator key, add or remove
+	/// stake, unregister, withdraw unbonded stake.
+	Owner(crate::owner::OwnerArgs),
 	/// Print the peer score table saved in a data dir.
 	Scores {
 		/// Data directory of a miner.
@@ -107,28 +111,52 @@ pub struct TrainArgs {
 	pub threads: Option<usize>,
 }
 
-/// Options of `run`: those of `train` plus the chain's.
+/// The node to talk to and the key to sign with (`run`: the operator key; `owner`: the owner
+/// key).
 #[derive(Args, Debug, Clone)]
-pub struct RunArgs {
-	/// Training and axon options.
-	#[command(flatten)]
-	pub train: TrainArgs,
+pub struct ChainArgs {
 	/// The node's WebSocket RPC endpoint.
 	#[arg(long, default_value = "ws://127.0.0.1:9944")]
 	pub node: String,
-	/// Secret URI of the miner's account, e.g. //Bob on a dev chain. Visible to other users of
+	/// Secret URI of the signing key, e.g. //Bob on a dev chain. Visible to other users of
 	/// this machine (in `ps`); prefer --key-file outside development.
 	#[arg(long, conflicts_with = "key_file", required_unless_present = "key_file")]
 	pub suri: Option<String>,
 	/// File holding the secret URI or seed; must be mode 0600 (readable by its owner only).
 	#[arg(long)]
 	pub key_file: Option<PathBuf>,
+}
+
+impl ChainArgs {
+	/// The signing key from --suri or --key-file.
+	pub fn signer(&self) -> anyhow::Result<crate::chain::Signer> {
+		use crate::chain::Signer;
+		Ok(match (&self.suri, &self.key_file) {
+			(Some(suri), _) => Signer::from_suri(suri)?,
+			(None, Some(path)) => Signer::from_key_file(path)?,
+			(None, None) => anyhow::bail!("pass --suri or --key-file"),
+		})
+	}
+}
+
+/// Options of `run`: those of `train` plus the chain's.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+	/// Training and axon options.
+	#[command(flatten)]
+	pub train: TrainArgs,
+	/// The node and the neuron's operator key (which is its owner too when the miner registers
+	/// it, see --stake).
+	#[command(flatten)]
+	pub chain: ChainArgs,
 	/// Address peers reach the axon at, IP:PORT (default 127.0.0.1:<axon port>, reachable from
 	/// this machine only).
 	#[arg(long)]
 	pub external_addr: Option<std::net::SocketAddr>,
-	/// Stake to register with if the account has no neuron yet: TAO (`100`, `2.5`) or base
-	/// units with the suffix `base` (`2500000000base`); 1 TAO = 10^9 base units.
+	/// Stake to register with if the key neither operates nor owns a neuron yet: TAO (`100`,
+	/// `2.5`) or base units with the suffix `base` (`2500000000base`); 1 TAO = 10^9 base
+	/// units. The key then owns the neuron too; to keep the owner key off this machine,
+	/// register with `tensor-miner owner register --operator` instead.
 	#[arg(long, value_parser = crate::run::parse_stake)]
 	pub stake: Option<u128>,
 	/// The most the miner pays to register (burned, not refunded), in the same units as
@@ -136,6 +164,11 @@ pub struct RunArgs {
 	/// miner waits while it is above this.
 	#[arg(long, value_parser = crate::run::parse_stake, default_value = "10")]
 	pub max_registration_fee: u128,
+	/// SS58 address of the neuron's owner, when the owner registered it elsewhere and offered
+	/// this key the operator role (`tensor-miner owner register --operator`): the miner accepts
+	/// that offer, and no other.
+	#[arg(long)]
+	pub owner: Option<String>,
 	/// Milliseconds between metagraph reads.
 	#[arg(long, default_value_t = 1000)]
 	pub chain_poll_ms: u64,
@@ -178,6 +211,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Train(args) => train_cmd(args, false),
 		Command::Serve(args) => train_cmd(args, true),
 		Command::Run(args) => crate::run::run_cmd(args),
+		Command::Owner(args) => crate::owner::owner_cmd(args),
 		Command::Scores { data_dir } => {
 			let scores = Scores::load(&data_dir.join("scores.json"))?;
 			print!("{}", scores.render());

@@ -21,6 +21,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod model;
+pub mod owner;
 pub mod peers;
 pub mod run;
 pub mod training;

@@ -14,6 +14,7 @@
 //! connection is retried with exponential backoff (capped).
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -114,6 +115,8 @@ pub struct AgentConfig {
 	pub stake: Option<u128>,
 	/// The most registration fee (base units, burned) the miner agrees to pay.
 	pub max_registration_fee: u128,
+	/// The owner (SS58) whose offer of the operator role the miner accepts, if any.
+	pub owner: Option<String>,
 	/// Time between metagraph reads.
 	pub poll: Duration,
 	/// Longest wait between reconnection attempts.
@@ -130,6 +133,10 @@ pub struct Agent {
 	posted_step: Option<u64>,
 	last_status: Option<(u16, u128, u128)>,
 	warned_no_stake: bool,
+	/// Whether the "this key owns a neuron another key operates" error was logged.
+	warned_not_operator: bool,
+	/// Whether the "no offer from --owner yet" warning was logged.
+	warned_no_offer: bool,
 }
 
 /// What the agent exposes to the trainer.
@@ -153,6 +160,8 @@ impl Agent {
 			posted_step: None,
 			last_status: None,
 			warned_no_stake: false,
+			warned_not_operator: false,
+			warned_no_offer: false,
 		};
 		(agent, AgentLink { peers: peers_rx, reports: report_tx })
 	}
@@ -209,9 +218,25 @@ impl Agent {
 	) -> Result<(), ChainError> {
 		let metagraph = client.metagraph().await?;
 		let me = self.signer.ss58();
-		let Some(neuron) = metagraph.neuron_of(&me).cloned() else {
+		let Some(neuron) = metagraph.neuron_operated_by(&me).cloned() else {
 			*axon_checked = false;
 			self.peers_tx.send_if_modified(|p| replace(p, peers_of(&metagraph, None)));
+			if let Some(owner) = self.config.owner.clone() {
+				return self.accept_offer(client, &metagraph, &owner).await;
+			}
+			if let Some(owned) = metagraph.neuron_owned_by(&me) {
+				// The key owns a neuron that another key operates: registering again would fail,
+				// and this key cannot post that neuron's weights.
+				if !self.warned_not_operator {
+					log::error!(
+						"{me} owns uid {} but its operator key is {}; run the miner with the 						 operator key, or take the role back with `tensor-miner owner 						 set-operator {me}`",
+						owned.uid,
+						owned.operator
+					);
+					self.warned_not_operator = true;
+				}
+				return Ok(());
+			}
 			return self.register(client, &metagraph).await;
 		};
 		let uid = neuron.uid;
@@ -241,6 +266,38 @@ impl Agent {
 		*axon_checked = true;
 		self.peers_tx.send_if_modified(|p| replace(p, peers_of(&metagraph, Some(uid))));
 		self.post_weights(client, &metagraph, uid, neuron.last_weights_at).await
+	}
+
+	/// With `--owner`: accepts the operator role `owner`'s neuron offers this key, or waits
+	/// (logging once) until it does. The miner never registers a neuron of its own then.
+	async fn accept_offer(
+		&mut self,
+		client: &ChainClient,
+		metagraph: &Metagraph,
+		owner: &str,
+	) -> Result<(), ChainError> {
+		let me = self.signer.ss58();
+		let Some(neuron) = metagraph.operator_offer(owner, &me) else {
+			if !self.warned_no_offer {
+				log::warn!(
+					"{owner} has not offered {me} the operator role of a neuron; waiting (the \
+					 owner runs `tensor-miner owner set-operator {me}`)"
+				);
+				self.warned_no_offer = true;
+			}
+			return Ok(());
+		};
+		let uid = neuron.uid;
+		let Ok(owner_account) = sp_core::crypto::AccountId32::from_str(owner) else {
+			// Checked at start; the metagraph matched it as text.
+			return Ok(());
+		};
+		let included = client.accept_operator(&self.signer, uid, owner_account).await?;
+		log::info!(
+			"accepted the operator role of uid {uid} (owner {owner}) in block {}",
+			included.block_number
+		);
+		Ok(())
 	}
 
 	async fn register(
@@ -363,11 +420,11 @@ fn peers_of(metagraph: &Metagraph, me: Option<u16>) -> Vec<ChainPeer> {
 pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 	set_threads(args.train.threads);
 	// Local mistakes (key, address, port) stop the miner at once; chain trouble never does.
-	let signer = match (&args.suri, &args.key_file) {
-		(Some(suri), _) => Signer::from_suri(suri)?,
-		(None, Some(path)) => Signer::from_key_file(path)?,
-		(None, None) => anyhow::bail!("pass --suri or --key-file"),
-	};
+	let signer = args.chain.signer()?;
+	if let Some(owner) = &args.owner {
+		sp_core::crypto::AccountId32::from_str(owner)
+			.map_err(|e| anyhow::anyhow!("--owner {owner:?} is not an SS58 address: {e:?}"))?;
+	}
 	let Some(port) = args.train.axon_port else {
 		anyhow::bail!("run needs --axon-port: peers and the chain must know where it serves")
 	};
@@ -380,10 +437,11 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 		);
 	}
 	let config = AgentConfig {
-		node: args.node.clone(),
+		node: args.chain.node.clone(),
 		external_addr,
 		stake: args.stake,
 		max_registration_fee: args.max_registration_fee,
+		owner: args.owner.clone(),
 		poll: Duration::from_millis(args.chain_poll_ms.max(100)),
 		max_backoff: Duration::from_secs(args.max_backoff_secs.max(1)),
 	};

@@ -95,7 +95,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	let m =
 		wait_until(&client, &miners, Duration::from_secs(120), "registration and weights", |m| {
 			signers.iter().all(|s| {
-				m.neuron_of(&s.ss58()).is_some_and(|n| {
+				m.neuron_operated_by(&s.ss58()).is_some_and(|n| {
 					n.axon.is_some() && n.last_weights_at.is_some() && !n.edges.is_empty()
 				})
 			})
@@ -110,7 +110,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	// 2. Ranks from those weights: wait for payouts in which the noise miner (Dave) ranks lowest.
 	let noise = uids[2];
 	let m = wait_until(&client, &miners, Duration::from_secs(150), "noise ranking lowest", |m| {
-		let weighted = signers.iter().all(|s| m.neuron_of(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+		let weighted = signers.iter().all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
 		let dave = m.neuron(noise).map(|n| n.rank).unwrap_or(1.0);
 		weighted
 			&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)

@@ -217,7 +217,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 	let m = net
 		.wait_until(At::Best, Duration::from_secs(150), "registration and weights", |m| {
 			signers.iter().all(|s| {
-				m.neuron_of(&s.ss58()).is_some_and(|n| {
+				m.neuron_operated_by(&s.ss58()).is_some_and(|n| {
 					n.axon.is_some() && n.last_weights_at.is_some() && !n.edges.is_empty()
 				})
 			})
@@ -243,7 +243,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 			"noise ranking lowest (finalized)",
 			|m| {
 				let weighted =
-					signers.iter().all(|s| m.neuron_of(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+					signers.iter().all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
 				let dave = m.neuron(noise).map(|n| n.rank).unwrap_or(1.0);
 				weighted
 					&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)

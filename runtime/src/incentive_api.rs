@@ -7,8 +7,9 @@
 
 use alloc::vec::Vec;
 use pallet_incentive::{
-	EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Params, PendingEmission, TotalBurned,
-	TotalPaid, UidEnd, Uids, Weights,
+	counted_edges, EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Neurons, OperatorOffers,
+	Params,
+	PendingEmission, TotalBurned, TotalPaid, UidEnd, Weights,
 };
 use pallet_incentive_runtime_api::{
 	next_payout_block, total_stake, Emissions, Metagraph, NeuronEmission, NeuronView,
@@ -25,17 +26,44 @@ pub type RuntimeMetagraph = Metagraph<AccountId, Balance, BlockNumber>;
 /// [`Emissions`] with the runtime's types.
 pub type RuntimeEmissions = Emissions<AccountId, Balance, BlockNumber>;
 
-/// The view of neuron `uid` with `info`, reading its posted weights.
-fn view(uid: u16, info: NeuronInfoOf<Runtime>, uid_end: u32) -> RuntimeNeuronView {
+/// Each uid's registration block up to `uid_end`, `None` for empty uids: which edges count.
+fn registration_blocks(
+	neurons: &[(u16, NeuronInfoOf<Runtime>)],
+	uid_end: u32,
+) -> Vec<Option<BlockNumber>> {
+	let mut blocks = alloc::vec![None; usize::try_from(uid_end).unwrap_or_default()];
+	for (uid, info) in neurons {
+		if let Some(block) = blocks.get_mut(usize::from(*uid)) {
+			*block = Some(info.registered_at);
+		}
+	}
+	blocks
+}
+
+/// The view of neuron `uid` with `info`, reading its posted weights; `registered_at` is
+/// [`registration_blocks`].
+fn view(
+	uid: u16,
+	info: NeuronInfoOf<Runtime>,
+	registered_at: &[Option<BlockNumber>],
+	uid_end: u32,
+) -> RuntimeNeuronView {
 	let edges = Weights::<Runtime>::get(uid).map(|edges| edges.into_inner()).unwrap_or_default();
-	NeuronView::new(uid, info, edges, uid_end)
+	let counted = counted_edges(uid, info.last_weights_at, &edges, registered_at);
+	let mut view = NeuronView::new(uid, info, edges, &counted, uid_end);
+	view.operator_offer = OperatorOffers::<Runtime>::get(uid);
+	view
 }
 
 /// `IncentiveApi::metagraph`: every neuron, the totals and the parameters.
 pub fn metagraph() -> RuntimeMetagraph {
 	let uid_end = UidEnd::<Runtime>::get();
-	let neurons: Vec<RuntimeNeuronView> =
-		Incentive::neurons().into_iter().map(|(uid, info)| view(uid, info, uid_end)).collect();
+	let all = Incentive::neurons();
+	let registered_at = registration_blocks(&all, uid_end);
+	let neurons: Vec<RuntimeNeuronView> = all
+		.into_iter()
+		.map(|(uid, info)| view(uid, info, &registered_at, uid_end))
+		.collect();
 	Metagraph {
 		block: System::block_number(),
 		total_stake: total_stake(&neurons),
@@ -53,12 +81,20 @@ pub fn metagraph() -> RuntimeMetagraph {
 /// `IncentiveApi::neuron`: the neuron at `uid`, if any.
 pub fn neuron(uid: u16) -> Option<RuntimeNeuronView> {
 	let info = Incentive::neuron(uid)?;
-	Some(view(uid, info, UidEnd::<Runtime>::get()))
+	let uid_end = UidEnd::<Runtime>::get();
+	// Only the targets' registration blocks are needed, not the whole metagraph.
+	let mut registered_at = alloc::vec![None; usize::try_from(uid_end).unwrap_or_default()];
+	for (target, _) in Weights::<Runtime>::get(uid).unwrap_or_default() {
+		if let Some(block) = registered_at.get_mut(usize::from(target)) {
+			*block = Neurons::<Runtime>::get(target).map(|record| record.registered_at);
+		}
+	}
+	Some(view(uid, info, &registered_at, uid_end))
 }
 
-/// `IncentiveApi::neuron_by_account`: the neuron `account` registered, if any.
+/// `IncentiveApi::neuron_by_account`: the neuron `account` owns or, failing that, operates.
 pub fn neuron_by_account(account: AccountId) -> Option<RuntimeNeuronView> {
-	neuron(Uids::<Runtime>::get(account)?)
+	neuron(Incentive::uid_of_account(&account)?)
 }
 
 /// `IncentiveApi::emissions`: the pot, the payout schedule and each neuron's emission.

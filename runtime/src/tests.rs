@@ -64,3 +64,81 @@ fn params_whose_worst_payout_exceeds_half_a_block_are_refused() {
 	assert_eq!(verdicts.first(), Some(&true));
 	assert_eq!(verdicts.last(), Some(&false));
 }
+
+/// What `call` is charged as a signed extrinsic without tip, as the chain computes it (weight
+/// of the call and the transaction extensions, length of the whole extrinsic). Needs
+/// externalities: `register`'s weight and the fee multiplier are read from storage.
+fn fee_of(call: crate::RuntimeCall) -> Balance {
+	use codec::Decode;
+	use frame_support::dispatch::GetDispatchInfo;
+	let ctx = crate::signing::SigningContext {
+		genesis_hash: Default::default(),
+		spec_version: crate::VERSION.spec_version,
+		transaction_version: crate::VERSION.transaction_version,
+		nonce: 0,
+		tip: 0,
+	};
+	let signer = sp_keyring::Sr25519Keyring::Alice.pair();
+	let encoded = crate::signing::sign_call(call, &signer, ctx);
+	let extrinsic = crate::UncheckedExtrinsic::decode(&mut encoded.as_slice()).unwrap_or_else(|e| {
+		panic!("a signed extrinsic decodes: {e:?}");
+	});
+	let length = u32::try_from(encoded.len()).unwrap_or(u32::MAX);
+	pallet_transaction_payment::Pallet::<Runtime>::compute_fee(
+		length,
+		&extrinsic.get_dispatch_info(),
+		0,
+	)
+}
+
+#[test]
+fn common_calls_cost_a_small_fraction_of_a_blocks_emission() {
+	use crate::{RuntimeCall, MILLI_TAO, TAO};
+	use pallet_incentive::Call as Incentive;
+	let account = sp_keyring::Sr25519Keyring::Bob.to_account_id();
+	let axon = pallet_incentive::AxonInfo::ipv4([10, 0, 0, 1], 8091, 1);
+	let edges = |n: u16| (0..n).map(|uid| (uid, 1)).collect::<Vec<_>>();
+	let calls: Vec<(&str, RuntimeCall)> = vec![
+		(
+			"transfer_keep_alive",
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: account.clone().into(),
+				value: TAO,
+			}),
+		),
+		// Priced by the state it executes in: an empty network has free uids.
+		(
+			"register",
+			RuntimeCall::Incentive(Incentive::register { stake: TAO, axon: Some(axon), max_fee: TAO }),
+		),
+		("set_weights (1 edge)", RuntimeCall::Incentive(Incentive::set_weights { weights: edges(1) })),
+		(
+			"set_weights (256 edges)",
+			RuntimeCall::Incentive(Incentive::set_weights { weights: edges(256) }),
+		),
+		("serve_axon", RuntimeCall::Incentive(Incentive::serve_axon { axon })),
+		("add_stake", RuntimeCall::Incentive(Incentive::add_stake { amount: TAO })),
+		("remove_stake", RuntimeCall::Incentive(Incentive::remove_stake { amount: TAO })),
+		("withdraw_unbonded", RuntimeCall::Incentive(Incentive::withdraw_unbonded {})),
+		(
+			"set_operator",
+			RuntimeCall::Incentive(Incentive::set_operator { operator: account.clone() }),
+		),
+		(
+			"accept_operator",
+			RuntimeCall::Incentive(Incentive::accept_operator { uid: 0, owner: account }),
+		),
+		("unregister", RuntimeCall::Incentive(Incentive::unregister {})),
+	];
+	sp_io::TestExternalities::default().execute_with(|| {
+		for (name, call) in calls {
+			let fee = fee_of(call);
+			println!("{name}: {fee} base units ({}.{:09} TAO)", fee / TAO, fee % TAO);
+			// At most a hundredth of the default emission of one block (1 TAO).
+			assert!(fee <= TAO / 100, "{name} costs {fee}");
+			if name == "transfer_keep_alive" {
+				assert!(fee <= MILLI_TAO, "a transfer costs {fee}, more than 0.001 TAO");
+			}
+		}
+	});
+}

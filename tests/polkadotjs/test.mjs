@@ -8,6 +8,10 @@
 //  3. registers Bob, Charlie and Dave as neurons (one with an axon), each passing the quoted
 //     registration fee as its max fee, and checks the fee burned, the price's rise and that a
 //     max fee below the fee fails; announces an IPv6 axon and posts weights;
+//     Dave offers Eve his operator role, she accepts, then signs his weights but cannot move his
+//     stake;
+//     every call's quoted fee (paymentInfo) is within 2x of what it is charged, and a transfer
+//     costs at most 0.001 TAO;
 //  4. unbonds: Bob removes some stake, which is held as unbonding until its release block, when
 //     withdrawUnbonded frees it (and not before);
 //  5. produces blocks (instant sealing seals one per transaction) until two payouts happened;
@@ -353,6 +357,23 @@ function feePaid (api, events) {
   return paid.data.actualFee.toBigInt();
 }
 
+/** `{ label, quoted, charged }` of every call submitted through `submitQuoted`. */
+const fees = [];
+
+/**
+ * `submit`, with the fee a wallet quotes first (`paymentInfo`, at the best block) compared with
+ * the fee charged (`TransactionFeePaid`): the quote must be within 2x of the charge either way.
+ */
+async function submitQuoted (api, tx, signer, label) {
+  const quoted = (await tx.paymentInfo(signer)).partialFee.toBigInt();
+  const result = await submit(api, tx, signer, label);
+  const charged = feePaid(api, result.events);
+  fees.push({ label, quoted, charged });
+  check(quoted <= 2n * charged && charged <= 2n * quoted,
+    `${label}: quoted fee ${quoted} is within 2x of the charged ${charged}`);
+  return result;
+}
+
 /** Free balance of `address` at block `hash`. */
 async function freeAt (api, hash, address) {
   return (await (await api.at(hash)).query.system.account(address)).data.free.toBigInt();
@@ -462,7 +483,7 @@ async function run () {
   for (const [i, neuron] of neurons.entries()) {
     const label = `register ${neuron.pair.address}`;
     const quote = (await api.call.incentiveApi.registrationFee()).toBigInt();
-    const { blockHash, events } = await submit(api,
+    const { blockHash, events } = await submitQuoted(api,
       api.tx.incentive.register(neuron.stake, neuron.axon, quote), neuron.pair, label);
     const registered = events.find((e) => api.events.incentive.NeuronRegistered.is(e));
     check(registered, 'NeuronRegistered event');
@@ -512,21 +533,60 @@ async function run () {
   eq(lastPrice.at, lastRegistration.block, 'LastRegistrationPrice.at = the last registration block');
   const [b, c, d] = neurons;
   const charlieAxon = { ip: IPV6_LOOPBACK, port: 9000, version: 2 };
-  await submit(api, api.tx.incentive.serveAxon(charlieAxon), charlie, 'serveAxon');
+  await submitQuoted(api, api.tx.incentive.serveAxon(charlieAxon), charlie, 'serveAxon');
   b.weights = [[b.uid, 1], [c.uid, 1]];
   c.weights = [[d.uid, 2]];
   d.weights = [[d.uid, 3], [b.uid, 1]];
   for (const neuron of neurons) {
-    const { events } = await submit(api, api.tx.incentive.setWeights(neuron.weights), neuron.pair,
-      `setWeights ${neuron.pair.address}`);
+    const { events } = await submitQuoted(api, api.tx.incentive.setWeights(neuron.weights), neuron.pair,
+      `setWeights (${neuron.weights.length} edges) ${neuron.pair.address}`);
     check(events.some((e) => api.events.incentive.WeightsSet.is(e)), 'WeightsSet event');
   }
+
+  // 3b. The operator key. Dave offers the role to Eve, who accepts: from then on Eve signs Dave's
+  // weights and axon, Dave's own key no longer does, and Eve cannot move Dave's stake or leave.
+  const offer = await submitQuoted(api, api.tx.incentive.setOperator(eve.address), dave, 'setOperator');
+  const offered = offer.events.find((e) => api.events.incentive.OperatorOffered.is(e));
+  check(offered, 'OperatorOffered event');
+  eq(offered.data.operator.toString(), eve.address, 'OperatorOffered operator');
+  eq((await api.query.incentive.operatorOffers(d.uid)).unwrap().toString(), eve.address, 'OperatorOffers entry');
+  eq((await api.call.incentiveApi.neuron(d.uid)).unwrap().operatorOffer.unwrap().toString(), eve.address,
+    'the view shows the offer');
+  check((await api.query.incentive.operators(eve.address)).isNone, 'an offer binds nothing until accepted');
+  await submitFailing(api, api.tx.incentive.acceptOperator(d.uid, dave.address), ferdie, 'acceptOperator without an offer',
+    'incentive.NoOperatorOffer');
+  const operatorSet = await submitQuoted(api, api.tx.incentive.acceptOperator(d.uid, dave.address), eve, 'acceptOperator');
+  const setEvent = operatorSet.events.find((e) => api.events.incentive.OperatorSet.is(e));
+  check(setEvent, 'OperatorSet event');
+  check((await api.query.incentive.operatorOffers(d.uid)).isNone, 'the accepted offer is gone');
+  eq(setEvent.data.uid, d.uid, 'OperatorSet uid');
+  eq(setEvent.data.operator.toString(), eve.address, 'OperatorSet operator');
+  eq(optNumber(await api.query.incentive.operators(eve.address)), d.uid, 'Operators entry of Eve');
+  check((await api.query.incentive.operators(dave.address)).isNone, 'Dave is no longer an operator');
+  await submitQuoted(api, api.tx.incentive.setWeights(d.weights), eve, 'setWeights signed by the operator');
+  await submitFailing(api, api.tx.incentive.setWeights(d.weights), dave, 'setWeights signed by the owner',
+    'incentive.NotOperator');
+  await submitFailing(api, api.tx.incentive.removeStake(TAO), eve, 'removeStake signed by the operator',
+    'incentive.NotOwner');
+  await submitFailing(api, api.tx.incentive.unregister(), eve, 'unregister signed by the operator',
+    'incentive.NotOwner');
+  const byOperator = (await api.call.incentiveApi.neuronByAccount(eve.address)).unwrap();
+  eq(byOperator.uid, d.uid, 'IncentiveApi.neuronByAccount(operator) is the operated neuron');
+  eq(byOperator.operator.toString(), eve.address, 'the view names the operator');
+  eq(byOperator.account.toString(), dave.address, 'the view names the owner');
+  d.operator = eve;
+
+  // 3c. A plain transfer: the fee schedule makes it cost well under a thousandth of a TAO.
+  const transfer = await submitQuoted(api, api.tx.balances.transferKeepAlive(ferdie.address, TAO), alice,
+    'transferKeepAlive');
+  const transferFee = feePaid(api, transfer.events);
+  check(transferFee <= TAO / 1000n, `a transfer costs at most 0.001 TAO (${transferFee} base units)`);
 
   // 4. Unbonding. Bob takes REMOVED out of his stake: it leaves the ranking at once and stays on
   // hold (reason Unbonding) until its release block, `its block + unbondingPeriod`;
   // withdrawUnbonded fails before that and frees it from then on.
   const REMOVED = 100n * TAO;
-  const removal = await submit(api, api.tx.incentive.removeStake(REMOVED), bob, 'removeStake');
+  const removal = await submitQuoted(api, api.tx.incentive.removeStake(REMOVED), bob, 'removeStake');
   const removed = removal.events.find((e) => api.events.incentive.StakeRemoved.is(e));
   check(removed, 'StakeRemoved event');
   const removalBlock = (await api.rpc.chain.getHeader(removal.blockHash)).number.toNumber();
@@ -557,7 +617,7 @@ async function run () {
     if (best + 1 >= releaseAt) break;
     await submit(api, api.tx.system.remark('0x02'), eve, 'remark (until the release block)');
   }
-  const withdrawal = await submit(api, api.tx.incentive.withdrawUnbonded(), bob, 'withdrawUnbonded');
+  const withdrawal = await submitQuoted(api, api.tx.incentive.withdrawUnbonded(), bob, 'withdrawUnbonded');
   const withdrawn = withdrawal.events.find((e) => api.events.incentive.Withdrawn.is(e));
   check(withdrawn, 'Withdrawn event');
   eq(withdrawn.data.account.toString(), bob.address, 'Withdrawn account');
@@ -609,9 +669,9 @@ async function run () {
   for (const [name, entry] of Object.entries(apiAt.query.incentive)) {
     storage[name] = entry.creator.meta.type.isMap ? await entry.entries() : await entry();
   }
-  for (const name of ['params', 'neurons', 'payouts', 'uids', 'weights', 'inbound', 'neuronCount',
+  for (const name of ['params', 'neurons', 'payouts', 'uids', 'weights', 'operators', 'neuronCount',
     'edgeCount', 'uidEnd', 'freeUids', 'pendingEmission', 'totalPaid', 'totalBurned', 'unbonding',
-    'lastRegistrationPrice']) {
+    'lastRegistrationPrice', 'operatorOffers']) {
     check(name in storage, `storage item incentive.${name} is in the metadata`);
   }
   const stored = new Map(storage.neurons.map(([key, value]) => [key.args[0].toNumber(), value.unwrap()]));
@@ -625,7 +685,11 @@ async function run () {
   }
   const edgeTotal = [...storedWeights.values()].reduce((sum, edges) => sum + edges.length, 0);
   eq(storage.edgeCount, edgeTotal, 'EdgeCount is the number of stored edges');
-  eq(storage.inbound.length, edgeTotal, 'Inbound has one entry per edge');
+  eq(storage.operators.length, neurons.length, 'Operators entries');
+  for (const [key, uid] of storage.operators) {
+    const operated = stored.get(uid.unwrap().toNumber());
+    check(operated && operated.operator.eq(key.args[0]), `Operators entry of ${key.args[0]} points at its neuron`);
+  }
   eq(storage.uidEnd, Math.max(...stored.keys()) + 1, 'UidEnd is one past the highest uid');
   eq(storage.params.tempo, TEMPO, 'stored tempo');
   eq(storage.params.unbondingPeriod, UNBONDING, 'stored unbonding period');
@@ -669,6 +733,8 @@ async function run () {
     check(info, `neuron ${uid} is stored`);
     check(payout, `neuron ${uid} has a Payouts entry`);
     check(view.account.eq(info.account), `neuron ${uid} account`);
+    check(view.operator.eq(info.operator), `neuron ${uid} operator`);
+    eq(view.staleEdges, 0, `neuron ${uid} has no stale edges`);
     eq(view.stake, info.heldStake.toBigInt() + payout.unsettledStake.toBigInt(),
       `neuron ${uid} stake = held + unsettled (runtime API vs storage)`);
     eq(view.rankedStake, payout.rankedStake, `neuron ${uid} ranked stake (runtime API vs storage)`);
@@ -706,6 +772,7 @@ async function run () {
   for (const neuron of neurons) {
     const view = metagraph.neurons.find((n) => n.uid.toNumber() === neuron.uid);
     eq(view.account.toString(), neuron.pair.address, `uid ${neuron.uid} is ${neuron.pair.address}`);
+    eq(view.operator.toString(), (neuron.operator ?? neuron.pair).address, `uid ${neuron.uid} operator`);
     const expectedEdges = [...neuron.weights].sort((x, y) => x[0] - y[0]);
     eq(JSON.stringify(edgesOf(view.edges)), JSON.stringify(expectedEdges), `uid ${neuron.uid} posted weights`);
     // Bob removed some: his stake is what he registered, less that, plus emission.
@@ -875,7 +942,14 @@ async function run () {
     write('incentive_neuron.json', (await api.rpc.incentive.neuron(String(b.uid), at)).toJSON());
     write('incentive_registrationFee.json', rpcFee);
     write('errors.json', { unknownUid, badAccount, badUid, unknownAccount });
+    write('fees.json', fees.map(({ label, quoted, charged }) =>
+      ({ call: label, quoted: String(quoted), charged: String(charged) })));
     log(`RPC samples written to ${dir}`);
+  }
+
+  // Fees a wallet quotes (paymentInfo) and what the chain charged, for docs/rpc.md.
+  for (const { label, quoted, charged } of fees) {
+    log(`fee of ${label}: quoted ${quoted}, charged ${charged} base units`);
   }
 
   // 7. Decode every block from genesis to the best block: extrinsics and events. The transaction
@@ -912,9 +986,16 @@ async function run () {
   }
   // One register more than there are neurons: the one over its max fee.
   eq(seenCalls['incentive.register'], neurons.length + 1, 'register extrinsics in the chain');
-  eq(seenCalls['incentive.setWeights'], neurons.length, 'setWeights extrinsics in the chain');
+  // One per neuron, then Dave's operator's and Dave's own refused one.
+  eq(seenCalls['incentive.setWeights'], neurons.length + 2, 'setWeights extrinsics in the chain');
   eq(seenCalls['incentive.serveAxon'], 1, 'serveAxon extrinsics in the chain');
-  eq(seenCalls['incentive.removeStake'], 1, 'removeStake extrinsics in the chain');
+  // Bob's, and the one Dave's operator key was refused.
+  eq(seenCalls['incentive.removeStake'], 2, 'removeStake extrinsics in the chain');
+  eq(seenCalls['incentive.unregister'], 1, 'unregister extrinsics in the chain (the refused one)');
+  eq(seenCalls['incentive.setOperator'], 1, 'setOperator extrinsics in the chain');
+  eq(seenCalls['incentive.acceptOperator'], 2, 'acceptOperator extrinsics in the chain (one refused)');
+  eq(seenEvents['incentive.OperatorOffered'], 1, 'OperatorOffered events in the chain');
+  eq(seenEvents['incentive.OperatorSet'], 1, 'OperatorSet events in the chain');
   eq(seenCalls['incentive.withdrawUnbonded'], 2, 'withdrawUnbonded extrinsics in the chain (one too early)');
   eq(seenCalls['sudo.sudo'], 1, 'sudo extrinsics in the chain');
   eq(seenEvents['incentive.NeuronRegistered'], neurons.length, 'NeuronRegistered events in the chain');
@@ -924,7 +1005,7 @@ async function run () {
   check((seenEvents['incentive.AxonServed'] ?? 0) >= 1, 'AxonServed events in the chain');
   check((seenEvents['incentive.EmissionPaid'] ?? 0) >= 2, 'EmissionPaid events in the chain');
   eq(seenEvents['system.ExtrinsicFailed'] ?? 0, expectedFailures,
-    'failed extrinsics: only the ones meant to fail (max fee too low, withdrawal too early)');
+    'failed extrinsics: only the ones meant to fail (max fee too low, withdrawal too early, wrong keys)');
 
   // Issuance: what genesis created, plus what payouts minted, less the burned registration fees
   // and the burned transaction fees.

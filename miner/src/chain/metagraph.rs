@@ -52,8 +52,15 @@ impl AxonJson {
 pub struct NeuronJson {
 	/// Its uid.
 	pub uid: u16,
-	/// SS58 address of its account.
+	/// SS58 address of its owner account (registers, holds the stake).
 	pub account: String,
+	/// SS58 address of its operator key (signs weights and the axon); empty from a node older
+	/// than spec 104, whose neurons are operated by their owners.
+	#[serde(default)]
+	pub operator: String,
+	/// SS58 address of the key its owner offered the operator role to, if not accepted yet.
+	#[serde(default)]
+	pub operator_offer: Option<String>,
 	/// Stake in base units.
 	#[serde(deserialize_with = "de_u128")]
 	pub stake: u128,
@@ -73,6 +80,17 @@ pub struct NeuronJson {
 	pub axon: Option<AxonJson>,
 	/// Its posted weights `(target uid, raw)`.
 	pub edges: Vec<(u16, u16)>,
+}
+
+impl NeuronJson {
+	/// The operator key's SS58 address: the owner's where the node does not report one.
+	pub fn operator_key(&self) -> &str {
+		if self.operator.is_empty() {
+			&self.account
+		} else {
+			&self.operator
+		}
+	}
 }
 
 /// The parameters in force.
@@ -110,8 +128,19 @@ pub struct Metagraph {
 }
 
 impl Metagraph {
-	/// The neuron of the account with SS58 address `ss58` (prefix 42), if registered.
-	pub fn neuron_of(&self, ss58: &str) -> Option<&NeuronJson> {
+	/// The neuron whose operator key has SS58 address `ss58` (prefix 42): the one a miner
+	/// running with that key serves and posts weights for.
+	pub fn neuron_operated_by(&self, ss58: &str) -> Option<&NeuronJson> {
+		self.neurons.iter().find(|n| n.operator_key() == ss58)
+	}
+
+	/// The neuron owned by `owner` (SS58) that offers its operator role to `key` (SS58).
+	pub fn operator_offer(&self, owner: &str, key: &str) -> Option<&NeuronJson> {
+		self.neuron_owned_by(owner).filter(|n| n.operator_offer.as_deref() == Some(key))
+	}
+
+	/// The neuron owned by the account with SS58 address `ss58`.
+	pub fn neuron_owned_by(&self, ss58: &str) -> Option<&NeuronJson> {
 		self.neurons.iter().find(|n| n.account == ss58)
 	}
 
@@ -184,12 +213,12 @@ mod tests {
 				"max_edges": 64, "min_stake": "1000000000", "weights_rate_limit": 1,
 				"immunity_period": 100},
 			"neurons": [
-				{"uid": 0, "account": "5A", "stake": "1000000000", "rank": 0.5,
+				{"uid": 0, "account": "5A", "operator": "5A", "stake": "1000000000", "rank": 0.5,
 				 "rank_raw": "500000000000000000", "self_weight": 1.0,
 				 "self_weight_raw": "1000000000000000000", "last_emission": "5",
 				 "total_emission": "10", "registered_at": 1, "last_weights_at": 3,
 				 "axon": {"ip": "127.0.0.1", "port": 7101, "version": 1}, "edges": [[0, 10]]},
-				{"uid": 1, "account": "5B", "stake": "1000000000", "rank": 0.5,
+				{"uid": 1, "account": "5B", "operator": "5X", "stake": "1000000000", "rank": 0.5,
 				 "rank_raw": "0", "self_weight": 1.0, "self_weight_raw": "0",
 				 "last_emission": "5", "total_emission": "10", "registered_at": 1,
 				 "last_weights_at": null, "axon": null, "edges": []},
@@ -197,13 +226,20 @@ mod tests {
 				 "rank_raw": "0", "self_weight": 1.0, "self_weight_raw": "0",
 				 "last_emission": "0", "total_emission": "0", "registered_at": 1,
 				 "last_weights_at": null, "axon": {"ip": "::1", "port": 7103, "version": 1},
+				 "operator_offer": "5Y",
 				 "edges": []}
 			]
 		});
 		let m: Metagraph = serde_json::from_value(json).unwrap();
 		assert_eq!(m.params.weights_rate_limit, 1);
 		assert_eq!(m.total_stake, 3 * TAO);
-		assert_eq!(m.neuron_of("5B").map(|n| n.uid), Some(1));
+		assert_eq!(m.neuron_operated_by("5X").map(|n| n.uid), Some(1));
+		assert_eq!(m.neuron_owned_by("5B").map(|n| n.uid), Some(1));
+		assert_eq!(m.neuron_operated_by("5B"), None);
+		assert_eq!(m.operator_offer("5C", "5Y").map(|n| n.uid), Some(2));
+		// Without an `operator` field (a node before spec 104) the owner operates.
+		assert_eq!(m.neuron_operated_by("5C").map(|n| n.uid), Some(2));
+		assert_eq!(m.operator_offer("5B", "5Y"), None);
 		let peers = m.peers(Some(0));
 		assert_eq!(peers, vec![(2, "[::1]:7103".parse().unwrap())]);
 		assert_eq!(fmt_tao(1_500_000_000), "1.500000000");

@@ -7,7 +7,9 @@
 //! - [`metagraph`]: the JSON answers of `incentive_metagraph` and `incentive_emissions`.
 //!
 //! The incentive pallet's calls the miner makes are helpers on [`ChainClient`]:
-//! [`ChainClient::register`], [`ChainClient::serve_axon`], [`ChainClient::set_weights`].
+//! [`ChainClient::register`], [`ChainClient::serve_axon`], [`ChainClient::set_weights`] (the
+//! operator key's), and [`ChainClient::owner_call`] for what the owner key signs
+//! (`tensor-miner owner`).
 
 pub mod client;
 pub mod keys;
@@ -21,6 +23,22 @@ pub use metagraph::{fmt_tao, Emissions, Metagraph, NeuronJson, TAO};
 
 use pallet_incentive::AxonInfo;
 use tensor_runtime::RuntimeCall;
+
+/// What a neuron's owner key signs, besides registering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnerCall {
+	/// Hold this much more (base units) as stake.
+	AddStake(u128),
+	/// Move this much (base units) of the stake into unbonding.
+	RemoveStake(u128),
+	/// Leave: all stake unbonds.
+	Unregister,
+	/// Release the unbonded stake whose release block has come.
+	WithdrawUnbonded,
+	/// Offer the operator role to this account (it accepts with `accept_operator`), or take
+	/// it back when it is the owner's own.
+	SetOperator(sp_core::crypto::AccountId32),
+}
 
 /// The axon protocol version this miner announces.
 pub const AXON_VERSION: u32 = 1;
@@ -170,6 +188,36 @@ impl ChainClient {
 	) -> Result<Included, ChainError> {
 		self.submit(signer, RuntimeCall::Incentive(pallet_incentive::Call::set_weights { weights }))
 			.await
+	}
+
+	/// An owner's call: `add_stake`, `remove_stake`, `unregister`, `withdraw_unbonded` or
+	/// `set_operator` (registration is [`Self::register`]).
+	pub async fn owner_call(
+		&self,
+		signer: &Signer,
+		call: OwnerCall,
+	) -> Result<Included, ChainError> {
+		use pallet_incentive::Call;
+		let call = match call {
+			OwnerCall::AddStake(amount) => Call::add_stake { amount },
+			OwnerCall::RemoveStake(amount) => Call::remove_stake { amount },
+			OwnerCall::Unregister => Call::unregister {},
+			OwnerCall::WithdrawUnbonded => Call::withdraw_unbonded {},
+			OwnerCall::SetOperator(operator) => Call::set_operator { operator },
+		};
+		self.submit(signer, RuntimeCall::Incentive(call)).await
+	}
+
+	/// `Incentive::accept_operator(uid, owner)`: the signer takes the operator role that neuron
+	/// `uid`, owned by `owner`, offered it (the chain refuses if the uid has another owner now).
+	pub async fn accept_operator(
+		&self,
+		signer: &Signer,
+		uid: u16,
+		owner: sp_core::crypto::AccountId32,
+	) -> Result<Included, ChainError> {
+		let call = pallet_incentive::Call::accept_operator { uid, owner };
+		self.submit(signer, RuntimeCall::Incentive(call)).await
 	}
 
 	/// `Balances::transfer_keep_alive(dest, amount)` (funding miner accounts in scripts/tests).

@@ -72,7 +72,7 @@ pub fn spawn_miner(
 
 /// The uid of `signer`'s neuron in `m`, if it has one.
 pub fn uid_of(m: &Metagraph, signer: &Signer) -> Option<u16> {
-	m.neuron_of(&signer.ss58()).map(|n| n.uid)
+	m.neuron_operated_by(&signer.ss58()).map(|n| n.uid)
 }
 
 /// Sum of `TransactionFeePaid::actual_fee` and `RegistrationFeeBurned::fee` over blocks
@@ -91,7 +91,7 @@ pub async fn fees_burned(client: &ChainClient, last: u64) -> u128 {
 				tensor_runtime::RuntimeEvent::Incentive(
 					pallet_incentive::Event::RegistrationFeeBurned { fee, .. },
 				) => total += fee,
-				_ => {},
+				_ => {}
 			}
 		}
 	}
@@ -127,7 +127,7 @@ impl DropWatch {
 		let (dead, killed_at) = (self.dead, self.killed_at);
 		let posts = &mut self.posts;
 		self.survivors.iter().all(|(account, i)| {
-			let Some(n) = m.neuron_of(account) else { return false };
+			let Some(n) = m.neuron_operated_by(account) else { return false };
 			if let Some(at) = n.last_weights_at.filter(|&b| u64::from(b) > killed_at) {
 				if !posts[*i].contains(&at) {
 					posts[*i].push(at);
@@ -142,7 +142,7 @@ impl DropWatch {
 		for (account, i) in &self.survivors {
 			let miner = &mut miners[*i];
 			assert!(miner.proc.child.try_wait().unwrap().is_none(), "{} exited", miner.name);
-			let n = m.neuron_of(account).unwrap();
+			let n = m.neuron_operated_by(account).unwrap();
 			assert!(n.edges.iter().any(|&(uid, _)| uid == n.uid), "self weight of uid {}", n.uid);
 		}
 	}

@@ -339,7 +339,7 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Handing the operator role to a fresh key.
+	/// Offering the operator role to a fresh key.
 	#[benchmark]
 	fn set_operator() -> Result<(), BenchmarkError> {
 		set_up::<T>(max_neurons::<T>());
@@ -349,6 +349,22 @@ mod benchmarks {
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), operator.clone());
+
+		ensure!(OperatorOffers::<T>::get(uid) == Some(operator), "operator not offered");
+		Ok(())
+	}
+
+	/// A fresh key accepting the operator role it was offered.
+	#[benchmark]
+	fn accept_operator() -> Result<(), BenchmarkError> {
+		set_up::<T>(max_neurons::<T>());
+		let owner = caller::<T>();
+		let uid = register_one::<T>(&owner)?;
+		let operator: T::AccountId = account("operator", 0, SEED);
+		Pallet::<T>::do_set_operator(owner.clone(), operator.clone())?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), uid, owner);
 
 		ensure!(Operators::<T>::get(&operator) == Some(uid), "operator not set");
 		Ok(())

@@ -134,7 +134,13 @@ impl<T: Config> Pallet<T> {
 				*stake = Self::entry_of(&payouts, *uid).ranked_stake.unique_saturated_into();
 			}
 			if let Some(neuron_edges) = edges.get_mut(slot) {
-				*neuron_edges = Self::counted_edges(uid, record, &registered_at);
+				let stored = Weights::<T>::get(uid).unwrap_or_default();
+				*neuron_edges = crate::graph::counted_edges(
+					*uid,
+					record.last_weights_at,
+					&stored,
+					&registered_at,
+				);
 			}
 		}
 		if stakes.iter().all(|stake| *stake == 0) {
@@ -232,25 +238,6 @@ impl<T: Config> Pallet<T> {
 			neurons: paid_neurons,
 		});
 		ranking.passes
-	}
-
-	/// The edges of neuron `uid` (with `record`) that count: its self weight and those to a uid
-	/// whose neuron registered before they were posted ([`edge_counts`](crate::graph::edge_counts));
-	/// `registered_at` is each uid's registration block, `None` for an empty uid.
-	fn counted_edges(
-		uid: &u16,
-		record: &NeuronRecordOf<T>,
-		registered_at: &[Option<BlockNumberFor<T>>],
-	) -> Vec<(u16, u16)> {
-		let mut edges = Weights::<T>::get(uid).map(|e| e.into_inner()).unwrap_or_default();
-		// The self weight is always the neuron's own, whenever it was posted.
-		edges.retain(|&(target, _)| {
-			target == *uid
-				|| registered_at.get(usize::from(target)).copied().flatten().is_some_and(|at| {
-					crate::graph::edge_counts(record.last_weights_at, at)
-				})
-		});
-		edges
 	}
 
 	/// Starts a new period: each neuron's ranked stake becomes the stake it holds now.

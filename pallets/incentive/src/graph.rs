@@ -35,6 +35,30 @@ pub fn edge_counts<BlockNumber: PartialOrd + sp_runtime::traits::Zero>(
 	registered_at.is_zero() || posted_at.is_some_and(|posted| posted > registered_at)
 }
 
+/// The edges of neuron `uid`, posted at `posted_at`, that count: its self weight and those to
+/// a uid whose current neuron registered before they were posted ([`edge_counts`]).
+/// `registered_at` is each uid's registration block, `None` for an empty uid.
+pub fn counted_edges<BlockNumber: Copy + PartialOrd + sp_runtime::traits::Zero>(
+	uid: u16,
+	posted_at: Option<BlockNumber>,
+	edges: &[(u16, u16)],
+	registered_at: &[Option<BlockNumber>],
+) -> Vec<(u16, u16)> {
+	edges
+		.iter()
+		.copied()
+		.filter(|&(target, _)| {
+			// The self weight is always the neuron's own, whenever it was posted.
+			target == uid
+				|| registered_at
+					.get(usize::from(target))
+					.copied()
+					.flatten()
+					.is_some_and(|at| edge_counts(posted_at, at))
+		})
+		.collect()
+}
+
 impl<T: Config> Pallet<T> {
 	/// The edge count `set_weights` is charged for: the posted length, capped at the storage
 	/// bound (a longer list is rejected before any storage work).

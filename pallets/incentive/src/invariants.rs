@@ -12,7 +12,7 @@ use sp_runtime::{
 
 use crate::{
 	graph::len_u32, BalanceOf, Config, EdgeCount, FreeUids, HoldReason, NeuronCount, NeuronPayout,
-	Neurons, Operators, Pallet, Payouts, UidEnd, Uids, Unbonding, Weights,
+	Neurons, OperatorOffers, Operators, Pallet, Payouts, UidEnd, Uids, Unbonding, Weights,
 };
 
 impl<T: Config> Pallet<T> {
@@ -35,6 +35,9 @@ impl<T: Config> Pallet<T> {
 		for (operator, uid) in Operators::<T>::iter() {
 			let info = Neurons::<T>::get(uid).ok_or("Operators points at an empty uid")?;
 			ensure!(info.operator == operator, "Operators and Neurons disagree on an operator");
+		}
+		for uid in OperatorOffers::<T>::iter_keys() {
+			ensure!(uids.contains(&uid), "an operator offer of an empty uid");
 		}
 		for (_, record) in Neurons::<T>::iter() {
 			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &record.account);

@@ -20,8 +20,8 @@
 //!   counts only if it was posted after the uid's current occupant registered; older edges to a
 //!   uid that changed hands are **stale** and ignored (and dropped at the poster's next post).
 //! - **Owner and operator**: the owner account registers, holds and moves the stake; the
-//!   operator key, which the owner sets and may change, signs weights and the axon. A miner's
-//!   machine holds only the operator key. The owner is the operator until it names another.
+//!   operator key signs weights and the axon. A miner's machine holds only the operator key.
+//!   The owner is the operator until it offers the role to another key and that key accepts.
 //! - **Axon**: the IP, port and version where a neuron serves ([`AxonInfo`]).
 //! - **Pot**: emission minted per block but not paid yet ([`PendingEmission`]). It is not minted
 //!   into any account, so total issuance grows only by what is paid.
@@ -78,6 +78,7 @@ pub use types::{
 	NeuronInfo, NeuronPayout, NeuronRecord, RegistrationPrice, UnbondingChunk,
 	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
 };
+pub use graph::{counted_edges, edge_counts};
 pub use weights::WeightInfo;
 
 // The FRAME macros expand to `expect` on lookups that a correctly built runtime always satisfies
@@ -212,6 +213,12 @@ pub mod pallet {
 	pub type Operators<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u16, OptionQuery>;
 
+	/// The key each neuron's owner offered the operator role to, until that key accepts it
+	/// (`accept_operator`) or the owner offers it elsewhere.
+	#[pallet::storage]
+	pub type OperatorOffers<T: Config> =
+		StorageMap<_, Twox64Concat, u16, T::AccountId, OptionQuery>;
+
 	/// Number of registered neurons.
 	#[pallet::storage]
 	pub type NeuronCount<T: Config> = StorageValue<_, u32, ValueQuery>;
@@ -297,13 +304,6 @@ pub mod pallet {
 			/// What was released.
 			amount: BalanceOf<T>,
 		},
-		/// A neuron's owner set its operator key.
-		OperatorSet {
-			/// The neuron's uid.
-			uid: u16,
-			/// The key that now signs its weights and axon.
-			operator: T::AccountId,
-		},
 		/// A neuron announced where it serves.
 		AxonServed {
 			/// The neuron's uid.
@@ -365,6 +365,21 @@ pub mod pallet {
 			/// How many neurons received a non-zero share.
 			neurons: u32,
 		},
+		/// A neuron's operator key changed: a key accepted the owner's offer, or the owner took
+		/// the role back.
+		OperatorSet {
+			/// The neuron's uid.
+			uid: u16,
+			/// The key that now signs its weights and axon.
+			operator: T::AccountId,
+		},
+		/// A neuron's owner offered the operator role to a key, which must accept it.
+		OperatorOffered {
+			/// The neuron's uid.
+			uid: u16,
+			/// The key offered the role.
+			operator: T::AccountId,
+		},
 	}
 
 	/// Errors of the pallet.
@@ -374,14 +389,6 @@ pub mod pallet {
 		NotRegistered,
 		/// The signer already owns a neuron.
 		AlreadyRegistered,
-		/// The signer is a neuron's operator key, which cannot register, move stake, leave or
-		/// change the operator: the owner signs those.
-		NotOwner,
-		/// The signer owns a neuron whose operator is another key, which signs weights and the
-		/// axon (the owner can take the role back with `set_operator`).
-		NotOperator,
-		/// The key already operates another neuron (an account operates at most one).
-		OperatorInUse,
 		/// The stake would be below `min_stake`.
 		StakeBelowMinimum,
 		/// The free balance cannot cover the amount to hold (an existential deposit stays free).
@@ -435,6 +442,17 @@ pub mod pallet {
 		/// A payout at `max_neurons` neurons with `max_edges` edges each and
 		/// `max_ranking_passes` passes would take more than half of a block's weight.
 		PayoutTooHeavy,
+		/// The signer is a neuron's operator key, which cannot register, move stake, leave or
+		/// change the operator: the owner signs those.
+		NotOwner,
+		/// The signer owns a neuron whose operator is another key, which signs weights and the
+		/// axon (the owner can take the role back with `set_operator`).
+		NotOperator,
+		/// The key already operates another neuron (an account operates at most one).
+		OperatorInUse,
+		/// The neuron at that uid is not owned by the named owner, or its owner has not offered
+		/// the operator role to the signer.
+		NoOperatorOffer,
 	}
 
 	/// Genesis: the parameters and, optionally, neurons registered from the first block (for
@@ -642,14 +660,30 @@ pub mod pallet {
 			Self::do_withdraw_unbonded(who)
 		}
 
-		/// Makes `operator` the key that signs the neuron's `set_weights` and `serve_axon`
-		/// (the owner's own account takes the role back). Signed by the owner. The key must not
-		/// operate another neuron (`OperatorInUse`).
+		/// Offers the role of the key that signs the neuron's `set_weights` and `serve_axon` to
+		/// `operator`, which takes it with `accept_operator`; until then the current operator
+		/// stays. Naming the owner's own account takes the role back at once. Signed by the
+		/// owner. The key must not operate another neuron (`OperatorInUse`). A new offer
+		/// replaces an earlier one.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_operator())]
 		pub fn set_operator(origin: OriginFor<T>, operator: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_operator(who, operator)
+		}
+
+		/// Accepts the operator role of neuron `uid`, owned by `owner`, that the owner offered
+		/// the signer (`NoOperatorOffer` otherwise, also when the uid has another owner now).
+		/// The signer must not operate another neuron, its own included (`OperatorInUse`).
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::accept_operator())]
+		pub fn accept_operator(
+			origin: OriginFor<T>,
+			uid: u16,
+			owner: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_accept_operator(who, uid, owner)
 		}
 	}
 }

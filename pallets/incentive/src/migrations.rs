@@ -71,11 +71,8 @@ pub mod v1 {
 
 		/// Version 0's `Params`.
 		#[frame_support::storage_alias]
-		pub type Params<T: Config> = StorageValue<
-			Pallet<T>,
-			OldParams<BalanceOf<T>, BlockNumberFor<T>>,
-			OptionQuery,
-		>;
+		pub type Params<T: Config> =
+			StorageValue<Pallet<T>, OldParams<BalanceOf<T>, BlockNumberFor<T>>, OptionQuery>;
 
 		/// Version 0's `Payouts`.
 		#[frame_support::storage_alias]
@@ -91,7 +88,9 @@ pub mod v1 {
 
 	impl<T: Config> InnerMigrateV0ToV1<T> {
 		/// Version 1's parameters from version 0's.
-		fn params(old: v0::OldParams<BalanceOf<T>, BlockNumberFor<T>>) -> crate::IncentiveParamsOf<T> {
+		fn params(
+			old: v0::OldParams<BalanceOf<T>, BlockNumberFor<T>>,
+		) -> crate::IncentiveParamsOf<T> {
 			let defaults = IncentiveParams::<BalanceOf<T>, BlockNumberFor<T>>::default();
 			IncentiveParams {
 				emission_per_block: old.emission_per_block,

@@ -14,8 +14,8 @@ use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
 
 use crate::{
 	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
-	NeuronPayout, NeuronRecord, Neurons, Operators, Pallet, Params, Payouts, PayoutsOf, UidEnd,
-	Uids, WeightInfo,
+	NeuronPayout, NeuronRecord, Neurons, OperatorOffers, Operators, Pallet, Params, Payouts,
+	PayoutsOf, UidEnd, Uids, WeightInfo,
 };
 
 /// What removing a neuron put into unbonding and cleared.
@@ -176,17 +176,54 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Makes `operator` the operator key of the neuron `who` owns.
+	/// The owner `who` offers its neuron's operator role to `operator`, or takes it back when
+	/// `operator` is `who`. An offer binds nothing until the key accepts it, so no owner can
+	/// tie up someone else's key.
 	pub(crate) fn do_set_operator(who: T::AccountId, operator: T::AccountId) -> DispatchResult {
 		let uid = Self::owned_uid(&who)?;
-		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
+		if operator == who {
+			Self::make_operator(uid, operator)?;
+			OperatorOffers::<T>::remove(uid);
+			return Ok(());
+		}
+		// Checked again on acceptance; here for an early, clear answer.
 		if let Some(operated) = Operators::<T>::get(&operator) {
 			ensure!(operated == uid, Error::<T>::OperatorInUse);
 		}
-		Operators::<T>::remove(&record.operator);
+		OperatorOffers::<T>::insert(uid, &operator);
+		Self::deposit_event(Event::OperatorOffered { uid, operator });
+		Ok(())
+	}
+
+	/// `who` accepts the operator role of neuron `uid` owned by `owner`, which offered it.
+	/// Naming the owner keeps a key from taking a role at a uid that changed hands between
+	/// the offer it saw and its acceptance.
+	pub(crate) fn do_accept_operator(
+		who: T::AccountId,
+		uid: u16,
+		owner: T::AccountId,
+	) -> DispatchResult {
+		let offered = OperatorOffers::<T>::get(uid).as_ref() == Some(&who);
+		let owned = Neurons::<T>::get(uid).is_some_and(|record| record.account == owner);
+		ensure!(offered && owned, Error::<T>::NoOperatorOffer);
+		Self::make_operator(uid, who)?;
+		OperatorOffers::<T>::remove(uid);
+		Ok(())
+	}
+
+	/// Makes `operator` the operator key of neuron `uid`, releasing the previous key. The key
+	/// must not operate another neuron; the index entry is (re)written either way.
+	fn make_operator(uid: u16, operator: T::AccountId) -> DispatchResult {
+		if let Some(operated) = Operators::<T>::get(&operator) {
+			ensure!(operated == uid, Error::<T>::OperatorInUse);
+		}
+		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
+		if record.operator != operator {
+			Operators::<T>::remove(&record.operator);
+			record.operator = operator.clone();
+			Neurons::<T>::insert(uid, record);
+		}
 		Operators::<T>::insert(&operator, uid);
-		record.operator = operator.clone();
-		Neurons::<T>::insert(uid, record);
 		Self::deposit_event(Event::OperatorSet { uid, operator });
 		Ok(())
 	}
@@ -238,7 +275,8 @@ impl<T: Config> Pallet<T> {
 		(best.map(|(_, _, Reverse(uid))| uid), scanned)
 	}
 
-	/// Deletes the neuron at `uid`: its record, owner and operator indexes, its stake (all of
+	/// Deletes the neuron at `uid`: its record, owner and operator indexes and any operator
+	/// offer, its stake (all of
 	/// it into unbonding), its entry in `payouts` (which the caller stores) and its own edges.
 	/// Edges to `uid` stay; the next occupant's later `registered_at` makes them stale. The uid
 	/// itself and [`NeuronCount`] are left to the caller, which either frees the uid or reuses
@@ -250,6 +288,7 @@ impl<T: Config> Pallet<T> {
 		let record = Neurons::<T>::take(uid).ok_or(Error::<T>::NotRegistered)?;
 		Uids::<T>::remove(&record.account);
 		Operators::<T>::remove(&record.operator);
+		OperatorOffers::<T>::remove(uid);
 		let (unbonding, release_at) = Self::unbond_all(payouts, uid, &record.account)?;
 		if let Some(entry) = payouts.get_mut(usize::from(uid)) {
 			*entry = NeuronPayout::default();

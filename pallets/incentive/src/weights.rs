@@ -8,8 +8,8 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: `1024`
 
 // Storage version 2 changed `register_replace`, `unregister` and `set_weights` (no reverse edge
-// index) and added `set_operator`: those four are adjusted by hand below, marked as such, until
-// `scripts/bench-weights.sh` regenerates the file.
+// index) and added `set_operator` and `accept_operator`: those five are adjusted by hand below,
+// marked as such, until `scripts/bench-weights.sh` regenerates the file.
 //
 // Executed Command:
 // /root/.cache/incentive-chain/target/release/tensor-node
@@ -61,6 +61,7 @@ pub trait WeightInfo {
 	fn ranking_pass_edges(e: u32, ) -> Weight;
 	fn withdraw_unbonded() -> Weight;
 	fn set_operator() -> Weight;
+	fn accept_operator() -> Weight;
 }
 
 /// Weights for `pallet_incentive` using the Substrate node and recommended hardware.
@@ -315,13 +316,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Not generated yet: estimated by hand from `serve_axon` (one record rewritten) plus the
-	/// operator index, until `scripts/bench-weights.sh` is rerun.
-	/// Storage: `Incentive::Uids` (r:1), `Incentive::Neurons` (r:1 w:1), `Incentive::Operators`
-	/// (r:1 w:2)
+	/// operator index and offer, until `scripts/bench-weights.sh` is rerun.
+	/// Storage: `Incentive::Uids` (r:1), `Incentive::Operators` (r:1), `Incentive::OperatorOffers`
+	/// (w:1)
 	fn set_operator() -> Weight {
 		Weight::from_parts(40_000_000, 6_000)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Not generated yet: estimated by hand like `set_operator`, until
+	/// `scripts/bench-weights.sh` is rerun.
+	/// Storage: `Incentive::OperatorOffers` (r:1 w:1), `Incentive::Operators` (r:1 w:2),
+	/// `Incentive::Neurons` (r:1 w:1)
+	fn accept_operator() -> Weight {
+		Weight::from_parts(40_000_000, 6_000)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
 
@@ -576,12 +586,21 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	/// Not generated yet: estimated by hand from `serve_axon` (one record rewritten) plus the
-	/// operator index, until `scripts/bench-weights.sh` is rerun.
-	/// Storage: `Incentive::Uids` (r:1), `Incentive::Neurons` (r:1 w:1), `Incentive::Operators`
-	/// (r:1 w:2)
+	/// operator index and offer, until `scripts/bench-weights.sh` is rerun.
+	/// Storage: `Incentive::Uids` (r:1), `Incentive::Operators` (r:1), `Incentive::OperatorOffers`
+	/// (w:1)
 	fn set_operator() -> Weight {
 		Weight::from_parts(40_000_000, 6_000)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	/// Not generated yet: estimated by hand like `set_operator`, until
+	/// `scripts/bench-weights.sh` is rerun.
+	/// Storage: `Incentive::OperatorOffers` (r:1 w:1), `Incentive::Operators` (r:1 w:2),
+	/// `Incentive::Neurons` (r:1 w:1)
+	fn accept_operator() -> Weight {
+		Weight::from_parts(40_000_000, 6_000)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 }

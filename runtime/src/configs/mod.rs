@@ -6,8 +6,8 @@ use frame_support::{
 	parameter_types,
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
-		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
+		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_NANOS, WEIGHT_REF_TIME_PER_SECOND},
+		ConstantMultiplier, Weight,
 	},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
@@ -110,12 +110,30 @@ parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
+/// Weight to fee: one base unit (10^-9 TAO) per nanosecond of compute, so a whole block's two
+/// seconds cost 2 TAO, twice the block's emission, and a transfer (about 0.2 ms with its base
+/// weight) well under a thousandth of a TAO. Proof size is not charged: this is a solochain,
+/// no relay chain bounds it.
+pub struct RefTimeToFee;
+
+impl frame_support::weights::WeightToFee for RefTimeToFee {
+	type Balance = Balance;
+
+	fn weight_to_fee(weight: &Weight) -> Balance {
+		Balance::from(weight.ref_time().checked_div(WEIGHT_REF_TIME_PER_NANOS).unwrap_or_default())
+	}
+}
+
+/// Base units per byte of an extrinsic: 400, so that the block's 5 MiB cost about what its
+/// weight does (2 TAO) and neither resource is the cheap way to fill a block.
+pub const FEE_PER_BYTE: Balance = 400;
+
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
-	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
+	type WeightToFee = RefTimeToFee;
+	type LengthToFee = ConstantMultiplier<Balance, ConstU128<FEE_PER_BYTE>>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }

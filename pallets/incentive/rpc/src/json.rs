@@ -51,8 +51,12 @@ pub struct AxonJson {
 pub struct NeuronJson {
 	/// The neuron's uid.
 	pub uid: u16,
-	/// The neuron's account, SS58.
+	/// The neuron's owner account, SS58.
 	pub account: String,
+	/// Its operator key (signs weights and the axon), SS58.
+	pub operator: String,
+	/// The key its owner offered the operator role to and that has not accepted yet, SS58.
+	pub operator_offer: Option<String>,
 	/// Stake, base units.
 	pub stake: String,
 	/// The stake it ranks with at the next payout (its least stake since the last payout; zero
@@ -78,6 +82,9 @@ pub struct NeuronJson {
 	pub axon: Option<AxonJson>,
 	/// Posted weights, `[[target uid, raw weight], …]`, sorted by uid.
 	pub edges: Vec<(u16, u16)>,
+	/// How many of `edges` are stale (posted before their target's neuron registered) and so
+	/// ignored by the ranking.
+	pub stale_edges: u32,
 }
 
 /// The parameters in force.
@@ -257,6 +264,8 @@ pub fn neuron_json(view: NeuronView<AccountId, Balance, BlockNumber>) -> NeuronJ
 	NeuronJson {
 		uid: view.uid,
 		account: ss58(&view.account),
+		operator: ss58(&view.operator),
+		operator_offer: view.operator_offer.as_ref().map(ss58),
 		stake: view.stake.to_string(),
 		ranked_stake: view.ranked_stake.to_string(),
 		rank: fraction_f64(view.rank),
@@ -269,6 +278,7 @@ pub fn neuron_json(view: NeuronView<AccountId, Balance, BlockNumber>) -> NeuronJ
 		last_weights_at: view.last_weights_at,
 		axon: view.axon.as_ref().map(axon_json),
 		edges: view.edges,
+		stale_edges: view.stale_edges,
 	}
 }
 

@@ -42,6 +42,7 @@ fn view(
 	edges: Vec<(u16, u16)>,
 ) -> NeuronView<AccountId, u128, u32> {
 	let info = NeuronInfo {
+		operator: who.clone(),
 		account: who,
 		stake,
 		held_stake: stake,
@@ -54,7 +55,8 @@ fn view(
 		total_emission: 0,
 		ranked_stake: stake,
 	};
-	NeuronView::new(uid, info, edges, 2)
+	let counted = edges.clone();
+	NeuronView::new(uid, info, edges, &counted, 2)
 }
 
 fn params() -> IncentiveParams<u128, u32> {

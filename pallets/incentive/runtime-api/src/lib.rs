@@ -59,8 +59,13 @@ mod tests;
 pub struct NeuronView<AccountId, Balance, BlockNumber> {
 	/// The neuron's uid.
 	pub uid: u16,
-	/// The account that registered the neuron.
+	/// The owner: the account that registered the neuron and moves its stake.
 	pub account: AccountId,
+	/// The operator key, which signs the neuron's weights and axon (the owner unless it named
+	/// another key).
+	pub operator: AccountId,
+	/// The key the owner offered the operator role to, until it accepts (`accept_operator`).
+	pub operator_offer: Option<AccountId>,
 	/// The neuron's stake in base units: what its account holds for the pallet plus emission
 	/// paid into stake that the pallet's account keeps for it until it is settled.
 	pub stake: Balance,
@@ -81,29 +86,39 @@ pub struct NeuronView<AccountId, Balance, BlockNumber> {
 	/// Where the neuron serves, if it announced it.
 	pub axon: Option<AxonInfo>,
 	/// The fraction of the stake reaching this neuron that it keeps, as the ranking computes it
-	/// from `edges`: one for a neuron without weights.
+	/// from the edges that count: one for a neuron without weights.
 	pub self_weight: Perquintill,
 	/// Posted weights as stored: `(target uid, raw weight)`, sorted by uid, no zero weights. The
 	/// neuron's own uid, if present, is its raw self weight.
 	pub edges: Vec<(u16, u16)>,
+	/// How many of `edges` are stale: posted before the neuron now at their target uid
+	/// registered (or to a uid that is empty now), so the ranking ignores them until the neuron
+	/// posts again.
+	pub stale_edges: u32,
 }
 
 impl<AccountId, Balance, BlockNumber> NeuronView<AccountId, Balance, BlockNumber> {
-	/// The view of neuron `uid` from its stored `info` and its stored `edges`.
+	/// The view of neuron `uid` from its stored `info`, its stored `edges` and those of them
+	/// that count (`counted`, see the pallet's `graph::counted_edges`).
 	///
 	/// `uid_end` is one past the highest uid in use (the pallet's `UidEnd`), the length of the
-	/// ranking input: it decides which edges the ranking counts, so the self weight here is the
-	/// one the next payout uses.
+	/// ranking input: with `counted` it decides which edges the ranking uses, so the self
+	/// weight here is the one the next payout uses.
 	pub fn new(
 		uid: u16,
 		info: NeuronInfo<AccountId, Balance, BlockNumber>,
 		edges: Vec<(u16, u16)>,
+		counted: &[(u16, u16)],
 		uid_end: u32,
 	) -> Self {
-		let self_weight = self_weight(uid, &edges, uid_end);
+		let self_weight = self_weight(uid, counted, uid_end);
+		let stale_edges =
+			u32::try_from(edges.len().saturating_sub(counted.len())).unwrap_or(u32::MAX);
 		Self {
 			uid,
 			account: info.account,
+			operator: info.operator,
+			operator_offer: None,
 			stake: info.stake,
 			ranked_stake: info.ranked_stake,
 			rank: info.rank,
@@ -114,6 +129,7 @@ impl<AccountId, Balance, BlockNumber> NeuronView<AccountId, Balance, BlockNumber
 			axon: info.axon,
 			self_weight,
 			edges,
+			stale_edges,
 		}
 	}
 }
@@ -210,7 +226,7 @@ sp_api::decl_runtime_apis! {
 		/// The neuron at `uid`, if one is registered there.
 		fn neuron(uid: u16) -> Option<NeuronView<AccountId, Balance, BlockNumber>>;
 
-		/// The neuron registered by `account`, if any.
+		/// The neuron `account` owns or, failing that, operates, if any.
 		fn neuron_by_account(account: AccountId) -> Option<NeuronView<AccountId, Balance, BlockNumber>>;
 
 		/// The pot, the payout schedule and each neuron's emission.

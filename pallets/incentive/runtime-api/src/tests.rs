@@ -10,6 +10,7 @@ type Info = NeuronInfo<u64, u128, u32>;
 fn info(account: u64, stake: u128) -> Info {
 	NeuronInfo {
 		account,
+		operator: account + 100,
 		stake,
 		held_stake: stake,
 		unsettled_stake: 0,
@@ -27,9 +28,13 @@ fn info(account: u64, stake: u128) -> Info {
 fn neuron_view_copies_the_stored_fields() {
 	let mut stored = info(77, 1_000);
 	stored.ranked_stake = 600;
-	let view = NeuronView::new(2, stored, vec![(0, 10), (2, 30)], 3);
+	// The edge to uid 0 is stale: only the self weight counts.
+	let view = NeuronView::new(2, stored, vec![(0, 10), (2, 30)], &[(2, 30)], 3);
 	assert_eq!(view.uid, 2);
 	assert_eq!(view.account, 77);
+	assert_eq!(view.operator, 177);
+	assert_eq!(view.stale_edges, 1);
+	assert_eq!(view.self_weight, Perquintill::one());
 	assert_eq!(view.stake, 1_000);
 	assert_eq!(view.ranked_stake, 600);
 	assert_eq!(view.rank, Perquintill::from_percent(25));
@@ -68,10 +73,10 @@ fn self_weight_ignores_edges_past_uid_end() {
 
 #[test]
 fn total_stake_sums_and_saturates() {
-	let a = NeuronView::new(0, info(1, 5), vec![], 2);
-	let b = NeuronView::new(1, info(2, 7), vec![], 2);
+	let a = NeuronView::new(0, info(1, 5), vec![], &[], 2);
+	let b = NeuronView::new(1, info(2, 7), vec![], &[], 2);
 	assert_eq!(total_stake([&a, &b]), 12);
-	let big = NeuronView::new(1, info(2, u128::MAX), vec![], 2);
+	let big = NeuronView::new(1, info(2, u128::MAX), vec![], &[], 2);
 	assert_eq!(total_stake([&a, &big]), u128::MAX);
 	assert_eq!(total_stake::<u64, u128, u32>([]), 0);
 }
@@ -106,7 +111,7 @@ fn neuron_emission_copies_the_emission_fields() {
 fn metagraph_round_trips_through_scale() {
 	let metagraph = Metagraph::<u64, u128, u32> {
 		block: 12,
-		neurons: vec![NeuronView::new(0, info(1, 5), vec![(0, 1)], 1)],
+		neurons: vec![NeuronView::new(0, info(1, 5), vec![(0, 1)], &[(0, 1)], 1)],
 		neuron_count: 1,
 		edge_count: 1,
 		total_stake: 5,

@@ -23,6 +23,7 @@ enum Op {
 	ServeAxon { who: u64, port: u16, last_octet: u8 },
 	Withdraw { who: u64 },
 	SetOperator { who: u64, operator: u64 },
+	AcceptOperator { who: u64, uid: u16 },
 	SetParams { tempo: Option<u64>, to_free: Option<bool>, unbonding: Option<u64> },
 	Advance { blocks: u64 },
 }
@@ -43,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => who.clone().prop_map(|who| Op::Withdraw { who }),
 		1 => (who.clone(), who.clone())
 			.prop_map(|(who, operator)| Op::SetOperator { who, operator }),
+		1 => (who.clone(), 0..8u16).prop_map(|(who, uid)| Op::AcceptOperator { who, uid }),
 		1 => (prop::option::of(1..6u64), prop::option::of(any::<bool>()), prop::option::of(0..8u64))
 			.prop_map(|(tempo, to_free, unbonding)| Op::SetParams { tempo, to_free, unbonding }),
 		3 => (1..8u64).prop_map(|blocks| Op::Advance { blocks }),
@@ -108,6 +110,11 @@ fn run(ops: Vec<Op>, destination: EmissionDestination) {
 					}
 					Op::SetOperator { who, operator } => {
 						apply_call(|| Incentive::set_operator(origin(who), operator).is_ok())
+					}
+					Op::AcceptOperator { who, uid } => {
+						// Names the current owner, so the call can succeed.
+						let owner = Neurons::<Test>::get(uid).map_or(0, |record| record.account);
+						apply_call(|| Incentive::accept_operator(origin(who), uid, owner).is_ok())
 					}
 					Op::SetParams { tempo, to_free, unbonding } => apply_call(|| {
 						let update = IncentiveParamsUpdate {

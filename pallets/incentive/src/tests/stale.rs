@@ -13,9 +13,11 @@ fn ranked_stakes(slots: u16) -> Vec<Balance> {
 /// A full network of three genesis neurons: uid 0 (account 1, 1000) keeps 99/100 of what
 /// reaches it and passes 1/100 to uid 2 (account 3, 100); uid 1 (account 2, 200) keeps all.
 fn three_genesis_neurons() -> ExtBuilder {
-	ExtBuilder::default()
-		.with_params(|p| p.max_neurons = 3)
-		.neurons(vec![(1, 1000, vec![(0, 99), (2, 1)]), (2, 200, vec![]), (3, 100, vec![])])
+	ExtBuilder::default().with_params(|p| p.max_neurons = 3).neurons(vec![
+		(1, 1000, vec![(0, 99), (2, 1)]),
+		(2, 200, vec![]),
+		(3, 100, vec![]),
+	])
 }
 
 #[test]
@@ -30,10 +32,9 @@ fn edges_to_a_replaced_neuron_stop_counting_and_new_ones_count() {
 		// Past its immunity, uid 2 has the lowest rank and a newcomer replaces it.
 		run_to_block(IMMUNITY + 1);
 		assert_eq!(register(4, MIN_STAKE), 2);
-		assert!(incentive_events().iter().any(|event| matches!(
-			event,
-			Event::NeuronReplaced { uid: 2, old: 3, new: 4, .. }
-		)));
+		assert!(incentive_events()
+			.iter()
+			.any(|event| matches!(event, Event::NeuronReplaced { uid: 2, old: 3, new: 4, .. })));
 		// The old edge is kept, but it was posted for account 3.
 		assert_eq!(Weights::<Test>::get(0).unwrap().into_inner(), vec![(0, 99), (2, 1)]);
 
