@@ -39,11 +39,28 @@ pub fn pretrain(name: &str, dir: &Path, steps: u32) {
 
 /// `tensor-miner run` as //`name` against the node with RPC on `rpc_port`, reading the chain
 /// every `chain_poll_ms`; `lr` applies to a new model only (a pre-trained one keeps its own).
-/// Its data is `dir/name`, its log `dir/miner-name.log`.
+/// Its data is `dir/name`, its log `dir/miner-name.log`. It registers itself with
+/// [`STAKE_TAO`].
 pub fn spawn_miner(
 	name: &'static str,
 	noise: bool,
 	lr: &str,
+	rpc_port: u16,
+	chain_poll_ms: u32,
+	dir: &Path,
+) -> MinerProc {
+	let mut args = vec!["--stake".to_string(), STAKE_TAO.to_string(), "--lr".into(), lr.into()];
+	if noise {
+		args.push("--serve-noise".into());
+	}
+	spawn_run(name, &args, rpc_port, chain_poll_ms, dir)
+}
+
+/// `tensor-miner run` as //`name` with `extra` arguments besides the common ones (node, key,
+/// corpus, axon, the tiny model, evaluation every 20 steps).
+pub fn spawn_run(
+	name: &'static str,
+	extra: &[String],
 	rpc_port: u16,
 	chain_poll_ms: u32,
 	dir: &Path,
@@ -56,16 +73,14 @@ pub fn spawn_miner(
 		.args(["--corpus", CORPUS, "--data-dir", data.to_str().unwrap()])
 		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
 		.args(["--external-addr", &format!("127.0.0.1:{port}")])
-		.args(["--stake", &STAKE_TAO.to_string(), "--device", "cpu", "--lr", lr])
+		.args(["--device", "cpu"])
 		.args(MODEL)
 		.args(["--eval-every", "20", "--peer-timeout-ms", "1000"])
 		.args(["--chain-poll-ms", &chain_poll_ms.to_string()])
 		.args(["--step-pause-ms", "5", "--max-backoff-secs", "2"])
+		.args(extra)
 		.env("RAYON_NUM_THREADS", "1")
 		.env("RUST_LOG", "info,burn_core::record::file=error,jsonrpsee_server=warn");
-	if noise {
-		cmd.arg("--serve-noise");
-	}
 	let proc = Proc::spawn(cmd, dir.join(format!("miner-{name}.log")));
 	MinerProc { name, signer: Signer::from_suri(&format!("//{name}")).unwrap(), proc }
 }
