@@ -87,6 +87,8 @@ fn neuron_converts_to_the_documented_json() {
 	neuron.last_weights_at = Some(9);
 	neuron.axon = Some(AxonInfo::ipv4([192, 168, 1, 20], 8091, 3));
 	neuron.ranked_stake = 100_000_000_000_000_000_000;
+	neuron.operator = bob();
+	neuron.stale_edges = 1;
 
 	let value = serde_json::to_value(neuron_json(neuron)).unwrap();
 	assert_eq!(
@@ -94,6 +96,8 @@ fn neuron_converts_to_the_documented_json() {
 		json!({
 			"uid": 0,
 			"account": ALICE_SS58,
+			"operator": BOB_SS58,
+			"operator_offer": null,
 			"stake": "123456789012345678901",
 			"ranked_stake": "100000000000000000000",
 			"rank": 0.25,
@@ -106,6 +110,7 @@ fn neuron_converts_to_the_documented_json() {
 			"last_weights_at": 9,
 			"axon": { "ip": "192.168.1.20", "port": 8091, "version": 3 },
 			"edges": [[0, 1], [1, 3]],
+			"stale_edges": 1,
 		})
 	);
 }
@@ -114,6 +119,9 @@ fn neuron_converts_to_the_documented_json() {
 fn neuron_without_weights_or_axon_keeps_everything_and_shows_null() {
 	let value = serde_json::to_value(neuron_json(view(1, bob(), 5, vec![]))).unwrap();
 	assert_eq!(value["account"], BOB_SS58);
+	assert_eq!(value["operator"], BOB_SS58);
+	assert_eq!(value["operator_offer"], serde_json::Value::Null);
+	assert_eq!(value["stale_edges"], 0);
 	assert_eq!(value["axon"], serde_json::Value::Null);
 	assert_eq!(value["last_weights_at"], serde_json::Value::Null);
 	assert_eq!(value["edges"], json!([]));
