@@ -42,7 +42,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Weight of `register` in the state it executes in: a free uid while fewer than
-	/// `max_neurons` are registered, else a replacement scanning `neuron_bound` neurons.
+	/// `max_neurons` are registered, else a replacement scanning `neuron_bound` neurons (never
+	/// less than the free path, which it includes; the linear fit's intercept can say less in
+	/// small networks).
 	///
 	/// The weight is computed from storage right before the call is applied in a block, so the
 	/// path priced is the path taken; a fee quoted earlier (`paymentInfo`) prices the state it
@@ -51,8 +53,13 @@ impl<T: Config> Pallet<T> {
 		if NeuronCount::<T>::get() < Params::<T>::get().max_neurons {
 			T::WeightInfo::register()
 		} else {
-			T::WeightInfo::register_replace(Self::neuron_bound())
+			Self::replacement_weight(Self::neuron_bound())
 		}
+	}
+
+	/// Weight of a registration that replaces a neuron after scanning `scanned` neurons.
+	fn replacement_weight(scanned: u32) -> Weight {
+		T::WeightInfo::register_replace(scanned).max(T::WeightInfo::register())
 	}
 
 	/// The uid of the neuron `who` owns. An operator key gets `NotOwner`, so that it is told
@@ -132,7 +139,7 @@ impl<T: Config> Pallet<T> {
 				unbonding: removed.unbonding,
 				release_at: removed.release_at,
 			});
-			(uid, T::WeightInfo::register_replace(scanned))
+			(uid, Self::replacement_weight(scanned))
 		};
 
 		if let Some(fee) = fee {

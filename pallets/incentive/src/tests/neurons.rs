@@ -270,7 +270,8 @@ fn register_replacement_refunds_to_the_actual_weight() {
 		set_weights(2, vec![(0, 1)]);
 		System::set_block_number(1 + IMMUNITY);
 		let info = Incentive::register(RuntimeOrigin::signed(9), MIN_STAKE, None, Balance::MAX).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::register_replace(8)));
+		let replacement = <() as WeightInfo>::register_replace(8).max(<() as WeightInfo>::register());
+		assert_eq!(info.actual_weight, Some(replacement));
 	});
 }
 
@@ -440,7 +441,7 @@ fn register_is_priced_by_the_path_the_state_implies() {
 		register(8, MIN_STAKE);
 		assert_eq!(
 			register_call.get_dispatch_info().call_weight,
-			<() as WeightInfo>::register_replace(8)
+			<() as WeightInfo>::register_replace(8).max(<() as WeightInfo>::register())
 		);
 		// A count above a lowered max_neurons is what a replacement scans then.
 		assert_ok!(Incentive::set_params(
@@ -449,7 +450,7 @@ fn register_is_priced_by_the_path_the_state_implies() {
 		));
 		assert_eq!(
 			register_call.get_dispatch_info().call_weight,
-			<() as WeightInfo>::register_replace(8)
+			<() as WeightInfo>::register_replace(8).max(<() as WeightInfo>::register())
 		);
 	});
 }
