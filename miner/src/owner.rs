@@ -3,13 +3,10 @@
 //! needs, signs weights and the axon. Keeping the owner key off the miner machine means a
 //! stolen miner key can post weights but cannot move a balance or stake.
 
-use std::str::FromStr;
-
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sp_core::crypto::AccountId32;
 
-use crate::chain::{fmt_tao, ChainClient, Included, OwnerCall, Signer};
+use crate::chain::{fmt_tao, parse_account, ChainClient, Included, OwnerCall, Signer};
 use crate::cli::ChainArgs;
 use crate::run::parse_stake;
 
@@ -66,12 +63,6 @@ pub enum OwnerAction {
 	Show,
 }
 
-/// An SS58 address as an account.
-fn account(ss58: &str) -> anyhow::Result<AccountId32> {
-	AccountId32::from_str(ss58)
-		.map_err(|e| anyhow::anyhow!("{ss58:?} is not an SS58 address: {e:?}"))
-}
-
 /// Logs the incentive events of an included call.
 fn report(what: &str, included: &Included) {
 	println!("{what}: in block {} ({:?})", included.block_number, included.block_hash);
@@ -94,13 +85,13 @@ async fn act(node: &str, signer: &Signer, action: OwnerAction) -> anyhow::Result
 	let call = match action {
 		OwnerAction::Register { stake, max_fee, operator } => {
 			// Checked before anything is signed.
-			let operator = operator.as_deref().map(account).transpose()?;
+			let operator = operator.as_deref().map(parse_account).transpose()?;
 			let (included, uid) = client.register(signer, stake, max_fee, None).await?;
 			report(&format!("registered uid {uid:?} with {} TAO", fmt_tao(stake)), &included);
 			let Some(operator) = operator else { return Ok(()) };
 			OwnerCall::SetOperator(operator)
 		}
-		OwnerAction::SetOperator { operator } => OwnerCall::SetOperator(account(&operator)?),
+		OwnerAction::SetOperator { operator } => OwnerCall::SetOperator(parse_account(&operator)?),
 		OwnerAction::AddStake { amount } => OwnerCall::AddStake(amount),
 		OwnerAction::RemoveStake { amount } => OwnerCall::RemoveStake(amount),
 		OwnerAction::Unregister => OwnerCall::Unregister,

@@ -14,7 +14,6 @@
 //! connection is retried with exponential backoff (capped).
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,7 +23,7 @@ use anyhow::Context;
 use burn::tensor::backend::AutodiffBackend;
 use tokio::sync::watch;
 
-use crate::chain::{fmt_tao, ChainClient, ChainError, Metagraph, Signer, TAO};
+use crate::chain::{fmt_tao, parse_account, ss58, ChainClient, ChainError, Metagraph, Signer, TAO};
 use crate::cli::{open_miner, set_threads, RunArgs, TrainArgs};
 use crate::data::read_corpus;
 use crate::device::{self, CpuBackend, Selected};
@@ -115,8 +114,8 @@ pub struct AgentConfig {
 	pub stake: Option<u128>,
 	/// The most registration fee (base units, burned) the miner agrees to pay.
 	pub max_registration_fee: u128,
-	/// The owner (SS58) whose offer of the operator role the miner accepts, if any.
-	pub owner: Option<String>,
+	/// The owner whose offer of the operator role the miner accepts, if any.
+	pub owner: Option<sp_core::crypto::AccountId32>,
 	/// Time between metagraph reads.
 	pub poll: Duration,
 	/// Longest wait between reconnection attempts.
@@ -222,7 +221,7 @@ impl Agent {
 			*axon_checked = false;
 			self.peers_tx.send_if_modified(|p| replace(p, peers_of(&metagraph, None)));
 			if let Some(owner) = self.config.owner.clone() {
-				return self.accept_offer(client, &metagraph, &owner).await;
+				return self.accept_offer(client, &metagraph, owner).await;
 			}
 			if let Some(owned) = metagraph.neuron_owned_by(&me) {
 				// The key owns a neuron that another key operates: registering again would fail,
@@ -274,10 +273,11 @@ impl Agent {
 		&mut self,
 		client: &ChainClient,
 		metagraph: &Metagraph,
-		owner: &str,
+		owner_account: sp_core::crypto::AccountId32,
 	) -> Result<(), ChainError> {
 		let me = self.signer.ss58();
-		let Some(neuron) = metagraph.operator_offer(owner, &me) else {
+		let owner = ss58(&owner_account);
+		let Some(neuron) = metagraph.operator_offer(&owner, &me) else {
 			if !self.warned_no_offer {
 				log::warn!(
 					"{owner} has not offered {me} the operator role of a neuron; waiting (the \
@@ -288,10 +288,6 @@ impl Agent {
 			return Ok(());
 		};
 		let uid = neuron.uid;
-		let Ok(owner_account) = sp_core::crypto::AccountId32::from_str(owner) else {
-			// Checked at start; the metagraph matched it as text.
-			return Ok(());
-		};
 		let included = client.accept_operator(&self.signer, uid, owner_account).await?;
 		log::info!(
 			"accepted the operator role of uid {uid} (owner {owner}) in block {}",
@@ -421,10 +417,7 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 	set_threads(args.train.threads);
 	// Local mistakes (key, address, port) stop the miner at once; chain trouble never does.
 	let signer = args.chain.signer()?;
-	if let Some(owner) = &args.owner {
-		sp_core::crypto::AccountId32::from_str(owner)
-			.map_err(|e| anyhow::anyhow!("--owner {owner:?} is not an SS58 address: {e:?}"))?;
-	}
+	let owner = args.owner.as_deref().map(parse_account).transpose().context("--owner")?;
 	let Some(port) = args.train.axon_port else {
 		anyhow::bail!("run needs --axon-port: peers and the chain must know where it serves")
 	};
@@ -441,7 +434,7 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 		external_addr,
 		stake: args.stake,
 		max_registration_fee: args.max_registration_fee,
-		owner: args.owner.clone(),
+		owner,
 		poll: Duration::from_millis(args.chain_poll_ms.max(100)),
 		max_backoff: Duration::from_secs(args.max_backoff_secs.max(1)),
 	};

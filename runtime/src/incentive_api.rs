@@ -7,9 +7,8 @@
 
 use alloc::vec::Vec;
 use pallet_incentive::{
-	counted_edges, EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf, Neurons, OperatorOffers,
-	Params,
-	PendingEmission, TotalBurned, TotalPaid, UidEnd, Weights,
+	counted_edges, registration_blocks, EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf,
+	Neurons, OperatorOffers, Params, PendingEmission, TotalBurned, TotalPaid, UidEnd, Weights,
 };
 use pallet_incentive_runtime_api::{
 	next_payout_block, total_stake, Emissions, Metagraph, NeuronEmission, NeuronView,
@@ -26,43 +25,42 @@ pub type RuntimeMetagraph = Metagraph<AccountId, Balance, BlockNumber>;
 /// [`Emissions`] with the runtime's types.
 pub type RuntimeEmissions = Emissions<AccountId, Balance, BlockNumber>;
 
-/// Each uid's registration block up to `uid_end`, `None` for empty uids: which edges count.
-fn registration_blocks(
-	neurons: &[(u16, NeuronInfoOf<Runtime>)],
-	uid_end: u32,
-) -> Vec<Option<BlockNumber>> {
-	let mut blocks = alloc::vec![None; usize::try_from(uid_end).unwrap_or_default()];
-	for (uid, info) in neurons {
-		if let Some(block) = blocks.get_mut(usize::from(*uid)) {
-			*block = Some(info.registered_at);
-		}
-	}
-	blocks
-}
-
-/// The view of neuron `uid` with `info`, reading its posted weights; `registered_at` is
-/// [`registration_blocks`].
+/// The view of neuron `uid` with `info` and its stored `edges`; `registered_at` is each uid's
+/// registration block as far as `edges` need it ([`registration_blocks`]).
 fn view(
 	uid: u16,
 	info: NeuronInfoOf<Runtime>,
+	edges: Vec<(u16, u16)>,
 	registered_at: &[Option<BlockNumber>],
 	uid_end: u32,
 ) -> RuntimeNeuronView {
-	let edges = Weights::<Runtime>::get(uid).map(|edges| edges.into_inner()).unwrap_or_default();
 	let counted = counted_edges(uid, info.last_weights_at, &edges, registered_at);
 	let mut view = NeuronView::new(uid, info, edges, &counted, uid_end);
 	view.operator_offer = OperatorOffers::<Runtime>::get(uid);
 	view
 }
 
+/// Neuron `uid`'s stored edges.
+fn edges_of(uid: u16) -> Vec<(u16, u16)> {
+	Weights::<Runtime>::get(uid).map(|edges| edges.into_inner()).unwrap_or_default()
+}
+
+/// `uid_end` as a vector length.
+fn slots(uid_end: u32) -> usize {
+	usize::try_from(uid_end).unwrap_or_default()
+}
+
 /// `IncentiveApi::metagraph`: every neuron, the totals and the parameters.
 pub fn metagraph() -> RuntimeMetagraph {
 	let uid_end = UidEnd::<Runtime>::get();
 	let all = Incentive::neurons();
-	let registered_at = registration_blocks(&all, uid_end);
+	let registered_at = registration_blocks(
+		slots(uid_end),
+		all.iter().map(|(uid, info)| (*uid, info.registered_at)),
+	);
 	let neurons: Vec<RuntimeNeuronView> = all
 		.into_iter()
-		.map(|(uid, info)| view(uid, info, &registered_at, uid_end))
+		.map(|(uid, info)| view(uid, info, edges_of(uid), &registered_at, uid_end))
 		.collect();
 	Metagraph {
 		block: System::block_number(),
@@ -82,14 +80,13 @@ pub fn metagraph() -> RuntimeMetagraph {
 pub fn neuron(uid: u16) -> Option<RuntimeNeuronView> {
 	let info = Incentive::neuron(uid)?;
 	let uid_end = UidEnd::<Runtime>::get();
+	let edges = edges_of(uid);
 	// Only the targets' registration blocks are needed, not the whole metagraph.
-	let mut registered_at = alloc::vec![None; usize::try_from(uid_end).unwrap_or_default()];
-	for (target, _) in Weights::<Runtime>::get(uid).unwrap_or_default() {
-		if let Some(block) = registered_at.get_mut(usize::from(target)) {
-			*block = Neurons::<Runtime>::get(target).map(|record| record.registered_at);
-		}
-	}
-	Some(view(uid, info, &registered_at, uid_end))
+	let targets = edges.iter().filter_map(|&(target, _)| {
+		Neurons::<Runtime>::get(target).map(|record| (target, record.registered_at))
+	});
+	let registered_at = registration_blocks(slots(uid_end), targets);
+	Some(view(uid, info, edges, &registered_at, uid_end))
 }
 
 /// `IncentiveApi::neuron_by_account`: the neuron `account` owns or, failing that, operates.

@@ -78,8 +78,20 @@ impl Signer {
 
 	/// The account as an SS58 address with the chain's prefix (42).
 	pub fn ss58(&self) -> String {
-		self.account().to_ss58check_with_version(tensor_runtime::SS58_PREFIX.into())
+		ss58(&self.account())
 	}
+}
+
+/// `account` as an SS58 address with the chain's prefix (42), as the node's RPC shows accounts.
+pub fn ss58(account: &AccountId32) -> String {
+	account.to_ss58check_with_version(tensor_runtime::SS58_PREFIX.into())
+}
+
+/// An account given as an SS58 address (any network prefix).
+pub fn parse_account(ss58: &str) -> anyhow::Result<AccountId32> {
+	use std::str::FromStr;
+	AccountId32::from_str(ss58)
+		.map_err(|e| anyhow::anyhow!("{ss58:?} is not an SS58 address: {e:?}"))
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod metagraph;
 use std::net::{IpAddr, SocketAddr};
 
 pub use client::{dispatch_error_name, ChainClient, Included};
-pub use keys::Signer;
+pub use keys::{parse_account, ss58, Signer};
 pub use metagraph::{fmt_tao, Emissions, Metagraph, NeuronJson, TAO};
 
 use pallet_incentive::AxonInfo;

@@ -122,12 +122,10 @@ impl<T: Config> Pallet<T> {
 		// Inputs by uid; empty uids take part with no stake and no weights.
 		let mut stakes = alloc::vec![0u128; slots];
 		let mut edges: Vec<Vec<(u16, u16)>> = alloc::vec![Vec::new(); slots];
-		let mut registered_at: Vec<Option<BlockNumberFor<T>>> = alloc::vec![None; slots];
-		for (uid, record) in &neurons {
-			if let Some(at) = registered_at.get_mut(usize::from(*uid)) {
-				*at = Some(record.registered_at);
-			}
-		}
+		let registered_at = crate::graph::registration_blocks(
+			slots,
+			neurons.iter().map(|(uid, record)| (*uid, record.registered_at)),
+		);
 		for (uid, record) in &neurons {
 			let slot = usize::from(*uid);
 			if let Some(stake) = stakes.get_mut(slot) {

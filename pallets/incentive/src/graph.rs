@@ -35,6 +35,22 @@ pub fn edge_counts<BlockNumber: PartialOrd + sp_runtime::traits::Zero>(
 	registered_at.is_zero() || posted_at.is_some_and(|posted| posted > registered_at)
 }
 
+/// Each uid's registration block in a vector of `slots` entries, from `(uid, registered_at)`
+/// pairs; `None` for uids not listed (empty, or not needed). The `registered_at` argument of
+/// [`counted_edges`].
+pub fn registration_blocks<BlockNumber: Copy>(
+	slots: usize,
+	neurons: impl IntoIterator<Item = (u16, BlockNumber)>,
+) -> Vec<Option<BlockNumber>> {
+	let mut blocks = alloc::vec![None; slots];
+	for (uid, registered_at) in neurons {
+		if let Some(block) = blocks.get_mut(usize::from(uid)) {
+			*block = Some(registered_at);
+		}
+	}
+	blocks
+}
+
 /// The edges of neuron `uid`, posted at `posted_at`, that count: its self weight and those to
 /// a uid whose current neuron registered before they were posted ([`edge_counts`]).
 /// `registered_at` is each uid's registration block, `None` for an empty uid.

@@ -78,7 +78,7 @@ pub use types::{
 	NeuronInfo, NeuronPayout, NeuronRecord, RegistrationPrice, UnbondingChunk,
 	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
 };
-pub use graph::{counted_edges, edge_counts};
+pub use graph::{counted_edges, edge_counts, registration_blocks};
 pub use weights::WeightInfo;
 
 // The FRAME macros expand to `expect` on lookups that a correctly built runtime always satisfies

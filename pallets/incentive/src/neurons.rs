@@ -14,8 +14,8 @@ use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
 
 use crate::{
 	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
-	NeuronPayout, NeuronRecord, Neurons, OperatorOffers, Operators, Pallet, Params, Payouts,
-	PayoutsOf, UidEnd, Uids, WeightInfo,
+	NeuronPayout, NeuronRecord, NeuronRecordOf, Neurons, OperatorOffers, Operators, Pallet, Params,
+	Payouts, PayoutsOf, UidEnd, Uids, WeightInfo,
 };
 
 /// What removing a neuron put into unbonding and cleared.
@@ -189,14 +189,13 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_set_operator(who: T::AccountId, operator: T::AccountId) -> DispatchResult {
 		let uid = Self::owned_uid(&who)?;
 		if operator == who {
-			Self::make_operator(uid, operator)?;
+			let record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
+			Self::make_operator(uid, record, operator)?;
 			OperatorOffers::<T>::remove(uid);
 			return Ok(());
 		}
 		// Checked again on acceptance; here for an early, clear answer.
-		if let Some(operated) = Operators::<T>::get(&operator) {
-			ensure!(operated == uid, Error::<T>::OperatorInUse);
-		}
+		Self::ensure_can_operate(&operator, uid)?;
 		OperatorOffers::<T>::insert(uid, &operator);
 		Self::deposit_event(Event::OperatorOffered { uid, operator });
 		Ok(())
@@ -211,20 +210,30 @@ impl<T: Config> Pallet<T> {
 		owner: T::AccountId,
 	) -> DispatchResult {
 		let offered = OperatorOffers::<T>::get(uid).as_ref() == Some(&who);
-		let owned = Neurons::<T>::get(uid).is_some_and(|record| record.account == owner);
-		ensure!(offered && owned, Error::<T>::NoOperatorOffer);
-		Self::make_operator(uid, who)?;
+		let record = Neurons::<T>::get(uid).filter(|record| record.account == owner);
+		let record = record.filter(|_| offered).ok_or(Error::<T>::NoOperatorOffer)?;
+		Self::make_operator(uid, record, who)?;
 		OperatorOffers::<T>::remove(uid);
 		Ok(())
 	}
 
-	/// Makes `operator` the operator key of neuron `uid`, releasing the previous key. The key
-	/// must not operate another neuron; the index entry is (re)written either way.
-	fn make_operator(uid: u16, operator: T::AccountId) -> DispatchResult {
-		if let Some(operated) = Operators::<T>::get(&operator) {
-			ensure!(operated == uid, Error::<T>::OperatorInUse);
+	/// `key` may operate neuron `uid`: it operates no other neuron (`OperatorInUse`).
+	fn ensure_can_operate(key: &T::AccountId, uid: u16) -> Result<(), Error<T>> {
+		match Operators::<T>::get(key) {
+			Some(operated) if operated != uid => Err(Error::<T>::OperatorInUse),
+			_ => Ok(()),
 		}
-		let mut record = Neurons::<T>::get(uid).ok_or(Error::<T>::NotRegistered)?;
+	}
+
+	/// Makes `operator` the operator key of neuron `uid` (whose stored `record` the caller
+	/// read), releasing the previous key. The key must not operate another neuron; the index
+	/// entry is (re)written either way.
+	fn make_operator(
+		uid: u16,
+		mut record: NeuronRecordOf<T>,
+		operator: T::AccountId,
+	) -> DispatchResult {
+		Self::ensure_can_operate(&operator, uid)?;
 		if record.operator != operator {
 			Operators::<T>::remove(&record.operator);
 			record.operator = operator.clone();
@@ -283,11 +292,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Deletes the neuron at `uid`: its record, owner and operator indexes and any operator
-	/// offer, its stake (all of
-	/// it into unbonding), its entry in `payouts` (which the caller stores) and its own edges.
-	/// Edges to `uid` stay; the next occupant's later `registered_at` makes them stale. The uid
-	/// itself and [`NeuronCount`] are left to the caller, which either frees the uid or reuses
-	/// it.
+	/// offer, its stake (all of it into unbonding), its entry in `payouts` (which the caller
+	/// stores) and its own edges. Edges to `uid` stay; the next occupant's later
+	/// `registered_at` makes them stale. The uid itself and [`NeuronCount`] are left to the
+	/// caller, which either frees the uid or reuses it.
 	pub(crate) fn remove_neuron(
 		payouts: &mut PayoutsOf<T>,
 		uid: u16,
