@@ -1,7 +1,7 @@
 //! The runtime APIs the node and clients call: the ones every standard Substrate chain has
 //! (core, metadata, block builder, transaction pool, offchain, session keys, Aura, GRANDPA,
-//! account nonce, transaction payment, genesis builder), the incentive pallet's `IncentiveApi`
-//! and benchmarking.
+//! account nonce, transaction payment, genesis builder), the incentive pallet's `IncentiveApi`,
+//! benchmarking, and `TryRuntime` (feature `try-runtime`) for dry-running upgrades and blocks.
 
 use alloc::vec::Vec;
 use frame_support::{
@@ -214,6 +214,31 @@ impl_runtime_apis! {
 
 		fn registration_fee() -> Balance {
 			crate::incentive_api::registration_fee()
+		}
+	}
+
+	#[cfg(feature = "try-runtime")]
+	impl frame_try_runtime::TryRuntime<Block> for Runtime {
+		fn on_runtime_upgrade(
+			checks: frame_try_runtime::UpgradeCheckSelect,
+		) -> (Weight, Weight) {
+			// The API has no error channel: a failed check must abort the dry run, as
+			// try-runtime-cli expects.
+			#[allow(clippy::expect_used)]
+			let weight = Executive::try_runtime_upgrade(checks)
+				.expect("runtime upgrade checks failed");
+			(weight, crate::configs::RuntimeBlockWeights::get().max_block)
+		}
+
+		fn execute_block(
+			block: <Block as BlockT>::LazyBlock,
+			state_root_check: bool,
+			signature_check: bool,
+			select: frame_try_runtime::TryStateSelect,
+		) -> Weight {
+			#[allow(clippy::expect_used)]
+			Executive::try_execute_block(block, state_root_check, signature_check, select)
+				.expect("try_execute_block failed")
 		}
 	}
 

@@ -142,3 +142,6 @@ fn common_calls_cost_a_small_fraction_of_a_blocks_emission() {
 		}
 	});
 }
+
+#[cfg(feature = "try-runtime")]
+mod upgrade;
