@@ -133,7 +133,7 @@ for (( k = 0; k < MINERS; k++ )); do
 	args=(run --node "ws://127.0.0.1:$rpc" --suri "//$key" --corpus "$CORPUS"
 		--data-dir "$RUN/miner-$k" --axon-host 127.0.0.1 --axon-port "$port"
 		--external-addr "127.0.0.1:$port" --stake "$STAKE" --threads 1 --device cpu
-		--d-model 16 --hidden 64 --lr 0.01 --step-pause-ms 20)
+		--preset tiny --step-pause-ms 20)
 	if [[ "$NOISE" == 1 ]] && (( k == MINERS - 1 )); then
 		args+=(--serve-noise)
 	fi

@@ -1,9 +1,9 @@
 //! Training throughput for a fixed model size, the counterpart of `scripts/bench_torch.py`.
 //!
-//! Both run the same model (no peers: embedding → flatten → ReLU hidden → vocabulary logits,
-//! plus the unused gate) and the same Adam step on pre-generated random batches, and count
-//! predicted tokens per second. Reading the loss back each step synchronizes the device, as
-//! `loss.item()` does in PyTorch.
+//! Both run the same model (no peers: the causal transformer of [`crate::model`], its unused
+//! gate and peer projections aside) and the same Adam step on pre-generated random byte
+//! sequences, and count predicted tokens per second. Reading the loss back each step
+//! synchronizes the device, as `loss.item()` does in PyTorch.
 
 use std::time::Instant;
 
@@ -14,20 +14,15 @@ use burn::tensor::ElementConversion;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::model::{ids_tensor, ids_vector, Model, ModelConfig};
+use crate::data::tokenizer::VOCAB_SIZE;
+use crate::model::{ids_tensor, Model, Preset};
 
 /// Benchmark shape.
 #[derive(Clone, Debug)]
 pub struct BenchConfig {
-	/// Vocabulary size.
-	pub vocab: usize,
-	/// Embedding dimension.
-	pub d_model: usize,
-	/// Context window.
-	pub window: usize,
-	/// Hidden width.
-	pub hidden: usize,
-	/// Examples per step.
+	/// Model size.
+	pub preset: Preset,
+	/// Sequences per step (each the preset's context long).
 	pub batch: usize,
 	/// Untimed steps first.
 	pub warmup: usize,
@@ -37,7 +32,7 @@ pub struct BenchConfig {
 
 impl Default for BenchConfig {
 	fn default() -> Self {
-		Self { vocab: 5000, d_model: 64, window: 4, hidden: 256, batch: 256, warmup: 5, steps: 50 }
+		Self { preset: Preset::Small, batch: 16, warmup: 3, steps: 20 }
 	}
 }
 
@@ -50,6 +45,8 @@ pub struct BenchResult {
 	pub secs: f64,
 	/// Parameters in the model.
 	pub params: usize,
+	/// Tokens per sequence.
+	pub context: usize,
 	/// Loss of the last step (sanity: it is a real training run).
 	pub last_loss: f64,
 }
@@ -57,42 +54,39 @@ pub struct BenchResult {
 /// Runs the benchmark on `device`.
 pub fn run<B: AutodiffBackend>(device: &B::Device, cfg: &BenchConfig) -> BenchResult {
 	B::seed(device, 7);
-	let mut model: Model<B> = ModelConfig::new(cfg.vocab)
-		.with_d_model(cfg.d_model)
-		.with_window(cfg.window)
-		.with_hidden(cfg.hidden)
-		.with_max_peers(0)
-		.init(device);
+	let config = cfg.preset.config(0);
+	let len = config.context;
+	let mut model: Model<B> = config.init(device);
 	let params = model.num_params();
 	let mut optim = AdamConfig::new().init::<B, Model<B>>();
 	let mut rng = StdRng::seed_from_u64(7);
 	let total = cfg.warmup + cfg.steps;
+	let tokens = cfg.batch * len;
 	let batches: Vec<(Vec<u32>, Vec<u32>)> = (0..total)
 		.map(|_| {
-			let ctx =
-				(0..cfg.batch * cfg.window).map(|_| rng.gen_range(0..cfg.vocab as u32)).collect();
-			let tgt = (0..cfg.batch).map(|_| rng.gen_range(0..cfg.vocab as u32)).collect();
-			(ctx, tgt)
+			let mut ids = || (0..tokens).map(|_| rng.gen_range(0..VOCAB_SIZE as u32)).collect();
+			(ids(), ids())
 		})
 		.collect();
 	let mut start = Instant::now();
 	let mut last_loss = f64::NAN;
-	for (i, (ctx, tgt)) in batches.iter().enumerate() {
+	for (i, (input, target)) in batches.iter().enumerate() {
 		if i == cfg.warmup {
 			start = Instant::now();
 		}
-		let context = ids_tensor::<B>(ctx, cfg.batch, device);
-		let targets = ids_vector::<B>(tgt, device);
-		let loss = model.loss(context, targets, &Vec::new());
+		let input = ids_tensor::<B>(input, cfg.batch, device);
+		let target = ids_tensor::<B>(target, cfg.batch, device);
+		let loss = model.loss(input, target, &Vec::new(), 0.0).total;
 		last_loss = loss.clone().into_scalar().elem();
 		let grads = GradientsParams::from_grads(loss.backward(), &model);
 		model = optim.step(1e-3, model, grads);
 	}
 	let secs = start.elapsed().as_secs_f64();
 	BenchResult {
-		tokens_per_sec: (cfg.batch * cfg.steps) as f64 / secs.max(1e-9),
+		tokens_per_sec: (tokens * cfg.steps) as f64 / secs.max(1e-9),
 		secs,
 		params,
+		context: len,
 		last_loss,
 	}
 }

@@ -1,4 +1,4 @@
-//! Command line: `train`, `serve`, `run`, `owner`, `scores`, `bench`.
+//! Command line: `train`, `serve`, `run`, `owner`, `scores`, `generate`, `query`, `bench`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,9 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bench::{self, BenchConfig};
-use crate::data::{read_corpus, Vocab};
+use crate::data::{read_corpus, tokenizer};
 use crate::device::{self, CpuBackend, DeviceArg, Selected};
-use crate::model::ModelConfig;
+use crate::model::Preset;
 use crate::peers::{Axon, AxonConfig, Dendrite, Scores, Served};
 use crate::{Miner, MinerConfig, PeerLink};
 
@@ -44,6 +44,11 @@ pub enum Command {
 		#[arg(long)]
 		data_dir: PathBuf,
 	},
+	/// Continue a prompt with a trained miner's model, alone or mixing in peers.
+	Generate(crate::consumer::GenerateArgs),
+	/// Ask the chain's top-ranked serving neurons for their hidden states on a text and show
+	/// how much each helps a local model predict it.
+	Query(crate::consumer::QueryArgs),
 	/// Measure training throughput (tokens/s) for a fixed model size.
 	Bench(BenchArgs),
 }
@@ -73,30 +78,34 @@ pub struct TrainArgs {
 	/// Peers as host:port,host:port,...
 	#[arg(long, value_delimiter = ',')]
 	pub peers: Vec<String>,
-	/// Serve random embeddings of the right shape instead of the model's (tests, demos).
+	/// Serve random hidden states of the right shape instead of the model's (tests, demos).
 	#[arg(long)]
 	pub serve_noise: bool,
 	/// Time limit of one peer query, in milliseconds.
 	#[arg(long, default_value_t = 1000)]
 	pub peer_timeout_ms: u64,
-	/// Embedding dimension (new models only).
-	#[arg(long, default_value_t = 32)]
-	pub d_model: usize,
-	/// Context window in words (new models only).
-	#[arg(long, default_value_t = 3)]
-	pub window: usize,
-	/// Hidden layer width (new models only).
-	#[arg(long, default_value_t = 128)]
-	pub hidden: usize,
+	/// Model size (new models only): `tiny` trains on a laptop core in minutes, `small` is a
+	/// CPU miner, `gpu` wants a GPU.
+	#[arg(long, value_enum, default_value_t = Preset::Small)]
+	pub preset: Preset,
+	/// Width of the hidden state, overriding the preset's (new models only).
+	#[arg(long)]
+	pub d_model: Option<usize>,
+	/// Context length in tokens (bytes), overriding the preset's (new models only).
+	#[arg(long)]
+	pub context: Option<usize>,
 	/// Peer slots in the gate (new models only).
 	#[arg(long, default_value_t = 4)]
 	pub max_peers: usize,
-	/// Largest vocabulary (new models only).
-	#[arg(long, default_value_t = 2000)]
-	pub max_vocab: usize,
-	/// Examples per step (new models only).
-	#[arg(long, default_value_t = 64)]
+	/// Sequences per step (new models only).
+	#[arg(long, default_value_t = 16)]
 	pub batch_size: usize,
+	/// Weight of the distillation term KL(mixture ‖ own prediction) (new models only).
+	#[arg(long, default_value_t = 1.0)]
+	pub distill: f64,
+	/// Probability of leaving each peer out of a training step (new models only).
+	#[arg(long, default_value_t = 0.25)]
+	pub peer_dropout: f64,
 	/// Adam learning rate (new models only).
 	#[arg(long, default_value_t = 3e-3)]
 	pub lr: f64,
@@ -187,11 +196,14 @@ pub struct BenchArgs {
 	/// Device to benchmark.
 	#[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
 	pub device: DeviceArg,
+	/// Model size.
+	#[arg(long, value_enum, default_value_t = Preset::Small)]
+	pub preset: Preset,
 	/// Timed steps.
-	#[arg(long, default_value_t = 50)]
+	#[arg(long, default_value_t = 20)]
 	pub steps: usize,
-	/// Examples per step.
-	#[arg(long, default_value_t = 256)]
+	/// Sequences per step.
+	#[arg(long, default_value_t = 16)]
 	pub batch_size: usize,
 	/// CPU threads for the Flex backend (default: all cores).
 	#[arg(long)]
@@ -218,9 +230,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 			println!("weights (index, u16): {:?}", scores.weights());
 			Ok(())
 		}
+		Command::Generate(args) => crate::consumer::generate_cmd(args),
+		Command::Query(args) => crate::consumer::query_cmd(args),
 		Command::Bench(args) => {
 			set_threads(args.threads);
 			let cfg = BenchConfig {
+				preset: args.preset,
 				steps: args.steps.max(1),
 				batch: args.batch_size.max(1),
 				..Default::default()
@@ -233,12 +248,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 				Selected::Cuda => ("cuda", bench::run::<device::CudaBackend>(&Default::default(), &cfg)),
 			};
 			println!(
-				"device={name} vocab={} d_model={} window={} hidden={} batch={} params={} steps={} \
-				 secs={:.3} tokens_per_sec={:.1} last_loss={:.4}",
-				cfg.vocab,
-				cfg.d_model,
-				cfg.window,
-				cfg.hidden,
+				"device={name} preset={:?} context={} batch={} params={} steps={} secs={:.3} \
+				 tokens_per_sec={:.1} last_loss={:.4}",
+				cfg.preset,
+				result.context,
 				cfg.batch,
 				result.params,
 				cfg.steps,
@@ -276,34 +289,48 @@ pub(crate) fn open_miner<B: AutodiffBackend>(
 		);
 		return Ok(miner);
 	}
-	let vocab = Vocab::build(text, args.max_vocab);
-	let model = ModelConfig::new(vocab.len())
-		.with_d_model(args.d_model)
-		.with_window(args.window)
-		.with_hidden(args.hidden)
-		.with_max_peers(args.max_peers);
+	let mut model = args.preset.config(args.max_peers);
+	if let Some(d) = args.d_model {
+		model.d_model = d;
+		model.d_ff = 4 * d;
+	}
+	if let Some(context) = args.context {
+		model.context = context;
+	}
 	let config = MinerConfig::new(model)
-		.with_max_vocab(args.max_vocab)
 		.with_batch_size(args.batch_size)
 		.with_learning_rate(args.lr)
+		.with_distill(args.distill)
+		.with_peer_dropout(args.peer_dropout)
 		.with_eval_every(args.eval_every)
 		.with_seed(args.seed);
-	let mut miner = Miner::<B>::new(config, vocab, text, device)?;
+	let mut miner = Miner::<B>::new(config, text, device)?;
 	miner.save(&args.data_dir)?;
 	log::info!("new model in {}", args.data_dir.display());
 	Ok(miner)
 }
 
-fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result<()> {
-	let text = read_corpus(&args.corpus)?;
-	let mut miner = open_miner::<B>(args, &text)?;
+/// One line on what is being trained and on which data.
+pub(crate) fn log_model<B: AutodiffBackend>(miner: &Miner<B>) {
+	let m = &miner.config().model;
 	log::info!(
-		"vocabulary {} words (hash {}), {} training / {} held-out tokens",
-		miner.vocab().len(),
-		miner.vocab().hash(),
+		"model: {} layers of width {}, {} heads, context {} tokens, {} peer slots; tokenizer {} \
+		 (bytes); {} training / {} held-out tokens",
+		m.n_layers,
+		m.d_model,
+		m.n_heads,
+		m.context,
+		m.max_peers,
+		tokenizer::hash(),
 		miner.corpus().train_tokens(),
 		miner.corpus().heldout_tokens()
 	);
+}
+
+fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result<()> {
+	let text = read_corpus(&args.corpus)?;
+	let mut miner = open_miner::<B>(args, &text)?;
+	log_model(&miner);
 	// Two workers are plenty for the axon and the dendrite; training runs on this thread.
 	let runtime = tokio::runtime::Builder::new_multi_thread()
 		.worker_threads(2)
@@ -321,13 +348,9 @@ fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result
 		None => None,
 	};
 	if !args.peers.is_empty() {
-		let m = miner.config().model.clone();
-		let dendrite = Dendrite::new(
-			&args.peers,
-			Duration::from_millis(args.peer_timeout_ms),
-			m.d_model,
-			&miner.vocab().hash(),
-		);
+		let max_dim = miner.config().model.max_peer_dim;
+		let dendrite =
+			Dendrite::new(&args.peers, Duration::from_millis(args.peer_timeout_ms), max_dim);
 		miner.set_peers(PeerLink { dendrite, handle: runtime.handle().clone() })?;
 	}
 	let steps = args.steps.unwrap_or(1000);
@@ -369,7 +392,7 @@ fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result
 		miner.step_count(),
 		eval.loss,
 		eval.loss_no_peers,
-		(miner.vocab().len() as f64).ln(),
+		(tokenizer::VOCAB_SIZE as f64).ln(),
 		args.data_dir.display()
 	);
 	if !miner.scores().peers.is_empty() {

@@ -10,20 +10,24 @@ use crate::model::ModelConfig;
 pub struct MinerConfig {
 	/// Model shape.
 	pub model: ModelConfig,
-	/// Largest vocabulary built from the corpus, `<unk>` included.
-	#[config(default = 2000)]
-	pub max_vocab: usize,
-	/// Training examples per step.
-	#[config(default = 64)]
+	/// Sequences per step (each `model.context` tokens long).
+	#[config(default = 16)]
 	pub batch_size: usize,
 	/// Adam learning rate.
 	#[config(default = 3e-3)]
 	pub learning_rate: f64,
+	/// Weight of the distillation term `KL(mixture ‖ solo)` beside the cross-entropy.
+	#[config(default = 1.0)]
+	pub distill: f64,
+	/// Probability that a peer's features are left out of a training step, so the gate and the
+	/// own path learn to do without any one peer.
+	#[config(default = 0.25)]
+	pub peer_dropout: f64,
 	/// Fraction of the corpus (its tail) held out for evaluation and peer scoring.
 	#[config(default = 0.1)]
 	pub heldout_fraction: f64,
-	/// Held-out examples per evaluation.
-	#[config(default = 512)]
+	/// Held-out sequences per evaluation.
+	#[config(default = 32)]
 	pub eval_batch: usize,
 	/// Steps between evaluations (held-out loss and peer scores).
 	#[config(default = 50)]
@@ -31,13 +35,13 @@ pub struct MinerConfig {
 	/// Steps between checkpoints.
 	#[config(default = 200)]
 	pub checkpoint_every: u64,
-	/// Steps between publishing the embedding table to the axon.
+	/// Steps between publishing the model to the axon.
 	#[config(default = 10)]
 	pub publish_every: u64,
 	/// EMA factor of peer scores (weight of the newest observation).
 	#[config(default = 0.3)]
 	pub score_alpha: f64,
-	/// Seed of weight initialization and batch sampling.
+	/// Seed of weight initialization, batch sampling and peer dropout.
 	#[config(default = 42)]
 	pub seed: u64,
 }

@@ -1,129 +1,231 @@
-//! The miner's language model: a word-level next-word predictor whose input embedding is its own
-//! plus a gated mixture of peer embeddings (the distributed mixture of experts of Bittensor's
-//! original design).
+//! The miner's language model: a small causal transformer over the network's byte tokens,
+//! whose hidden state at each position is mixed with its peers' (the distributed mixture of
+//! experts of Bittensor's design), and which distills that mixture into itself.
 //!
-//! For every context word the miner looks up its own embedding `e` (dimension `d`). Each peer `k`
-//! that answered returns its own `d`-dimensional representation `p_k` of the same word. Because
-//! every peer learned its own basis, `p_k` goes through a per-peer projection `W_k` before
-//! mixing. A gate reads `e` and outputs `1 + max_peers` logits: slot 0 means "rely on myself",
-//! slot `k` means "use peer k". Absent peers are masked out before the softmax, so
+//! For a batch of token sequences the model computes its own hidden state `h` at every position
+//! (token and position embeddings, `n_layers` pre-norm transformer layers with a causal mask, a
+//! final layer norm). `h` is what the miner serves to peers (`axon_forward`). Each peer `k` that
+//! answered returns its own hidden states `p_k` for the same sequences, of its own width: they
+//! are normalized per position (so no scale a peer chooses reaches the model), zero-padded to
+//! `max_peer_dim` and mapped into the miner's basis by a per-slot projection `W_k`. A gate reads
+//! `h` and gives `1 + max_peers` weights per position: slot 0 is "rely on myself", slot `k` is
+//! "use peer k"; absent peers are masked out before the softmax. So, per position,
 //!
-//! `combined = e + Σ_k gate_k · W_k p_k`
+//! `mixed = h + Σ_k gate_k · W_k norm(p_k)`, `logits = head(mixed)`, `solo = head(h)`.
 //!
-//! The window of combined embeddings is flattened, passed through one ReLU hidden layer and a
-//! linear layer to vocabulary logits. What a miner serves to peers is `e`, its own embedding.
+//! The loss is the cross-entropy of `logits` plus `distill · KL(mixture ‖ solo)` with the
+//! mixture held fixed, so the miner's own path learns to predict what the mixture predicts and
+//! keeps it when peers go away.
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
-use burn::tensor::activation::{log_softmax, relu, softmax};
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
+use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
+
+use crate::data::tokenizer::VOCAB_SIZE;
+
+/// Named model sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+pub enum Preset {
+	/// 2 layers of width 32, 32-token context: trains in CI on 2 CPU cores.
+	Tiny,
+	/// 4 layers of width 128, 64-token context: a CPU miner.
+	Small,
+	/// 6 layers of width 384, 128-token context: a GPU miner.
+	Gpu,
+}
+
+impl Preset {
+	/// The model configuration of this size, with `max_peers` peer slots.
+	pub fn config(self, max_peers: usize) -> ModelConfig {
+		let (d_model, n_layers, n_heads, context) = match self {
+			Self::Tiny => (32, 2, 2, 32),
+			Self::Small => (128, 4, 4, 64),
+			Self::Gpu => (384, 6, 6, 128),
+		};
+		ModelConfig::new()
+			.with_d_model(d_model)
+			.with_n_layers(n_layers)
+			.with_n_heads(n_heads)
+			.with_d_ff(4 * d_model)
+			.with_context(context)
+			.with_max_peers(max_peers)
+	}
+}
 
 /// Shape of the model. Saved in `config.json` beside the checkpoint.
 #[derive(Config, Debug, PartialEq)]
 pub struct ModelConfig {
-	/// Vocabulary size, `<unk>` included.
-	pub vocab_size: usize,
-	/// Embedding dimension `d`; also the dimension served to and expected from peers.
+	/// Width of the hidden state: what the miner serves to peers.
 	#[config(default = 32)]
 	pub d_model: usize,
-	/// Number of previous words the model sees.
-	#[config(default = 3)]
-	pub window: usize,
-	/// Width of the hidden layer.
+	/// Transformer layers.
+	#[config(default = 2)]
+	pub n_layers: usize,
+	/// Attention heads per layer; divides `d_model`.
+	#[config(default = 2)]
+	pub n_heads: usize,
+	/// Width of each layer's feed-forward block.
 	#[config(default = 128)]
-	pub hidden: usize,
+	pub d_ff: usize,
+	/// Longest sequence the model reads, in tokens (positions it has embeddings for).
+	#[config(default = 32)]
+	pub context: usize,
 	/// Number of peer slots in the gate.
 	#[config(default = 4)]
 	pub max_peers: usize,
+	/// Widest peer hidden state accepted; narrower ones are zero-padded to it.
+	#[config(default = 512)]
+	pub max_peer_dim: usize,
 }
 
 /// The language model; see the module docs for the architecture.
 #[derive(Module, Debug)]
 pub struct Model<B: Backend> {
-	embedding: Embedding<B>,
+	token: Embedding<B>,
+	position: Embedding<B>,
+	encoder: TransformerEncoder<B>,
+	norm: LayerNorm<B>,
 	gate: Linear<B>,
 	peer_proj: Vec<Linear<B>>,
-	hidden: Linear<B>,
-	output: Linear<B>,
+	head: Linear<B>,
 }
 
 /// Peer features for one batch: one entry per peer slot, `None` when that peer is absent,
-/// otherwise a `[batch, window, d]` tensor.
+/// otherwise a `[batch, len, max_peer_dim]` tensor of normalized, padded hidden states (see
+/// [`peer_inputs`]).
 pub type PeerInputs<B> = Vec<Option<Tensor<B, 3>>>;
 
+/// The loss of one batch and its parts.
+#[derive(Clone, Debug)]
+pub struct Loss<B: Backend> {
+	/// What is minimized: `cross_entropy + distill · distillation`.
+	pub total: Tensor<B, 1>,
+	/// Cross-entropy of the mixture's next-token prediction (nats per token).
+	pub cross_entropy: Tensor<B, 1>,
+}
+
 impl ModelConfig {
+	/// Checks the shape before building a model from it.
+	pub fn validate(&self) -> anyhow::Result<()> {
+		if self.d_model == 0 || self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
+			anyhow::bail!(
+				"d_model {} must be a positive multiple of n_heads {}",
+				self.d_model,
+				self.n_heads
+			);
+		}
+		if self.context < 2 {
+			anyhow::bail!("context {} is too short: at least 2 tokens", self.context);
+		}
+		Ok(())
+	}
+
 	/// Initializes a model with random weights on `device`.
 	pub fn init<B: Backend>(&self, device: &B::Device) -> Model<B> {
 		let d = self.d_model;
+		let small = burn::nn::Initializer::Normal { mean: 0.0, std: 0.02 };
 		Model {
-			// Small initial embeddings keep early logits near uniform.
-			embedding: EmbeddingConfig::new(self.vocab_size, d)
-				.with_initializer(burn::nn::Initializer::Normal { mean: 0.0, std: 0.3 })
+			token: EmbeddingConfig::new(VOCAB_SIZE, d).with_initializer(small.clone()).init(device),
+			position: EmbeddingConfig::new(self.context, d)
+				.with_initializer(small.clone())
 				.init(device),
+			encoder: TransformerEncoderConfig::new(d, self.d_ff, self.n_heads, self.n_layers)
+				.with_dropout(0.0)
+				.with_norm_first(true)
+				.init(device),
+			norm: LayerNormConfig::new(d).init(device),
 			gate: LinearConfig::new(d, 1 + self.max_peers).init(device),
-			peer_proj: (0..self.max_peers).map(|_| LinearConfig::new(d, d).init(device)).collect(),
-			hidden: LinearConfig::new(self.window * d, self.hidden).init(device),
-			output: LinearConfig::new(self.hidden, self.vocab_size).init(device),
+			peer_proj: (0..self.max_peers)
+				.map(|_| LinearConfig::new(self.max_peer_dim, d).with_initializer(small.clone()))
+				.map(|c| c.init(device))
+				.collect(),
+			head: LinearConfig::new(d, VOCAB_SIZE).init(device),
 		}
 	}
 }
 
 impl<B: Backend> Model<B> {
-	/// Next-word logits `[batch, vocab]` for `context` (`[batch, window]` token ids), mixing in
-	/// the features of the peers present in `peers` (extra entries beyond `max_peers` are
-	/// ignored).
-	pub fn forward(&self, context: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 2> {
-		let own = self.embedding.forward(context);
-		let [batch, window, d] = own.dims();
+	/// The model's own hidden state `[batch, len, d_model]` for `tokens` (`[batch, len]`,
+	/// `len` at most the context): what the axon serves.
+	pub fn hidden(&self, tokens: Tensor<B, 2, Int>) -> Tensor<B, 3> {
+		let [batch, len] = tokens.dims();
+		let device = tokens.device();
+		let positions = Tensor::<B, 1, Int>::arange(0..len as i64, &device)
+			.reshape([1, len])
+			.expand([batch, len]);
+		let x = self.token.forward(tokens) + self.position.forward(positions);
+		let mask = generate_autoregressive_mask::<B>(batch, len, &device);
+		let x = self.encoder.forward(TransformerEncoderInput::new(x).mask_attn(mask));
+		self.norm.forward(x)
+	}
+
+	/// `hidden` plus the gated, projected features of the peers present in `peers` (extra
+	/// entries beyond `max_peers` are ignored).
+	fn mix(&self, hidden: Tensor<B, 3>, peers: &PeerInputs<B>) -> Tensor<B, 3> {
+		let [batch, len, d] = hidden.dims();
 		let slots = self.peer_proj.len();
 		let present: Vec<bool> =
 			(0..slots).map(|k| matches!(peers.get(k), Some(Some(_)))).collect();
-		let mut combined = own.clone();
-		if present.iter().any(|p| *p) {
-			// Absent slots get a large negative logit so the softmax gives them no weight
-			// while the remaining gates still sum to one.
-			let mask: Vec<f32> = std::iter::once(0.0)
-				.chain(present.iter().map(|p| if *p { 0.0 } else { -1.0e9 }))
-				.collect();
-			let device = own.device();
-			let mask = Tensor::<B, 3>::from_data(TensorData::new(mask, [1, 1, 1 + slots]), &device)
-				.expand([batch, window, 1 + slots]);
-			let gates = softmax(self.gate.forward(own) + mask, 2);
-			for (k, proj) in self.peer_proj.iter().enumerate() {
-				if let Some(Some(features)) = peers.get(k) {
-					let gate = gates.clone().narrow(2, k + 1, 1).expand([batch, window, d]);
-					combined = combined + proj.forward(features.clone()) * gate;
-				}
+		if !present.iter().any(|p| *p) {
+			return hidden;
+		}
+		// Absent slots get a large negative logit so the softmax gives them no weight while
+		// the remaining gates still sum to one.
+		let mask: Vec<f32> = std::iter::once(0.0)
+			.chain(present.iter().map(|p| if *p { 0.0 } else { -1.0e9 }))
+			.collect();
+		let device = hidden.device();
+		let mask = Tensor::<B, 3>::from_data(TensorData::new(mask, [1, 1, 1 + slots]), &device)
+			.expand([batch, len, 1 + slots]);
+		let gates = softmax(self.gate.forward(hidden.clone()) + mask, 2);
+		let mut mixed = hidden;
+		for (k, proj) in self.peer_proj.iter().enumerate() {
+			if let Some(Some(features)) = peers.get(k) {
+				let gate = gates.clone().narrow(2, k + 1, 1).expand([batch, len, d]);
+				mixed = mixed + proj.forward(features.clone()) * gate;
 			}
 		}
-		let flat = combined.reshape([batch, window * d]);
-		self.output.forward(relu(self.hidden.forward(flat)))
+		mixed
 	}
 
-	/// Mean cross-entropy of next-word prediction.
+	/// Next-token logits `[batch, len, vocab]` of the mixture with `peers` (with no peer
+	/// present, the model's own prediction).
+	pub fn forward(&self, tokens: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 3> {
+		self.head.forward(self.mix(self.hidden(tokens), peers))
+	}
+
+	/// The loss of predicting `targets` (`[batch, len]`, the token after each position) from
+	/// `tokens`, with `peers` in the mixture and the distillation term weighted by `distill`
+	/// (it is 0 when no peer is present: the mixture is then the model itself).
 	pub fn loss(
 		&self,
-		context: Tensor<B, 2, Int>,
-		targets: Tensor<B, 1, Int>,
+		tokens: Tensor<B, 2, Int>,
+		targets: Tensor<B, 2, Int>,
 		peers: &PeerInputs<B>,
-	) -> Tensor<B, 1> {
-		let logits = self.forward(context, peers);
-		let [batch, _] = logits.dims();
-		let picked = log_softmax(logits, 1).gather(1, targets.reshape([batch, 1]));
-		picked.mean().neg()
-	}
-
-	/// The embedding table `[vocab, d]` as row-major `f32`: what the axon serves.
-	pub fn embedding_table(&self) -> Vec<f32> {
-		self.embedding
-			.weight
-			.val()
-			.into_data()
-			.convert::<f32>()
-			.into_vec::<f32>()
-			.unwrap_or_default()
+		distill: f64,
+	) -> Loss<B> {
+		let [batch, len] = tokens.dims();
+		let rows = batch * len;
+		let hidden = self.hidden(tokens);
+		let any_peer = peers.iter().any(Option::is_some);
+		let mixed = self.head.forward(self.mix(hidden.clone(), peers)).reshape([rows, VOCAB_SIZE]);
+		let log_mix = log_softmax(mixed, 1);
+		let cross_entropy =
+			log_mix.clone().gather(1, targets.reshape([rows, 1])).mean().neg();
+		if !any_peer || distill <= 0.0 {
+			return Loss { total: cross_entropy.clone(), cross_entropy };
+		}
+		// KL(mixture ‖ solo) with the mixture as a fixed teacher: only the own path learns
+		// from it, the gate and projections learn from the cross-entropy alone.
+		let log_mix = log_mix.detach();
+		let log_solo = log_softmax(self.head.forward(hidden).reshape([rows, VOCAB_SIZE]), 1);
+		let kl = (log_mix.clone().exp() * (log_mix - log_solo)).sum_dim(1).mean();
+		Loss { total: cross_entropy.clone() + kl.mul_scalar(distill), cross_entropy }
 	}
 
 	/// Number of peer slots.
@@ -139,26 +241,53 @@ pub fn ids_tensor<B: Backend>(ids: &[u32], rows: usize, device: &B::Device) -> T
 	Tensor::from_data(TensorData::new(data, [rows, cols]), device)
 }
 
-/// Builds a `[len]` int tensor from token ids.
-pub fn ids_vector<B: Backend>(ids: &[u32], device: &B::Device) -> Tensor<B, 1, Int> {
-	let data: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
-	Tensor::from_data(TensorData::new(data, [ids.len()]), device)
+/// One peer's hidden states for a batch: `values` holds `positions × dim` row-major `f32`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerFeatures {
+	/// Width of the peer's hidden state.
+	pub dim: usize,
+	/// The values, one row of `dim` per position.
+	pub values: Vec<f32>,
 }
 
-/// Builds peer inputs on `device` from flat per-peer feature vectors (`batch × window × d`).
+/// `row` normalized to mean 0 and variance 1 (all zeros when it is constant), computed in `f64`
+/// so that no finite value a peer sends can overflow, and written into `out` (the first
+/// `row.len()` of a zero-filled padded row).
+fn normalize_into(row: &[f32], out: &mut [f32]) {
+	let n = row.len().max(1) as f64;
+	let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+	let var = row.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+	if !(var.is_finite() && var > 1e-12) {
+		return;
+	}
+	let inv = var.sqrt().recip();
+	for (o, &v) in out.iter_mut().zip(row) {
+		*o = ((f64::from(v) - mean) * inv) as f32;
+	}
+}
+
+/// Builds peer inputs on `device` from each peer's features for a `batch × len` batch: every
+/// position's row normalized and zero-padded to `max_dim`. Features of the wrong size or
+/// wider than `max_dim` count as absent (the dendrite already refuses them).
 pub fn peer_inputs<B: Backend>(
-	features: &[Option<Vec<f32>>],
+	features: &[Option<PeerFeatures>],
 	batch: usize,
-	window: usize,
-	d: usize,
+	len: usize,
+	max_dim: usize,
 	device: &B::Device,
 ) -> PeerInputs<B> {
+	let positions = batch.saturating_mul(len);
 	features
 		.iter()
 		.map(|f| {
-			f.as_ref()
-				.filter(|v| v.len() == batch * window * d)
-				.map(|v| Tensor::from_data(TensorData::new(v.clone(), [batch, window, d]), device))
+			let f = f.as_ref().filter(|f| {
+				f.dim > 0 && f.dim <= max_dim && f.values.len() == positions.saturating_mul(f.dim)
+			})?;
+			let mut padded = vec![0.0f32; positions.saturating_mul(max_dim)];
+			for (row, out) in f.values.chunks_exact(f.dim).zip(padded.chunks_exact_mut(max_dim)) {
+				normalize_into(row, out);
+			}
+			Some(Tensor::from_data(TensorData::new(padded, [batch, len, max_dim]), device))
 		})
 		.collect()
 }
@@ -168,17 +297,49 @@ mod tests {
 	use super::*;
 	use burn::backend::Flex;
 
+	fn tiny(max_peers: usize) -> Model<Flex> {
+		Preset::Tiny.config(max_peers).with_max_peer_dim(8).init::<Flex>(&Default::default())
+	}
+
 	#[test]
 	fn absent_peers_do_not_change_the_output() {
 		let device = Default::default();
-		let model = ModelConfig::new(20).with_d_model(4).with_max_peers(2).init::<Flex>(&device);
+		let model = tiny(2);
 		let ctx = ids_tensor::<Flex>(&[1, 2, 3, 4, 5, 6], 2, &device);
 		let none: PeerInputs<Flex> = vec![None, None];
 		let a = model.forward(ctx.clone(), &Vec::new()).into_data();
 		let b = model.forward(ctx.clone(), &none).into_data();
 		assert_eq!(a, b);
-		let feats = vec![Some(vec![1.0; 2 * 3 * 4]), None];
-		let c = model.forward(ctx, &peer_inputs(&feats, 2, 3, 4, &device)).into_data();
+		let peer = PeerFeatures { dim: 4, values: (0..24).map(|i| i as f32).collect() };
+		let feats = vec![Some(peer), None];
+		let c = model.forward(ctx, &peer_inputs(&feats, 2, 3, 8, &device)).into_data();
 		assert_ne!(a, c, "a present peer must change the prediction");
+	}
+
+	#[test]
+	fn the_hidden_state_at_a_position_ignores_later_tokens() {
+		let device = Default::default();
+		let model = tiny(0);
+		let a = model.hidden(ids_tensor::<Flex>(&[10, 20, 30, 40], 1, &device));
+		let b = model.hidden(ids_tensor::<Flex>(&[10, 20, 99, 98], 1, &device));
+		let first = |h: Tensor<Flex, 3>| h.narrow(1, 0, 2).into_data().to_vec::<f32>().unwrap();
+		let last = |h: Tensor<Flex, 3>| h.narrow(1, 3, 1).into_data().to_vec::<f32>().unwrap();
+		assert_eq!(first(a.clone()), first(b.clone()), "positions 0 and 1 saw the future");
+		assert_ne!(last(a), last(b));
+	}
+
+	#[test]
+	fn huge_or_constant_peer_values_are_normalized_away() {
+		let device = Default::default();
+		let huge = PeerFeatures { dim: 4, values: vec![3.0e38, -3.0e38, 3.0e38, 1.0] };
+		let flat = PeerFeatures { dim: 4, values: vec![7.0; 4] };
+		let inputs = peer_inputs::<Flex>(&[Some(huge), Some(flat)], 1, 1, 8, &device);
+		let values = |k: usize| {
+			inputs[k].clone().unwrap().into_data().to_vec::<f32>().unwrap()
+		};
+		let h = values(0);
+		assert!(h.iter().all(|v| v.is_finite() && v.abs() <= 2.0), "{h:?}");
+		assert_eq!(&h[4..], &[0.0; 4], "padding stays zero");
+		assert_eq!(values(1), vec![0.0; 8]);
 	}
 }

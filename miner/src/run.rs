@@ -454,6 +454,7 @@ fn run_on<B: AutodiffBackend>(
 	let pause = Duration::from_millis(run_args.step_pause_ms);
 	let text = read_corpus(&args.corpus)?;
 	let mut miner = open_miner::<B>(args, &text)?;
+	crate::cli::log_model(&miner);
 	let runtime = tokio::runtime::Builder::new_multi_thread()
 		.worker_threads(2)
 		.enable_all()
@@ -464,12 +465,7 @@ fn run_on<B: AutodiffBackend>(
 	let axon_config = AxonConfig { serve_noise: args.serve_noise, ..Default::default() };
 	let bind = format!("{}:{}", args.axon_host, args.axon_port.unwrap_or_default());
 	let axon = runtime.block_on(Axon::start(&bind, served, axon_config))?;
-	log::info!(
-		"axon on {bind}{}; vocabulary {} words (hash {})",
-		if args.serve_noise { " serving noise" } else { "" },
-		miner.vocab().len(),
-		miner.vocab().hash()
-	);
+	log::info!("axon on {bind}{}", if args.serve_noise { " serving noise" } else { "" });
 
 	let stop = Arc::new(AtomicBool::new(false));
 	let (agent, mut link) = Agent::new(config, signer);
@@ -559,12 +555,8 @@ fn connect_peers<B: AutodiffBackend>(
 		return Ok(());
 	}
 	let addrs: Vec<String> = peers.iter().map(|p| p.addr.clone()).collect();
-	let dendrite = Dendrite::new(
-		&addrs,
-		Duration::from_millis(args.peer_timeout_ms),
-		miner.config().model.d_model,
-		&miner.vocab().hash(),
-	);
+	let max_dim = miner.config().model.max_peer_dim;
+	let dendrite = Dendrite::new(&addrs, Duration::from_millis(args.peer_timeout_ms), max_dim);
 	miner.set_peers(PeerLink { dendrite, handle: handle.clone() })
 }
 

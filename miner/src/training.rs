@@ -1,12 +1,13 @@
-//! The training loop of one miner: [`Miner::step`] trains on one batch (with peer features when
-//! it has peers) and, on schedule, evaluates on held-out text, rescores peers, publishes its
-//! embeddings to its axon and checkpoints.
+//! The training loop of one miner: [`Miner::step`] trains on one batch (with its peers' hidden
+//! states when it has peers, distilling the mixture into its own path) and, on schedule,
+//! evaluates on held-out text, rescores peers, publishes its model to its axon and checkpoints.
 //!
-//! A data directory holds `config.json`, `vocab.json`, `model.mpk`, `optim.mpk`, `state.json`
-//! (the step), `loss.csv` (the loss curve) and `scores.json` (the peer table).
+//! A data directory holds `config.json`, `model.mpk`, `optim.mpk`, `state.json` (the step and
+//! the protocol version), `loss.csv` (the loss curve) and `scores.json` (the peer table).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use burn::config::Config;
@@ -17,13 +18,14 @@ use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ElementConversion;
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MinerConfig;
-use crate::data::{Batch, Corpus, Vocab};
-use crate::model::{ids_tensor, ids_vector, peer_inputs, Model, PeerInputs};
-use crate::peers::{Dendrite, PeerReply, Scores, Served, Table};
+use crate::data::{tokenizer, Batch, Corpus};
+use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
+use crate::peers::wire::PROTOCOL;
+use crate::peers::{Dendrite, Encoder, PeerReply, Scores, Served, Snapshot};
 
 type Optim<B> = OptimizerAdaptor<Adam, Model<B>, B>;
 type Rec = NamedMpkFileRecorder<FullPrecisionSettings>;
@@ -41,7 +43,7 @@ pub struct PeerLink {
 pub struct StepReport {
 	/// Step number after this step.
 	pub step: u64,
-	/// Training loss of the batch.
+	/// Training cross-entropy of the batch (nats per token).
 	pub loss: f64,
 	/// Peers whose features were used.
 	pub peers_present: usize,
@@ -52,9 +54,9 @@ pub struct StepReport {
 /// One held-out evaluation.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
-	/// Held-out loss with every present peer.
+	/// Held-out loss with every present peer (nats per token).
 	pub loss: f64,
-	/// Held-out loss with no peers.
+	/// Held-out loss of the miner alone: what it keeps without peers.
 	pub loss_no_peers: f64,
 	/// Per peer: loss saved by its features (leave-one-out), or why it was absent.
 	pub saved: Vec<Result<f64, String>>,
@@ -63,12 +65,29 @@ pub struct Evaluation {
 #[derive(Serialize, Deserialize)]
 struct State {
 	step: u64,
+	/// Peer protocol of the model; checkpoints written before version 2 lack it.
+	#[serde(default)]
+	protocol: u32,
+}
+
+/// A model snapshot the axon runs on its own threads.
+struct ModelEncoder<B: Backend> {
+	model: Mutex<Model<B>>,
+	device: B::Device,
+}
+
+impl<B: Backend> Encoder for ModelEncoder<B> {
+	fn encode(&self, tokens: &[u32], sequences: usize) -> Vec<f32> {
+		// Cloning a module copies handles, not weights: the lock is held only for that.
+		let model = self.model.lock().unwrap_or_else(|e| e.into_inner()).clone();
+		let hidden = model.hidden(ids_tensor::<B>(tokens, sequences, &self.device));
+		hidden.into_data().convert::<f32>().into_vec::<f32>().unwrap_or_default()
+	}
 }
 
 /// One miner: model, optimizer, data, peers and scores.
 pub struct Miner<B: AutodiffBackend> {
 	config: MinerConfig,
-	vocab: Vocab,
 	corpus: Corpus,
 	model: Model<B>,
 	optim: Optim<B>,
@@ -84,40 +103,27 @@ pub struct Miner<B: AutodiffBackend> {
 }
 
 impl<B: AutodiffBackend> Miner<B> {
-	/// A fresh miner on `text`, whose vocabulary must be the one `config.model` was sized for.
-	pub fn new(
-		config: MinerConfig,
-		vocab: Vocab,
-		text: &str,
-		device: B::Device,
-	) -> anyhow::Result<Self> {
-		if config.model.vocab_size != vocab.len() {
-			anyhow::bail!(
-				"model vocabulary size {} differs from the vocabulary ({} words)",
-				config.model.vocab_size,
-				vocab.len()
-			);
-		}
+	/// A fresh miner on `text`.
+	pub fn new(config: MinerConfig, text: &str, device: B::Device) -> anyhow::Result<Self> {
+		config.model.validate()?;
 		B::seed(&device, config.seed);
 		let model = config.model.init::<B>(&device);
-		Self::assemble(config, vocab, text, model, device, 0)
+		Self::assemble(config, text, model, device, 0)
 	}
 
 	fn assemble(
 		config: MinerConfig,
-		vocab: Vocab,
 		text: &str,
 		model: Model<B>,
 		device: B::Device,
 		step: u64,
 	) -> anyhow::Result<Self> {
-		let corpus = Corpus::new(text, &vocab, config.model.window, config.heldout_fraction)?;
+		let corpus = Corpus::new(text, config.model.context, config.heldout_fraction)?;
 		let optim = AdamConfig::new().init::<B, Model<B>>();
 		let rng = StdRng::seed_from_u64(config.seed.wrapping_add(step));
 		let scores = Scores::new(&[], config.score_alpha);
 		Ok(Self {
 			config,
-			vocab,
 			corpus,
 			model,
 			optim,
@@ -133,29 +139,14 @@ impl<B: AutodiffBackend> Miner<B> {
 		})
 	}
 
-	/// Resumes the checkpoint in `dir`, tokenizing `text` with the saved vocabulary.
+	/// Resumes the checkpoint in `dir`, training on `text` from there.
 	/// Returns `Ok(None)` when `dir` holds no checkpoint.
 	pub fn resume(dir: &Path, text: &str, device: B::Device) -> anyhow::Result<Option<Self>> {
-		let state_path = dir.join("state.json");
-		if !state_path.exists() {
+		let Some(checkpoint) = load_checkpoint::<B>(dir, &device)? else {
 			return Ok(None);
-		}
-		let state: State = serde_json::from_str(
-			&std::fs::read_to_string(&state_path)
-				.with_context(|| format!("cannot read {}", state_path.display()))?,
-		)
-		.with_context(|| {
-			format!("{} is corrupt; delete the data dir to start over", state_path.display())
-		})?;
-		let config = MinerConfig::load(dir.join("config.json"))
-			.map_err(|e| anyhow::anyhow!("cannot load {}/config.json: {e}", dir.display()))?;
-		let vocab = Vocab::load(&dir.join("vocab.json"))?;
-		let model = config
-			.model
-			.init::<B>(&device)
-			.load_file(dir.join("model"), &Rec::default(), &device)
-			.map_err(|e| anyhow::anyhow!("cannot load {}/model.mpk: {e}", dir.display()))?;
-		let mut miner = Self::assemble(config, vocab, text, model, device, state.step)?;
+		};
+		let Checkpoint { config, model, step } = checkpoint;
+		let mut miner = Self::assemble(config, text, model, device, step)?;
 		let optim_path = dir.join("optim");
 		if optim_path.with_extension("mpk").exists() {
 			match Recorder::<B>::load(&Rec::default(), optim_path, &miner.device) {
@@ -169,7 +160,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		Ok(Some(miner))
 	}
 
-	/// Writes the checkpoint (config, vocabulary, model, optimizer, step) to `dir` and makes it
+	/// Writes the checkpoint (config, model, optimizer, step) to `dir` and makes it
 	/// the directory for later checkpoints, the loss curve and the scores.
 	pub fn save(&mut self, dir: &Path) -> anyhow::Result<()> {
 		std::fs::create_dir_all(dir)
@@ -177,7 +168,6 @@ impl<B: AutodiffBackend> Miner<B> {
 		self.config
 			.save(dir.join("config.json"))
 			.with_context(|| format!("cannot write {}/config.json", dir.display()))?;
-		self.vocab.save(&dir.join("vocab.json"))?;
 		self.model
 			.clone()
 			.save_file(dir.join("model"), &Rec::default())
@@ -185,7 +175,8 @@ impl<B: AutodiffBackend> Miner<B> {
 		Recorder::<B>::record(&Rec::default(), self.optim.to_record(), dir.join("optim"))
 			.map_err(|e| anyhow::anyhow!("cannot write {}/optim.mpk: {e}", dir.display()))?;
 		// The step goes last: a checkpoint without it is ignored rather than half-loaded.
-		std::fs::write(dir.join("state.json"), serde_json::to_string(&State { step: self.step })?)
+		let state = State { step: self.step, protocol: PROTOCOL };
+		std::fs::write(dir.join("state.json"), serde_json::to_string(&state)?)
 			.with_context(|| format!("cannot write {}/state.json", dir.display()))?;
 		self.data_dir = Some(dir.to_path_buf());
 		Ok(())
@@ -214,22 +205,35 @@ impl<B: AutodiffBackend> Miner<B> {
 		self.peers = None;
 	}
 
-	/// Makes the miner publish its embeddings to `served` (an axon's table) on schedule, and
+	/// Makes the miner publish its model to `served` (an axon's snapshot) on schedule, and
 	/// publishes once now.
 	pub fn serve_into(&mut self, served: Served) {
-		served.publish(self.table());
+		served.publish(self.snapshot());
 		self.served = Some(served);
 	}
 
-	/// The current embedding table with its metadata.
-	pub fn table(&self) -> Table {
-		Table {
-			weights: self.model.embedding_table(),
-			vocab_size: self.vocab.len(),
+	/// A snapshot of the current model for an axon.
+	pub fn snapshot(&self) -> Snapshot {
+		let encoder = ModelEncoder::<B::InnerBackend> {
+			model: Mutex::new(self.model.valid()),
+			device: self.device.clone(),
+		};
+		Snapshot {
+			encoder: Arc::new(encoder),
 			dim: self.config.model.d_model,
-			vocab_hash: self.vocab.hash(),
+			max_context: self.config.model.context,
 			version: self.step,
 		}
+	}
+
+	/// The model.
+	pub fn model(&self) -> &Model<B> {
+		&self.model
+	}
+
+	/// The training device.
+	pub fn device(&self) -> &B::Device {
+		&self.device
 	}
 
 	/// Steps trained so far.
@@ -242,11 +246,6 @@ impl<B: AutodiffBackend> Miner<B> {
 		&self.config
 	}
 
-	/// The vocabulary.
-	pub fn vocab(&self) -> &Vocab {
-		&self.vocab
-	}
-
 	/// The corpus split.
 	pub fn corpus(&self) -> &Corpus {
 		&self.corpus
@@ -257,42 +256,48 @@ impl<B: AutodiffBackend> Miner<B> {
 		&self.scores
 	}
 
-	/// Asks the peers (if any) for features of `context`; one reply per peer slot in use.
-	fn query_peers(&self, context: &[u32]) -> Vec<PeerReply> {
+	/// Asks the peers (if any) for their hidden states on `batch`; one reply per peer slot in
+	/// use.
+	fn query_peers(&self, batch: &Batch) -> Vec<PeerReply> {
 		match &self.peers {
-			Some(link) => link.dendrite.forward_blocking(&link.handle, context),
+			Some(link) => link.dendrite.forward_blocking(&link.handle, &batch.tokens, batch.size()),
 			None => Vec::new(),
 		}
 	}
 
 	fn peer_tensors<Bk: Backend>(
 		&self,
-		replies: &[PeerReply],
+		features: &[Option<PeerFeatures>],
 		batch: &Batch,
 		device: &Bk::Device,
 	) -> PeerInputs<Bk> {
-		let features: Vec<Option<Vec<f32>>> =
-			replies.iter().map(|r| r.as_ref().ok().cloned()).collect();
-		peer_inputs::<Bk>(&features, batch.size(), batch.window, self.config.model.d_model, device)
+		let max_dim = self.config.model.max_peer_dim;
+		peer_inputs::<Bk>(features, batch.size(), batch.len, max_dim, device)
 	}
 
 	/// Trains on one batch, then runs whatever is due (publish, evaluate and score, checkpoint).
 	pub fn step(&mut self) -> anyhow::Result<StepReport> {
 		let batch = self.corpus.sample_train(&mut self.rng, self.config.batch_size);
-		let replies = self.query_peers(&batch.context);
-		let peers = self.peer_tensors::<B>(&replies, &batch, &self.device);
+		let replies = self.query_peers(&batch);
+		// Peer dropout: each answer is left out of this step with probability `peer_dropout`.
+		let dropout = self.config.peer_dropout.clamp(0.0, 1.0);
+		let features: Vec<Option<PeerFeatures>> = replies
+			.into_iter()
+			.map(|r| r.ok().filter(|_| !self.rng.gen_bool(dropout)))
+			.collect();
+		let peers = self.peer_tensors::<B>(&features, &batch, &self.device);
 		let present = peers.iter().filter(|p| p.is_some()).count();
-		let context = ids_tensor::<B>(&batch.context, batch.size(), &self.device);
-		let targets = ids_vector::<B>(&batch.target, &self.device);
-		let loss = self.model.loss(context, targets, &peers);
-		let loss_value: f64 = loss.clone().into_scalar().elem();
+		let tokens = ids_tensor::<B>(&batch.tokens, batch.size(), &self.device);
+		let targets = ids_tensor::<B>(&batch.targets, batch.size(), &self.device);
+		let loss = self.model.loss(tokens, targets, &peers, self.config.distill);
+		let loss_value: f64 = loss.cross_entropy.into_scalar().elem();
 		if !loss_value.is_finite() {
 			anyhow::bail!(
 				"training diverged at step {} (loss {loss_value}); lower --lr",
 				self.step
 			);
 		}
-		let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+		let grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
 		self.model = self.optim.step(self.config.learning_rate, self.model.clone(), grads);
 		self.step += 1;
 		self.train_loss_sum += loss_value;
@@ -300,7 +305,7 @@ impl<B: AutodiffBackend> Miner<B> {
 
 		if let Some(served) = &self.served {
 			if self.step.is_multiple_of(self.config.publish_every.max(1)) {
-				served.publish(self.table());
+				served.publish(self.snapshot());
 			}
 		}
 		let eval = if self.step.is_multiple_of(self.config.eval_every.max(1)) {
@@ -319,14 +324,16 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Held-out loss with all peers, without any, and without each peer in turn.
 	pub fn evaluate(&self) -> Evaluation {
 		let batch = self.corpus.heldout_batch(self.config.seed, self.config.eval_batch);
-		let replies = self.query_peers(&batch.context);
+		let replies = self.query_peers(&batch);
 		let model = self.model.valid();
 		let device = &self.device;
-		let all = self.peer_tensors::<B::InnerBackend>(&replies, &batch, device);
+		let features: Vec<Option<PeerFeatures>> =
+			replies.iter().map(|r| r.as_ref().ok().cloned()).collect();
+		let all = self.peer_tensors::<B::InnerBackend>(&features, &batch, device);
 		let loss = |peers: &PeerInputs<B::InnerBackend>| -> f64 {
-			let context = ids_tensor::<B::InnerBackend>(&batch.context, batch.size(), device);
-			let targets = ids_vector::<B::InnerBackend>(&batch.target, device);
-			model.loss(context, targets, peers).into_scalar().elem()
+			let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
+			let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
+			model.loss(tokens, targets, peers, 0.0).cross_entropy.into_scalar().elem()
 		};
 		let with_all = loss(&all);
 		let loss_no_peers =
@@ -352,7 +359,7 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// miner has a data dir.
 	pub fn evaluate_and_score(&mut self) -> anyhow::Result<Evaluation> {
 		let eval = self.evaluate();
-		let uniform = (self.vocab.len() as f64).ln();
+		let uniform = (tokenizer::VOCAB_SIZE as f64).ln();
 		self.scores.update(self.step, uniform - eval.loss_no_peers, &eval.saved);
 		let train_loss = if self.train_loss_n > 0 {
 			self.train_loss_sum / self.train_loss_n as f64
@@ -369,6 +376,53 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 		Ok(eval)
 	}
+}
+
+/// A saved model: its configuration, weights and step.
+pub struct Checkpoint<B: Backend> {
+	/// The configuration it was trained with.
+	pub config: MinerConfig,
+	/// The weights.
+	pub model: Model<B>,
+	/// Steps trained.
+	pub step: u64,
+}
+
+/// Loads the model saved in `dir` (by [`Miner::save`]) onto `device`, without its optimizer or
+/// corpus: what `generate` and `query` need. `Ok(None)` when `dir` holds no checkpoint.
+pub fn load_checkpoint<B: Backend>(
+	dir: &Path,
+	device: &B::Device,
+) -> anyhow::Result<Option<Checkpoint<B>>> {
+	let state_path = dir.join("state.json");
+	if !state_path.exists() {
+		return Ok(None);
+	}
+	let state: State = serde_json::from_str(
+		&std::fs::read_to_string(&state_path)
+			.with_context(|| format!("cannot read {}", state_path.display()))?,
+	)
+	.with_context(|| {
+		format!("{} is corrupt; delete the data dir to start over", state_path.display())
+	})?;
+	if state.protocol != PROTOCOL {
+		anyhow::bail!(
+			"{} holds a checkpoint of peer protocol {} (the word-level model), this miner \
+			 speaks protocol {PROTOCOL} (byte tokens, transformer): its weights cannot be \
+			 used; start from a new --data-dir",
+			dir.display(),
+			state.protocol.max(1)
+		);
+	}
+	let config = MinerConfig::load(dir.join("config.json"))
+		.map_err(|e| anyhow::anyhow!("cannot load {}/config.json: {e}", dir.display()))?;
+	config.model.validate()?;
+	let model = config
+		.model
+		.init::<B>(device)
+		.load_file(dir.join("model"), &Rec::default(), device)
+		.map_err(|e| anyhow::anyhow!("cannot load {}/model.mpk: {e}", dir.display()))?;
+	Ok(Some(Checkpoint { config, model, step: state.step }))
 }
 
 fn append_loss_row(dir: &Path, step: u64, train: f64, eval: &Evaluation) -> anyhow::Result<()> {

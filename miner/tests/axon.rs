@@ -2,13 +2,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::Duration;
 
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
-use tensor_miner::peers::wire::{AxonInfo, ForwardResponse};
-use tensor_miner::peers::{Axon, AxonConfig, Served, Table};
+use tensor_miner::data::tokenizer;
+use tensor_miner::model::PeerFeatures;
+use tensor_miner::peers::wire::{AxonInfo, ForwardResponse, PROTOCOL};
+use tensor_miner::peers::{Axon, AxonConfig, Served};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn raw_post(addr: std::net::SocketAddr, body: &[u8]) -> String {
@@ -35,40 +39,34 @@ fn call_error(e: ClientError) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_clear_errors_and_the_axon_keeps_serving() {
 	let served = Served::default();
-	served.publish(Table {
-		weights: (0..10 * 4).map(|i| i as f32).collect(),
-		vocab_size: 10,
-		dim: 4,
-		vocab_hash: "h".into(),
-		version: 3,
-	});
 	let config = AxonConfig { max_tokens: 8, max_request_bytes: 1024, ..Default::default() };
-	let axon = Axon::start("127.0.0.1:0", served, config).await.unwrap();
+	let axon = Axon::start("127.0.0.1:0", served.clone(), config).await.unwrap();
 	let client = HttpClientBuilder::default().build(format!("http://{}", axon.addr)).unwrap();
+	let forward = |tokens: serde_json::Value| {
+		let client = client.clone();
+		async move {
+			let reply = client.request::<ForwardResponse, _>("axon_forward", rpc_params![tokens]);
+			call_error(reply.await.unwrap_err())
+		}
+	};
+	let tokens = |v: &[&[i64]]| serde_json::json!(v);
 
-	let err = client
-		.request::<ForwardResponse, _>("axon_forward", rpc_params![vec![1, 10]])
-		.await
-		.unwrap_err();
-	assert!(call_error(err).contains("token id 10 is outside the vocabulary"));
-	let err = client
-		.request::<ForwardResponse, _>("axon_forward", rpc_params![vec![-1]])
-		.await
-		.unwrap_err();
-	assert!(call_error(err).contains("outside the vocabulary"));
-	let err = client
-		.request::<ForwardResponse, _>("axon_forward", rpc_params![vec![1; 9]])
-		.await
-		.unwrap_err();
-	assert!(call_error(err).contains("too many tokens: 9 requested, at most 8"));
-	let err =
-		client.request::<ForwardResponse, _>("axon_forward", rpc_params!["cat"]).await.unwrap_err();
-	assert!(call_error(err).contains("token_ids must be a list of integers"));
+	assert!(forward(tokens(&[&[1]])).await.contains("no model published yet"));
+	served.publish(common::echo_snapshot(4, 3));
+
+	assert!(forward(tokens(&[&[1, 256]])).await.contains("token id 256 is outside the vocabulary"));
+	assert!(forward(tokens(&[&[-1]])).await.contains("outside the vocabulary"));
+	assert!(forward(tokens(&[&[1, 2], &[3]])).await.contains("equal length: 2 and 1"));
+	assert!(forward(tokens(&[&[1, 2, 3, 4]])).await.contains("longer than the context of 3"));
+	let nine: &[&[i64]] = &[&[1, 1, 1], &[1, 1, 1], &[1, 1, 1]];
+	assert!(forward(tokens(nine)).await.contains("too many tokens: 9 requested, at most 8"));
+	assert!(forward(tokens(&[])).await.contains("no tokens"));
+	assert!(forward(serde_json::json!("cat")).await.contains("must be a list of lists"));
 
 	let garbage = raw_post(axon.addr, b"\x00\xff{{not json").await;
 	assert!(garbage.contains("-32700"), "garbage answered with: {garbage}");
 	let big = format!(
-		"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"axon_forward\",\"params\":[[{}]]}}",
+		"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"axon_forward\",\"params\":[[[{}]]]}}",
 		"1,".repeat(2000) + "1"
 	);
 	let oversized = raw_post(axon.addr, big.as_bytes()).await;
@@ -79,23 +77,28 @@ async fn bad_requests_get_clear_errors_and_the_axon_keeps_serving() {
 
 	// Still serving, and answering correctly.
 	let ok: ForwardResponse =
-		client.request("axon_forward", rpc_params![vec![2, 0]]).await.unwrap();
-	assert_eq!(ok.decode([2, 4], "h").unwrap(), vec![8.0, 9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 3.0]);
+		client.request("axon_forward", rpc_params![[[2, 0], [5, 5]]]).await.unwrap();
+	assert_eq!((ok.protocol, ok.shape, ok.model_version), (PROTOCOL, [2, 2, 4], 3));
+	let values = [2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 5.0, 6.0, 7.0, 8.0, 5.0, 6.0, 7.0, 8.0];
+	let want = PeerFeatures { dim: 4, values: values.to_vec() };
+	assert_eq!(ok.decode([2, 2], &tokenizer::hash(), 16).unwrap(), want);
 	let named = raw_post(
 		axon.addr,
-		br#"{"jsonrpc":"2.0","id":2,"method":"axon_forward","params":{"token_ids":[1]}}"#,
+		br#"{"jsonrpc":"2.0","id":2,"method":"axon_forward","params":{"tokens":[[1]]}}"#,
 	)
 	.await;
-	assert!(named.contains("\"shape\":[1,4]"), "{named}");
+	assert!(named.contains("\"shape\":[1,1,4]"), "{named}");
 	let info: AxonInfo = client.request("axon_info", rpc_params![]).await.unwrap();
 	assert_eq!(
 		info,
 		AxonInfo {
-			model_version: 3,
-			vocab_hash: "h".into(),
-			vocab_size: 10,
+			protocol: PROTOCOL,
+			tokenizer: tokenizer::hash(),
+			vocab_size: 256,
 			dim: 4,
-			max_tokens: 8
+			max_context: 3,
+			max_tokens: 8,
+			model_version: 3,
 		}
 	);
 	axon.stop().await;

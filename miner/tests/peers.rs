@@ -1,5 +1,5 @@
-//! Miners on loopback: useful peers score above noise, dead peers score zero, and malformed
-//! peers count as absent.
+//! Miners on loopback: useful peers score above noise, dead peers score zero, and peers whose
+//! replies we cannot use count as absent.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use tensor_miner::peers::{Axon, AxonConfig, Dendrite, Served, Table};
+use tensor_miner::model::PeerFeatures;
+use tensor_miner::peers::{Axon, AxonConfig, Dendrite, Served};
 use tensor_miner::PeerLink;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -25,16 +26,16 @@ fn useful_peer_outscores_noise_and_dead_peer_scores_zero() {
 	let rt = runtime();
 	let text = common::corpus(400);
 
-	// The teacher: a miner trained alone, serving its learned embeddings.
+	// The teacher: a miner trained alone, serving its hidden states.
 	let mut teacher = common::miner(&text, 0, 11);
 	common::train(&mut teacher, 300);
 	let good = Served::default();
 	teacher.serve_into(good.clone());
 	let good_axon = rt.block_on(Axon::start("127.0.0.1:0", good, AxonConfig::default())).unwrap();
 
-	// A peer with the right vocabulary and shape but random numbers.
+	// A peer with the right protocol and shape but random numbers.
 	let noise = Served::default();
-	noise.publish(teacher.table());
+	noise.publish(teacher.snapshot());
 	let noise_cfg = AxonConfig { serve_noise: true, ..Default::default() };
 	let noise_axon = rt.block_on(Axon::start("127.0.0.1:0", noise, noise_cfg)).unwrap();
 
@@ -44,7 +45,8 @@ fn useful_peer_outscores_noise_and_dead_peer_scores_zero() {
 		format!("127.0.0.1:{}", dead_port()),
 	];
 	let mut student = common::miner(&text, 3, 12);
-	let dendrite = Dendrite::new(&peers, Duration::from_millis(500), 16, &student.vocab().hash());
+	let max_dim = student.config().model.max_peer_dim;
+	let dendrite = Dendrite::new(&peers, Duration::from_millis(500), max_dim);
 	student.set_peers(PeerLink { dendrite, handle: rt.handle().clone() }).unwrap();
 	common::train(&mut student, 150);
 	for _ in 0..3 {
@@ -69,28 +71,28 @@ fn useful_peer_outscores_noise_and_dead_peer_scores_zero() {
 }
 
 #[test]
-fn wrong_dimension_or_vocabulary_counts_as_absent() {
+fn replies_arrive_in_request_order_and_too_wide_ones_count_as_absent() {
 	let rt = runtime();
 	let served = Served::default();
-	served.publish(Table {
-		weights: (0..10 * 8).map(|i| i as f32).collect(),
-		vocab_size: 10,
-		dim: 8,
-		vocab_hash: "abc".into(),
-		version: 1,
-	});
+	served.publish(common::echo_snapshot(8, 4));
 	let axon = rt.block_on(Axon::start("127.0.0.1:0", served, AxonConfig::default())).unwrap();
 	let addr = vec![axon.addr.to_string()];
 	let t = Duration::from_millis(500);
 
-	// Repeated ids are fetched once and expanded back in request order.
-	let ok = rt.block_on(Dendrite::new(&addr, t, 8, "abc").forward(&[2, 1, 2]));
-	let row = |r: usize| (r * 8..(r + 1) * 8).map(|i| i as f32).collect::<Vec<_>>();
-	assert_eq!(ok[0].as_ref().unwrap(), &[row(2), row(1), row(2)].concat());
-	let dim = rt.block_on(Dendrite::new(&addr, t, 16, "abc").forward(&[1, 2, 3]));
-	assert!(dim[0].as_ref().unwrap_err().contains("shape"), "{dim:?}");
-	let vocab = rt.block_on(Dendrite::new(&addr, t, 8, "xyz").forward(&[1]));
-	assert!(vocab[0].as_ref().unwrap_err().contains("vocabulary hash"), "{vocab:?}");
+	// Two sequences of three tokens: one row of 8 per position, in order.
+	let ok = rt.block_on(Dendrite::new(&addr, t, 8).forward(&[2, 1, 2, 7, 7, 0], 2));
+	let row = |t: usize| (t..t + 8).map(|v| v as f32).collect::<Vec<_>>();
+	let values = [row(2), row(1), row(2), row(7), row(7), row(0)].concat();
+	assert_eq!(ok[0].as_ref().unwrap(), &PeerFeatures { dim: 8, values });
+	// A batch larger than one call holds is split and put back together.
+	let many: Vec<u32> = (0..4 * 2000).map(|i| (i % 256) as u32).collect();
+	let big = rt.block_on(Dendrite::new(&addr, t, 8).forward(&many, 2000));
+	assert_eq!(big[0].as_ref().unwrap().values.len(), many.len() * 8);
+	let wide = rt.block_on(Dendrite::new(&addr, t, 4).forward(&[1, 2, 3], 1));
+	assert!(wide[0].as_ref().unwrap_err().contains("width 8"), "{wide:?}");
+	// Longer than the peer's context: refused by the axon, absent here.
+	let long = rt.block_on(Dendrite::new(&addr, t, 8).forward(&[1; 5], 1));
+	assert!(long[0].as_ref().unwrap_err().contains("context of 4"), "{long:?}");
 	rt.block_on(axon.stop());
 }
 
@@ -106,9 +108,9 @@ fn slow_peer_is_cut_off_by_the_timeout() {
 			held.push(sock);
 		}
 	});
-	let d = Dendrite::new(&[addr], Duration::from_millis(300), 8, "abc");
+	let d = Dendrite::new(&[addr], Duration::from_millis(300), 8);
 	let start = std::time::Instant::now();
-	let reply = rt.block_on(d.forward(&[1]));
+	let reply = rt.block_on(d.forward(&[1], 1));
 	assert!(reply[0].is_err());
 	assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
 }

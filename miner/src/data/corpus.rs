@@ -6,10 +6,10 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::vocab::Vocab;
+use super::tokenizer;
 
 /// Reads a corpus: one text file, or every `.txt` file of a directory (sorted by name so the
-/// text, hence the vocabulary, is identical on every machine).
+/// text is identical on every machine).
 pub fn read_corpus(path: &Path) -> anyhow::Result<String> {
 	let meta = std::fs::metadata(path)
 		.with_context(|| format!("corpus {} does not exist or cannot be read", path.display()))?;
@@ -37,22 +37,22 @@ pub fn read_corpus(path: &Path) -> anyhow::Result<String> {
 	Ok(text)
 }
 
-/// One batch of next-word examples: `context[i]` holds the ids of the `context` words before
-/// `target[i]`, flattened row-major (`batch × context`).
+/// One batch of sequences: `tokens` holds `size` sequences of `len` token ids, row-major, and
+/// `targets` the token after each position (the same sequences shifted by one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
-	/// Context token ids, `len = size × context`.
-	pub context: Vec<u32>,
-	/// Next-word ids, `len = size`.
-	pub target: Vec<u32>,
-	/// Context window length.
-	pub window: usize,
+	/// Input token ids, `size × len`.
+	pub tokens: Vec<u32>,
+	/// Next-token ids, `size × len`.
+	pub targets: Vec<u32>,
+	/// Tokens per sequence.
+	pub len: usize,
 }
 
 impl Batch {
-	/// Number of examples.
+	/// Number of sequences.
 	pub fn size(&self) -> usize {
-		self.target.len()
+		self.tokens.len().checked_div(self.len).unwrap_or(0)
 	}
 }
 
@@ -61,35 +61,31 @@ impl Batch {
 pub struct Corpus {
 	train: Vec<u32>,
 	heldout: Vec<u32>,
-	window: usize,
+	len: usize,
 }
 
 impl Corpus {
-	/// Tokenizes `text` and holds out the last `heldout_fraction` of the tokens.
+	/// Tokenizes `text` with the network's tokenizer and holds out the last
+	/// `heldout_fraction` of the tokens; batches hold sequences of `len` tokens.
 	///
-	/// The held-out part is the tail rather than a random sample so that no held-out example
-	/// shares context windows with training text.
-	pub fn new(
-		text: &str,
-		vocab: &Vocab,
-		window: usize,
-		heldout_fraction: f64,
-	) -> anyhow::Result<Self> {
-		let ids = vocab.encode(text);
+	/// The held-out part is the tail rather than a random sample so that no held-out sequence
+	/// overlaps training text.
+	pub fn new(text: &str, len: usize, heldout_fraction: f64) -> anyhow::Result<Self> {
+		let ids = tokenizer::encode(text);
 		let held = ((ids.len() as f64) * heldout_fraction.clamp(0.0, 0.5)).round() as usize;
 		let split = ids.len().saturating_sub(held);
 		let (train, heldout) = ids.split_at(split);
-		let min = window.saturating_add(2);
-		if train.len() < min || heldout.len() < min {
+		let min = len.saturating_add(2);
+		if len == 0 || train.len() < min || heldout.len() < min {
 			anyhow::bail!(
-				"corpus too small: {} words give {} training and {} held-out tokens; need at \
-				 least {min} in each for a context window of {window}",
+				"corpus too small: {} bytes give {} training and {} held-out tokens; need at \
+				 least {min} in each for sequences of {len} tokens",
 				ids.len(),
 				train.len(),
 				heldout.len()
 			);
 		}
-		Ok(Self { train: train.to_vec(), heldout: heldout.to_vec(), window })
+		Ok(Self { train: train.to_vec(), heldout: heldout.to_vec(), len })
 	}
 
 	/// Number of training tokens.
@@ -102,28 +98,28 @@ impl Corpus {
 		self.heldout.len()
 	}
 
-	/// A batch of `size` random training examples.
+	/// A batch of `size` random training sequences.
 	pub fn sample_train(&self, rng: &mut StdRng, size: usize) -> Batch {
-		sample(&self.train, self.window, rng, size)
+		sample(&self.train, self.len, rng, size)
 	}
 
-	/// A batch of held-out examples drawn with a fixed seed, so successive evaluations (and the
-	/// with/without-peer comparisons of scoring) see the same examples.
+	/// A batch of held-out sequences drawn with a fixed seed, so successive evaluations (and the
+	/// with/without-peer comparisons of scoring) see the same sequences.
 	pub fn heldout_batch(&self, seed: u64, size: usize) -> Batch {
-		sample(&self.heldout, self.window, &mut StdRng::seed_from_u64(seed), size)
+		sample(&self.heldout, self.len, &mut StdRng::seed_from_u64(seed), size)
 	}
 }
 
-fn sample(stream: &[u32], window: usize, rng: &mut StdRng, size: usize) -> Batch {
-	let mut context = Vec::with_capacity(size.saturating_mul(window));
-	let mut target = Vec::with_capacity(size);
-	// `Corpus::new` guarantees stream.len() > window, so the range is never empty.
+fn sample(stream: &[u32], len: usize, rng: &mut StdRng, size: usize) -> Batch {
+	let mut tokens = Vec::with_capacity(size.saturating_mul(len));
+	let mut targets = Vec::with_capacity(size.saturating_mul(len));
+	// `Corpus::new` guarantees stream.len() > len + 1, so the range is never empty.
 	for _ in 0..size {
-		let t = rng.gen_range(window..stream.len());
-		context.extend_from_slice(&stream[t - window..t]);
-		target.push(stream[t]);
+		let start = rng.gen_range(0..stream.len() - len);
+		tokens.extend_from_slice(&stream[start..start + len]);
+		targets.extend_from_slice(&stream[start + 1..start + len + 1]);
 	}
-	Batch { context, target, window }
+	Batch { tokens, targets, len }
 }
 
 #[cfg(test)]
@@ -131,25 +127,22 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn batches_hold_the_words_before_the_target() {
-		let text = "a b c d e f g h i j k l m n o p q r s t";
-		let vocab = Vocab::build(text, 100);
-		let corpus = Corpus::new(text, &vocab, 3, 0.25).unwrap();
-		assert_eq!(corpus.train_tokens() + corpus.heldout_tokens(), 20);
+	fn targets_are_the_tokens_shifted_by_one() {
+		let text = "abcdefghijklmnopqrstuvwxyz";
+		let corpus = Corpus::new(text, 4, 0.25).unwrap();
+		assert_eq!(corpus.train_tokens() + corpus.heldout_tokens(), 26);
 		let b = corpus.sample_train(&mut StdRng::seed_from_u64(1), 8);
-		assert_eq!(b.context.len(), 24);
-		for (i, t) in b.target.iter().enumerate() {
-			let w = |id: u32| vocab.word(id).unwrap().as_bytes()[0];
-			// The alphabet is consecutive, so each context word precedes the next by one letter.
-			assert_eq!(w(b.context[i * 3 + 2]) + 1, w(*t));
+		assert_eq!((b.size(), b.tokens.len(), b.targets.len()), (8, 32, 32));
+		// The alphabet is consecutive, so each target is its input's next letter.
+		for (t, y) in b.tokens.iter().zip(&b.targets) {
+			assert_eq!(t + 1, *y);
 		}
 		assert_eq!(corpus.heldout_batch(7, 4), corpus.heldout_batch(7, 4));
 	}
 
 	#[test]
 	fn tiny_corpus_is_rejected_with_a_reason() {
-		let vocab = Vocab::build("a b", 10);
-		let err = Corpus::new("a b", &vocab, 3, 0.1).unwrap_err().to_string();
+		let err = Corpus::new("a b", 3, 0.1).unwrap_err().to_string();
 		assert!(err.contains("corpus too small"), "{err}");
 	}
 }

@@ -1,7 +1,6 @@
-//! Text data: the word vocabulary, the corpus and its batches.
+//! Text data: the network's tokenizer, the corpus and its batches.
 
 pub mod corpus;
-pub mod vocab;
+pub mod tokenizer;
 
 pub use corpus::{read_corpus, Batch, Corpus};
-pub use vocab::Vocab;

@@ -1,8 +1,8 @@
-//! The axon: a JSON-RPC server that serves this miner's embeddings to peers.
+//! The axon: a JSON-RPC server that answers peers with this miner's hidden states.
 //!
-//! The trainer publishes a copy of its embedding table every few steps ([`Served::publish`]);
-//! requests read that copy, so serving never waits on a training step and never touches Burn
-//! tensors from the server's threads.
+//! The trainer publishes a snapshot of its model every few steps ([`Served::publish`]);
+//! requests run that snapshot on a blocking worker, so serving never waits on a training step
+//! and a slow request never holds up the next snapshot.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -14,7 +14,8 @@ use jsonrpsee::types::{ErrorObjectOwned, Params};
 use rand::Rng;
 use serde_json::Value;
 
-use super::wire::{encode_f32, AxonInfo, ForwardResponse, METHOD_FORWARD, METHOD_INFO};
+use super::wire::{encode_f32, AxonInfo, ForwardResponse, METHOD_FORWARD, METHOD_INFO, PROTOCOL};
+use crate::data::tokenizer;
 
 /// JSON-RPC error code for a request the axon refuses (bad ids, too many tokens).
 pub const INVALID_PARAMS: i32 = -32602;
@@ -23,48 +24,55 @@ pub const TIMEOUT: i32 = -32000;
 /// JSON-RPC error code for an axon with no model published yet.
 pub const NOT_READY: i32 = -32001;
 
-/// The embedding table being served.
-#[derive(Clone, Debug, Default)]
-pub struct Table {
-	/// Row-major `[vocab_size, dim]` values.
-	pub weights: Vec<f32>,
-	/// Number of rows.
-	pub vocab_size: usize,
-	/// Number of columns.
+/// Computes hidden states: a snapshot of the trainer's model.
+pub trait Encoder: Send + Sync {
+	/// Hidden states for `sequences` token sequences of equal length, given row-major in
+	/// `tokens` (ids below the tokenizer's vocabulary size, length at most the context):
+	/// `tokens.len() × dim` values, row-major.
+	fn encode(&self, tokens: &[u32], sequences: usize) -> Vec<f32>;
+}
+
+/// What the axon serves: a model snapshot and its metadata.
+#[derive(Clone)]
+pub struct Snapshot {
+	/// The model.
+	pub encoder: Arc<dyn Encoder>,
+	/// Width of its hidden state.
 	pub dim: usize,
-	/// Hash of the vocabulary the rows are indexed by.
-	pub vocab_hash: String,
-	/// Training step the table comes from.
+	/// Longest sequence it reads.
+	pub max_context: usize,
+	/// Training step it comes from.
 	pub version: u64,
 }
 
-/// Handle through which the trainer publishes new tables to a running axon.
-#[derive(Clone, Debug, Default)]
-pub struct Served(Arc<RwLock<Table>>);
+/// Handle through which the trainer publishes new snapshots to a running axon.
+#[derive(Clone, Default)]
+pub struct Served(Arc<RwLock<Option<Snapshot>>>);
 
 impl Served {
-	/// Replaces the served table.
-	pub fn publish(&self, table: Table) {
-		// A poisoned lock only means a reader panicked; the data is a plain copy, keep serving.
+	/// Replaces the served snapshot.
+	pub fn publish(&self, snapshot: Snapshot) {
+		// A poisoned lock only means a reader panicked; the data is a plain value, keep serving.
 		let mut guard = self.0.write().unwrap_or_else(|e| e.into_inner());
-		*guard = table;
+		*guard = Some(snapshot);
 	}
 
-	fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
-		self.0.read().unwrap_or_else(|e| e.into_inner())
+	/// The current snapshot, if one was published.
+	pub fn current(&self) -> Option<Snapshot> {
+		self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
 	}
 }
 
 /// Limits and behaviour of an axon.
 #[derive(Clone, Debug)]
 pub struct AxonConfig {
-	/// Most token ids per request.
+	/// Most tokens (sequences × length) per request.
 	pub max_tokens: usize,
 	/// Largest accepted request body in bytes.
 	pub max_request_bytes: u32,
 	/// Time limit for computing one reply.
 	pub timeout: Duration,
-	/// Serve random embeddings of the right shape instead of the model's (tests and demos).
+	/// Serve random hidden states of the right shape instead of the model's (tests and demos).
 	pub serve_noise: bool,
 }
 
@@ -95,65 +103,99 @@ fn invalid(msg: impl Into<String>) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(INVALID_PARAMS, msg.into(), None::<()>)
 }
 
-/// Accepts `[[ids…]]` (positional) or `{"token_ids": [ids…]}` (named).
-fn parse_ids(params: &Params<'_>) -> Result<Vec<i64>, ErrorObjectOwned> {
-	const USAGE: &str = "expected params [token_ids] or {\"token_ids\": [...]}";
+/// Accepts `[[[ids…], …]]` (positional) or `{"tokens": [[ids…], …]}` (named).
+fn parse_tokens(params: &Params<'_>) -> Result<Vec<Vec<i64>>, ErrorObjectOwned> {
+	const USAGE: &str = "expected params [tokens] or {\"tokens\": [[ids...], ...]}";
 	let value: Value = params.parse().map_err(|_| invalid(format!("missing params: {USAGE}")))?;
-	let ids = match value {
+	let tokens = match value {
 		Value::Array(mut a) if a.len() == 1 => a.swap_remove(0),
 		Value::Object(mut o) => {
-			o.remove("token_ids").ok_or_else(|| invalid(format!("no token_ids field: {USAGE}")))?
+			o.remove("tokens").ok_or_else(|| invalid(format!("no tokens field: {USAGE}")))?
 		}
 		_ => return Err(invalid(USAGE)),
 	};
-	serde_json::from_value(ids)
-		.map_err(|e| invalid(format!("token_ids must be a list of integers: {e}")))
+	serde_json::from_value(tokens)
+		.map_err(|e| invalid(format!("tokens must be a list of lists of integers: {e}")))
 }
 
-fn forward(ctx: &Ctx, ids: &[i64]) -> Result<ForwardResponse, ErrorObjectOwned> {
-	let max = ctx.config.max_tokens;
-	if ids.len() > max {
-		return Err(invalid(format!("too many tokens: {} requested, at most {max}", ids.len())));
+/// Checks a request against the limits and flattens it: `(ids, sequences, length)`.
+fn validate(
+	tokens: &[Vec<i64>],
+	max_tokens: usize,
+	max_context: usize,
+) -> Result<(Vec<u32>, usize, usize), ErrorObjectOwned> {
+	let len = tokens.first().map(Vec::len).unwrap_or(0);
+	if len == 0 {
+		return Err(invalid("no tokens: send at least one non-empty sequence"));
 	}
-	let table = ctx.served.read();
-	if table.dim == 0 || table.weights.len() != table.vocab_size.saturating_mul(table.dim) {
-		return Err(ErrorObjectOwned::owned(NOT_READY, "no model published yet", None::<()>));
-	}
-	if let Some(bad) = ids.iter().find(|&&i| i < 0 || i >= table.vocab_size as i64) {
+	if let Some(other) = tokens.iter().find(|s| s.len() != len) {
 		return Err(invalid(format!(
-			"token id {bad} is outside the vocabulary (valid ids are 0..{})",
-			table.vocab_size
+			"sequences must have equal length: {len} and {} tokens",
+			other.len()
 		)));
 	}
-	let dim = table.dim;
-	let mut out = Vec::with_capacity(ids.len().saturating_mul(dim));
-	if ctx.config.serve_noise {
-		let mut rng = rand::thread_rng();
-		// Standard normal via Box–Muller: same scale family as a trained embedding.
-		out.extend((0..ids.len() * dim).map(|_| {
+	if len > max_context {
+		return Err(invalid(format!(
+			"sequences of {len} tokens are longer than the context of {max_context}"
+		)));
+	}
+	let total = tokens.len().saturating_mul(len);
+	if total > max_tokens {
+		return Err(invalid(format!("too many tokens: {total} requested, at most {max_tokens}")));
+	}
+	let vocab = tokenizer::VOCAB_SIZE;
+	let mut ids = Vec::with_capacity(total);
+	for &id in tokens.iter().flatten() {
+		let id = u32::try_from(id).ok().filter(|&id| (id as usize) < vocab).ok_or_else(|| {
+			invalid(format!("token id {id} is outside the vocabulary (valid ids are 0..{vocab})"))
+		})?;
+		ids.push(id);
+	}
+	Ok((ids, tokens.len(), len))
+}
+
+/// Standard normal values via Box–Muller: the scale of a layer-normed hidden state.
+fn noise(count: usize) -> Vec<f32> {
+	let mut rng = rand::thread_rng();
+	(0..count)
+		.map(|_| {
 			let u: f32 = rng.gen_range(f32::EPSILON..1.0);
 			let v: f32 = rng.gen_range(0.0..1.0);
 			(-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-		}));
+		})
+		.collect()
+}
+
+fn forward(ctx: &Ctx, tokens: &[Vec<i64>]) -> Result<ForwardResponse, ErrorObjectOwned> {
+	let snapshot = ctx
+		.served
+		.current()
+		.ok_or_else(|| ErrorObjectOwned::owned(NOT_READY, "no model published yet", None::<()>))?;
+	let (ids, sequences, len) = validate(tokens, ctx.config.max_tokens, snapshot.max_context)?;
+	let dim = snapshot.dim;
+	let values = if ctx.config.serve_noise {
+		noise(ids.len().saturating_mul(dim))
 	} else {
-		for &i in ids {
-			let start = i as usize * dim;
-			out.extend_from_slice(table.weights.get(start..start + dim).unwrap_or(&[]));
-		}
-	}
+		snapshot.encoder.encode(&ids, sequences)
+	};
 	Ok(ForwardResponse {
-		shape: [ids.len(), dim],
-		data: encode_f32(&out),
-		vocab_hash: table.vocab_hash.clone(),
+		protocol: PROTOCOL,
+		tokenizer: tokenizer::hash(),
+		shape: [sequences, len, dim],
+		data: encode_f32(&values),
+		model_version: snapshot.version,
 	})
 }
 
 impl Axon {
 	/// Binds `addr` (port 0 picks a free port) and starts serving `served`.
 	pub async fn start(addr: &str, served: Served, config: AxonConfig) -> anyhow::Result<Self> {
-		let max_response =
-			config.max_tokens.saturating_mul(4096).saturating_add(64 * 1024).min(u32::MAX as usize)
-				as u32;
+		// Base64 of 4-byte floats: a reply of `max_tokens` rows up to 4096 wide, plus framing.
+		let max_response = config
+			.max_tokens
+			.saturating_mul(4096 * 6)
+			.saturating_add(64 * 1024)
+			.min(u32::MAX as usize) as u32;
 		let server = Server::builder()
 			.max_request_body_size(config.max_request_bytes)
 			.max_response_body_size(max_response)
@@ -164,9 +206,9 @@ impl Axon {
 		let bound = server.local_addr().context("axon has no local address")?;
 		let mut module = RpcModule::new(Ctx { served, config });
 		module.register_async_method(METHOD_FORWARD, |params, ctx, _| async move {
-			let ids = parse_ids(&params)?;
+			let tokens = parse_tokens(&params)?;
 			let timeout = ctx.config.timeout;
-			let work = tokio::task::spawn_blocking(move || forward(&ctx, &ids));
+			let work = tokio::task::spawn_blocking(move || forward(&ctx, &tokens));
 			match tokio::time::timeout(timeout, work).await {
 				Ok(Ok(reply)) => reply,
 				Ok(Err(_)) => {
@@ -180,13 +222,15 @@ impl Axon {
 			}
 		})?;
 		module.register_method(METHOD_INFO, |_, ctx, _| {
-			let t = ctx.served.read();
+			let snapshot = ctx.served.current();
 			Ok::<_, ErrorObjectOwned>(AxonInfo {
-				model_version: t.version,
-				vocab_hash: t.vocab_hash.clone(),
-				vocab_size: t.vocab_size,
-				dim: t.dim,
+				protocol: PROTOCOL,
+				tokenizer: tokenizer::hash(),
+				vocab_size: tokenizer::VOCAB_SIZE,
+				dim: snapshot.as_ref().map_or(0, |s| s.dim),
+				max_context: snapshot.as_ref().map_or(0, |s| s.max_context),
 				max_tokens: ctx.config.max_tokens,
+				model_version: snapshot.as_ref().map_or(0, |s| s.version),
 			})
 		})?;
 		let handle = server.start(module);

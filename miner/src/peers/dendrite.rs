@@ -1,8 +1,9 @@
-//! The dendrite: queries every peer's axon concurrently for the embeddings of a batch.
+//! The dendrite: asks every peer's axon concurrently for its hidden states on a batch.
 //!
-//! A peer that is down, slow, or answers with anything we cannot use (wrong shape, dimension or
-//! vocabulary, NaN) is reported absent for that call. Every query is bounded by a timeout so a
-//! bad peer costs at most that long per step, never a stall.
+//! A peer that is down, slow, or answers with anything we cannot use (another protocol or
+//! tokenizer, a wrong shape, a width we do not accept, NaN) is reported absent for that call.
+//! Every query is bounded by a timeout so a bad peer costs at most that long per step, never a
+//! stall.
 
 use std::time::Duration;
 
@@ -11,12 +12,15 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 
 use super::wire::{ForwardResponse, METHOD_FORWARD};
+use crate::data::tokenizer;
+use crate::model::PeerFeatures;
 
-/// Most ids sent in one `axon_forward` call (the axon's default limit).
-pub const MAX_IDS_PER_CALL: usize = 4096;
+/// Most tokens sent in one `axon_forward` call (the axon's default limit); a larger batch is
+/// split by sequences.
+pub const MAX_TOKENS_PER_CALL: usize = 4096;
 
 /// One peer's answer: its features, or why it counts as absent.
-pub type PeerReply = Result<Vec<f32>, String>;
+pub type PeerReply = Result<PeerFeatures, String>;
 
 struct Peer {
 	addr: String,
@@ -27,8 +31,8 @@ struct Peer {
 pub struct Dendrite {
 	peers: Vec<Peer>,
 	timeout: Duration,
-	dim: usize,
-	vocab_hash: String,
+	max_dim: usize,
+	tokenizer: String,
 }
 
 /// Normalizes `host:port` (or a full URL) to an HTTP URL.
@@ -41,9 +45,8 @@ fn url(addr: &str) -> String {
 }
 
 impl Dendrite {
-	/// A dendrite for `peers` (`host:port`), expecting `dim`-wide embeddings indexed by the
-	/// vocabulary with hash `vocab_hash`.
-	pub fn new(peers: &[String], timeout: Duration, dim: usize, vocab_hash: &str) -> Self {
+	/// A dendrite for `peers` (`host:port`), accepting hidden states up to `max_dim` wide.
+	pub fn new(peers: &[String], timeout: Duration, max_dim: usize) -> Self {
 		let max_response = 64usize * 1024 * 1024;
 		let peers = peers
 			.iter()
@@ -56,7 +59,7 @@ impl Dendrite {
 					.map_err(|e| format!("invalid peer address {addr}: {e}")),
 			})
 			.collect();
-		Self { peers, timeout, dim, vocab_hash: vocab_hash.to_string() }
+		Self { peers, timeout, max_dim, tokenizer: tokenizer::hash() }
 	}
 
 	/// Peer addresses, in slot order.
@@ -74,24 +77,20 @@ impl Dendrite {
 		self.peers.is_empty()
 	}
 
-	/// Asks every peer for the embeddings of `ids`; one reply per peer, in order, holding
-	/// `ids.len() × dim` values.
-	///
-	/// Each distinct id is asked for once (a batch repeats common words many times), in chunks of
-	/// at most [`MAX_IDS_PER_CALL`] so a large vocabulary never exceeds an axon's limit.
-	pub async fn forward(&self, ids: &[u32]) -> Vec<PeerReply> {
-		let mut unique: Vec<u32> = ids.to_vec();
-		unique.sort_unstable();
-		unique.dedup();
-		let calls = self.peers.iter().map(|peer| self.ask(peer, &unique));
-		let rows = futures::future::join_all(calls).await;
-		rows.into_iter().map(|r| r.map(|table| self.expand(ids, &unique, &table))).collect()
+	/// Asks every peer for its hidden states on `sequences` sequences of equal length, given
+	/// row-major in `tokens`; one reply per peer, in order.
+	pub async fn forward(&self, tokens: &[u32], sequences: usize) -> Vec<PeerReply> {
+		let calls = self.peers.iter().map(|peer| self.ask(peer, tokens, sequences));
+		futures::future::join_all(calls).await
 	}
 
-	/// The embeddings of the sorted distinct ids `unique` from one peer.
-	async fn ask(&self, peer: &Peer, unique: &[u32]) -> Result<Vec<f32>, String> {
+	/// One peer's hidden states, asked for in calls of at most [`MAX_TOKENS_PER_CALL`] tokens.
+	async fn ask(&self, peer: &Peer, tokens: &[u32], sequences: usize) -> PeerReply {
 		let client = peer.client.as_ref().map_err(Clone::clone)?;
-		let chunks = unique.chunks(MAX_IDS_PER_CALL).map(|chunk| async move {
+		let len = tokens.len().checked_div(sequences).filter(|&len| len > 0).ok_or("no tokens")?;
+		let rows: Vec<Vec<u32>> = tokens.chunks(len).map(<[u32]>::to_vec).collect();
+		let per_call = (MAX_TOKENS_PER_CALL / len).max(1);
+		let calls = rows.chunks(per_call).map(|chunk| async move {
 			// The client has its own timeout too; this one also bounds connection set-up.
 			let call = client.request::<ForwardResponse, _>(METHOD_FORWARD, rpc_params![chunk]);
 			let reply = tokio::time::timeout(self.timeout, call)
@@ -99,29 +98,26 @@ impl Dendrite {
 				.map_err(|_| format!("{}: no reply within {:?}", peer.addr, self.timeout))?
 				.map_err(|e| format!("{}: {e}", peer.addr))?;
 			reply
-				.decode([chunk.len(), self.dim], &self.vocab_hash)
+				.decode([chunk.len(), len], &self.tokenizer, self.max_dim)
 				.map_err(|e| format!("{}: {e}", peer.addr))
 		});
-		let parts = futures::future::try_join_all(chunks).await?;
-		Ok(parts.concat())
-	}
-
-	/// Rows for `ids` (with repeats) from rows for the sorted distinct `unique`.
-	fn expand(&self, ids: &[u32], unique: &[u32], table: &[f32]) -> Vec<f32> {
-		let d = self.dim;
-		let mut out = Vec::with_capacity(ids.len().saturating_mul(d));
-		for id in ids {
-			// `unique` holds every id and `table` a row per unique id (checked by `decode`).
-			let row = unique.binary_search(id).ok().and_then(|r| table.get(r * d..(r + 1) * d));
-			out.extend_from_slice(row.unwrap_or(&[]));
+		let parts = futures::future::try_join_all(calls).await?;
+		let dim = parts.first().map_or(0, |p| p.dim);
+		if parts.iter().any(|p| p.dim != dim) {
+			return Err(format!("{}: hidden state width changed between calls", peer.addr));
 		}
-		out
+		Ok(PeerFeatures { dim, values: parts.into_iter().flat_map(|p| p.values).collect() })
 	}
 
 	/// [`Dendrite::forward`] for synchronous callers such as the training loop.
 	///
 	/// Must not be called from inside an async task (it blocks on `handle`).
-	pub fn forward_blocking(&self, handle: &tokio::runtime::Handle, ids: &[u32]) -> Vec<PeerReply> {
-		handle.block_on(self.forward(ids))
+	pub fn forward_blocking(
+		&self,
+		handle: &tokio::runtime::Handle,
+		tokens: &[u32],
+		sequences: usize,
+	) -> Vec<PeerReply> {
+		handle.block_on(self.forward(tokens, sequences))
 	}
 }

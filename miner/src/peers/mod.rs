@@ -6,6 +6,6 @@ pub mod dendrite;
 pub mod scoring;
 pub mod wire;
 
-pub use axon::{Axon, AxonConfig, Served, Table};
+pub use axon::{Axon, AxonConfig, Encoder, Served, Snapshot};
 pub use dendrite::{Dendrite, PeerReply};
 pub use scoring::Scores;

@@ -13,8 +13,7 @@ use super::node::{free_port, Proc};
 pub const STAKE_TAO: u128 = 100_000;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
-const MODEL: [&str; 8] =
-	["--d-model", "16", "--hidden", "64", "--batch-size", "32", "--threads", "1"];
+const MODEL: [&str; 6] = ["--preset", "tiny", "--batch-size", "16", "--threads", "1"];
 
 /// A running `tensor-miner run`, signing as //`name`.
 pub struct MinerProc {

@@ -6,9 +6,8 @@
 pub mod miners;
 pub mod node;
 
-use tensor_miner::data::Vocab;
 use tensor_miner::device::CpuBackend;
-use tensor_miner::model::ModelConfig;
+use tensor_miner::model::Preset;
 use tensor_miner::{Miner, MinerConfig};
 
 const NOUNS: [&str; 12] =
@@ -39,33 +38,45 @@ pub fn corpus(sentences: usize) -> String {
 	text
 }
 
-/// A small, fast model configuration for `text`.
-pub fn small_config(vocab: &Vocab, max_peers: usize, seed: u64) -> MinerConfig {
-	MinerConfig::new(
-		ModelConfig::new(vocab.len())
-			.with_d_model(16)
-			.with_window(3)
-			.with_hidden(64)
-			.with_max_peers(max_peers),
-	)
-	.with_batch_size(32)
-	.with_learning_rate(1e-2)
-	.with_eval_batch(256)
-	.with_eval_every(1_000_000)
-	.with_checkpoint_every(1_000_000)
-	.with_seed(seed)
+/// The `tiny` preset with `max_peers` peer slots and a fast training schedule.
+pub fn small_config(max_peers: usize, seed: u64) -> MinerConfig {
+	MinerConfig::new(Preset::Tiny.config(max_peers))
+		.with_batch_size(16)
+		.with_learning_rate(3e-3)
+		.with_eval_batch(32)
+		.with_eval_every(1_000_000)
+		.with_checkpoint_every(1_000_000)
+		.with_seed(seed)
 }
 
 /// A fresh CPU miner on `text`.
 pub fn miner(text: &str, max_peers: usize, seed: u64) -> Miner<CpuBackend> {
-	let vocab = Vocab::build(text, 200);
-	let config = small_config(&vocab, max_peers, seed);
-	Miner::new(config, vocab, text, Default::default()).expect("miner")
+	Miner::new(small_config(max_peers, seed), text, Default::default()).expect("miner")
 }
 
 /// Trains `miner` for `steps` steps.
 pub fn train(miner: &mut Miner<CpuBackend>, steps: usize) {
 	for _ in 0..steps {
 		miner.step().expect("step");
+	}
+}
+
+/// A fake model for axon tests: the hidden state of token `t` at any position is
+/// `[t, t + 1, …, t + dim − 1]`.
+pub struct Echo(pub usize);
+
+impl tensor_miner::peers::Encoder for Echo {
+	fn encode(&self, tokens: &[u32], _sequences: usize) -> Vec<f32> {
+		tokens.iter().flat_map(|&t| (0..self.0).map(move |i| (t as usize + i) as f32)).collect()
+	}
+}
+
+/// An axon snapshot of [`Echo`] with width `dim` and context `max_context`.
+pub fn echo_snapshot(dim: usize, max_context: usize) -> tensor_miner::peers::Snapshot {
+	tensor_miner::peers::Snapshot {
+		encoder: std::sync::Arc::new(Echo(dim)),
+		dim,
+		max_context,
+		version: 3,
 	}
 }
