@@ -18,7 +18,9 @@
 #                    node binary (`build-spec --chain local --raw`), so its runtime matches
 #   LOCALNET_DIR=/tmp/tensor-localnet   bases, logs, miner data and the pid file
 #   TENSOR_NODE, TENSOR_MINER   binaries (default: $CARGO_TARGET_DIR/release/…, scripts/env.sh)
-#   CORPUS=miner/tests/data/stories.txt
+#   CORPUS=miner/tests/data/stories.txt        corpus of the even-numbered miners
+#   CORPUS_ODD=miner/tests/data/voyages.txt    corpus of the odd-numbered ones (other text, same
+#                                              tokenizer: miners on different data help each other)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +38,7 @@ P2P_PORT="${P2P_PORT:-30333}"
 AXON_PORT="${AXON_PORT:-7101}"
 RUN="${LOCALNET_DIR:-/tmp/tensor-localnet}"
 CORPUS="${CORPUS:-miner/tests/data/stories.txt}"
+CORPUS_ODD="${CORPUS_ODD:-miner/tests/data/voyages.txt}"
 PIDS="$RUN/pids"
 
 NAMES=(alice bob charlie dave)
@@ -130,7 +133,9 @@ for (( k = 0; k < MINERS; k++ )); do
 	key="${MINER_KEYS[$k]}"
 	port=$(( AXON_PORT + k ))
 	rpc=$(( RPC_PORT + k % VALIDATORS ))
-	args=(run --node "ws://127.0.0.1:$rpc" --suri "//$key" --corpus "$CORPUS"
+	corpus="$CORPUS"
+	if (( k % 2 == 1 )); then corpus="$CORPUS_ODD"; fi
+	args=(run --node "ws://127.0.0.1:$rpc" --suri "//$key" --corpus "$corpus"
 		--data-dir "$RUN/miner-$k" --axon-host 127.0.0.1 --axon-port "$port"
 		--external-addr "127.0.0.1:$port" --stake "$STAKE" --threads 1 --device cpu
 		--preset tiny --step-pause-ms 20)

@@ -101,7 +101,7 @@ pub struct TrainArgs {
 	#[arg(long, default_value_t = 16)]
 	pub batch_size: usize,
 	/// Weight of the distillation term KL(mixture ‖ own prediction) (new models only).
-	#[arg(long, default_value_t = 1.0)]
+	#[arg(long, default_value_t = 0.5)]
 	pub distill: f64,
 	/// Probability of leaving each peer out of a training step (new models only).
 	#[arg(long, default_value_t = 0.25)]

@@ -17,7 +17,7 @@ pub struct MinerConfig {
 	#[config(default = 3e-3)]
 	pub learning_rate: f64,
 	/// Weight of the distillation term `KL(mixture ‖ solo)` beside the cross-entropy.
-	#[config(default = 1.0)]
+	#[config(default = 0.5)]
 	pub distill: f64,
 	/// Probability that a peer's features are left out of a training step, so the gate and the
 	/// own path learn to do without any one peer.

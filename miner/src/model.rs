@@ -11,11 +11,15 @@
 //! `h` and gives `1 + max_peers` weights per position: slot 0 is "rely on myself", slot `k` is
 //! "use peer k"; absent peers are masked out before the softmax. So, per position,
 //!
-//! `mixed = h + Σ_k gate_k · W_k norm(p_k)`, `logits = head(mixed)`, `solo = head(h)`.
+//! `solo = head(h)`, `mixture = solo + peer_head(Σ_k gate_k · W_k norm(p_k))`.
 //!
-//! The loss is the cross-entropy of `logits` plus `distill · KL(mixture ‖ solo)` with the
-//! mixture held fixed, so the miner's own path learns to predict what the mixture predicts and
-//! keeps it when peers go away.
+//! `peer_head` starts at zero, so the mixture starts as the miner itself and learns what the
+//! peers add. Training keeps two roles apart: the mixture's cross-entropy trains only the peer
+//! side (gate, projections, `peer_head`), with the miner's own prediction held fixed; the own
+//! path learns from the labels and from the mixture, `cross-entropy(solo) + distill ·
+//! KL(mixture ‖ solo)` with the mixture held fixed. So the miner's own model is trained as it
+//! would be alone, plus a teacher that knows what its peers know, and keeps that knowledge when
+//! the peers go away.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -92,6 +96,7 @@ pub struct Model<B: Backend> {
 	norm: LayerNorm<B>,
 	gate: Linear<B>,
 	peer_proj: Vec<Linear<B>>,
+	peer_head: Linear<B>,
 	head: Linear<B>,
 }
 
@@ -103,9 +108,10 @@ pub type PeerInputs<B> = Vec<Option<Tensor<B, 3>>>;
 /// The loss of one batch and its parts.
 #[derive(Clone, Debug)]
 pub struct Loss<B: Backend> {
-	/// What is minimized: `cross_entropy + distill · distillation`.
+	/// What is minimized (see the module docs).
 	pub total: Tensor<B, 1>,
-	/// Cross-entropy of the mixture's next-token prediction (nats per token).
+	/// Cross-entropy of the mixture's next-token prediction (nats per token): the model's own
+	/// when no peer is present.
 	pub cross_entropy: Tensor<B, 1>,
 }
 
@@ -144,6 +150,9 @@ impl ModelConfig {
 				.map(|_| LinearConfig::new(self.max_peer_dim, d).with_initializer(small.clone()))
 				.map(|c| c.init(device))
 				.collect(),
+			peer_head: LinearConfig::new(d, VOCAB_SIZE)
+				.with_initializer(burn::nn::Initializer::Zeros)
+				.init(device),
 			head: LinearConfig::new(d, VOCAB_SIZE).init(device),
 		}
 	}
@@ -164,15 +173,15 @@ impl<B: Backend> Model<B> {
 		self.norm.forward(x)
 	}
 
-	/// `hidden` plus the gated, projected features of the peers present in `peers` (extra
-	/// entries beyond `max_peers` are ignored).
-	fn mix(&self, hidden: Tensor<B, 3>, peers: &PeerInputs<B>) -> Tensor<B, 3> {
+	/// What the peers present in `peers` add to the logits, from the gated, projected features
+	/// (extra entries beyond `max_peers` are ignored); `None` when no peer is present.
+	fn peer_logits(&self, hidden: Tensor<B, 3>, peers: &PeerInputs<B>) -> Option<Tensor<B, 3>> {
 		let [batch, len, d] = hidden.dims();
 		let slots = self.peer_proj.len();
 		let present: Vec<bool> =
 			(0..slots).map(|k| matches!(peers.get(k), Some(Some(_)))).collect();
 		if !present.iter().any(|p| *p) {
-			return hidden;
+			return None;
 		}
 		// Absent slots get a large negative logit so the softmax gives them no weight while
 		// the remaining gates still sum to one.
@@ -182,26 +191,35 @@ impl<B: Backend> Model<B> {
 		let device = hidden.device();
 		let mask = Tensor::<B, 3>::from_data(TensorData::new(mask, [1, 1, 1 + slots]), &device)
 			.expand([batch, len, 1 + slots]);
-		let gates = softmax(self.gate.forward(hidden.clone()) + mask, 2);
-		let mut mixed = hidden;
+		let gates = softmax(self.gate.forward(hidden) + mask, 2);
+		let mut mixed: Option<Tensor<B, 3>> = None;
 		for (k, proj) in self.peer_proj.iter().enumerate() {
 			if let Some(Some(features)) = peers.get(k) {
 				let gate = gates.clone().narrow(2, k + 1, 1).expand([batch, len, d]);
-				mixed = mixed + proj.forward(features.clone()) * gate;
+				let part = proj.forward(features.clone()) * gate;
+				mixed = Some(match mixed {
+					Some(sum) => sum + part,
+					None => part,
+				});
 			}
 		}
-		mixed
+		mixed.map(|m| self.peer_head.forward(m))
 	}
 
 	/// Next-token logits `[batch, len, vocab]` of the mixture with `peers` (with no peer
 	/// present, the model's own prediction).
 	pub fn forward(&self, tokens: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 3> {
-		self.head.forward(self.mix(self.hidden(tokens), peers))
+		let hidden = self.hidden(tokens);
+		let solo = self.head.forward(hidden.clone());
+		match self.peer_logits(hidden, peers) {
+			Some(extra) => solo + extra,
+			None => solo,
+		}
 	}
 
 	/// The loss of predicting `targets` (`[batch, len]`, the token after each position) from
 	/// `tokens`, with `peers` in the mixture and the distillation term weighted by `distill`
-	/// (it is 0 when no peer is present: the mixture is then the model itself).
+	/// (see the module docs; with no peer present it is the plain cross-entropy).
 	pub fn loss(
 		&self,
 		tokens: Tensor<B, 2, Int>,
@@ -211,21 +229,27 @@ impl<B: Backend> Model<B> {
 	) -> Loss<B> {
 		let [batch, len] = tokens.dims();
 		let rows = batch * len;
+		let targets = targets.reshape([rows, 1]);
+		let cross_entropy_of = |log_probs: Tensor<B, 2>| log_probs.gather(1, targets.clone()).mean().neg();
 		let hidden = self.hidden(tokens);
-		let any_peer = peers.iter().any(Option::is_some);
-		let mixed = self.head.forward(self.mix(hidden.clone(), peers)).reshape([rows, VOCAB_SIZE]);
-		let log_mix = log_softmax(mixed, 1);
-		let cross_entropy =
-			log_mix.clone().gather(1, targets.reshape([rows, 1])).mean().neg();
-		if !any_peer || distill <= 0.0 {
-			return Loss { total: cross_entropy.clone(), cross_entropy };
+		let solo = self.head.forward(hidden.clone());
+		let log_solo = log_softmax(solo.clone().reshape([rows, VOCAB_SIZE]), 1);
+		let solo_ce = cross_entropy_of(log_solo.clone());
+		let Some(extra) = self.peer_logits(hidden.detach(), peers) else {
+			return Loss { total: solo_ce.clone(), cross_entropy: solo_ce };
+		};
+		// The peer side learns on top of the own prediction held fixed.
+		let mixture = (solo.detach() + extra).reshape([rows, VOCAB_SIZE]);
+		let log_mix = log_softmax(mixture, 1);
+		let cross_entropy = cross_entropy_of(log_mix.clone());
+		let mut total = cross_entropy.clone() + solo_ce;
+		if distill > 0.0 {
+			// The own path learns from the mixture held fixed.
+			let log_mix = log_mix.detach();
+			let kl = (log_mix.clone().exp() * (log_mix - log_solo)).sum_dim(1).mean();
+			total = total + kl.mul_scalar(distill);
 		}
-		// KL(mixture ‖ solo) with the mixture as a fixed teacher: only the own path learns
-		// from it, the gate and projections learn from the cross-entropy alone.
-		let log_mix = log_mix.detach();
-		let log_solo = log_softmax(self.head.forward(hidden).reshape([rows, VOCAB_SIZE]), 1);
-		let kl = (log_mix.clone().exp() * (log_mix - log_solo)).sum_dim(1).mean();
-		Loss { total: cross_entropy.clone() + kl.mul_scalar(distill), cross_entropy }
+		Loss { total, cross_entropy }
 	}
 
 	/// Number of peer slots.
@@ -304,7 +328,9 @@ mod tests {
 	#[test]
 	fn absent_peers_do_not_change_the_output() {
 		let device = Default::default();
-		let model = tiny(2);
+		let mut model = tiny(2);
+		// Trained weights instead of the zeros `peer_head` starts with.
+		model.peer_head = LinearConfig::new(32, VOCAB_SIZE).init(&device);
 		let ctx = ids_tensor::<Flex>(&[1, 2, 3, 4, 5, 6], 2, &device);
 		let none: PeerInputs<Flex> = vec![None, None];
 		let a = model.forward(ctx.clone(), &Vec::new()).into_data();
@@ -312,8 +338,12 @@ mod tests {
 		assert_eq!(a, b);
 		let peer = PeerFeatures { dim: 4, values: (0..24).map(|i| i as f32).collect() };
 		let feats = vec![Some(peer), None];
-		let c = model.forward(ctx, &peer_inputs(&feats, 2, 3, 8, &device)).into_data();
+		let c = model.forward(ctx.clone(), &peer_inputs(&feats, 2, 3, 8, &device)).into_data();
 		assert_ne!(a, c, "a present peer must change the prediction");
+		// A fresh model's mixture is the model itself: what peers add is learned.
+		let fresh = tiny(2);
+		let solo = fresh.forward(ctx.clone(), &Vec::new()).into_data();
+		assert_eq!(solo, fresh.forward(ctx, &peer_inputs(&feats, 2, 3, 8, &device)).into_data());
 	}
 
 	#[test]

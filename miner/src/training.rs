@@ -355,6 +355,17 @@ impl<B: AutodiffBackend> Miner<B> {
 		Evaluation { loss: with_all, loss_no_peers, saved }
 	}
 
+	/// The model's own loss (no peers) on `size` held-out sequences of `corpus`, another text
+	/// than it trains on: how much of that text's knowledge it holds by itself.
+	pub fn loss_alone_on(&self, corpus: &Corpus, size: usize) -> f64 {
+		let batch = corpus.heldout_batch(self.config.seed, size);
+		let device = &self.device;
+		let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
+		let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
+		let loss = self.model.valid().loss(tokens, targets, &Vec::new(), 0.0);
+		loss.cross_entropy.into_scalar().elem()
+	}
+
 	/// Evaluates, updates the scores, and appends to `loss.csv` / writes `scores.json` when the
 	/// miner has a data dir.
 	pub fn evaluate_and_score(&mut self) -> anyhow::Result<Evaluation> {

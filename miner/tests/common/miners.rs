@@ -12,7 +12,18 @@ use super::node::{free_port, Proc};
 /// payout or two does not decide the ranking; the weights do.
 pub const STAKE_TAO: u128 = 100_000;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
+const STORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
+const VOYAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/voyages.txt");
+
+/// The corpus //`name` trains on: Charlie on ships and ports, everyone else on animals, so the
+/// network always holds miners trained on different text (they share only the tokenizer).
+pub fn corpus_of(name: &str) -> &'static str {
+	if name == "Charlie" {
+		VOYAGES
+	} else {
+		STORIES
+	}
+}
 const MODEL: [&str; 6] = ["--preset", "tiny", "--batch-size", "16", "--threads", "1"];
 
 /// A running `tensor-miner run`, signing as //`name`.
@@ -25,7 +36,7 @@ pub struct MinerProc {
 /// Trains a miner's model off chain first (`tensor-miner train`), so that `run` resumes it.
 pub fn pretrain(name: &str, dir: &Path, steps: u32) {
 	let status = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
-		.args(["train", "--corpus", CORPUS, "--data-dir", dir.join(name).to_str().unwrap()])
+		.args(["train", "--corpus", corpus_of(name), "--data-dir", dir.join(name).to_str().unwrap()])
 		.args(["--steps", &steps.to_string(), "--lr", "0.01", "--device", "cpu"])
 		.args(MODEL)
 		.env("RAYON_NUM_THREADS", "1")
@@ -69,7 +80,7 @@ pub fn spawn_run(
 	let mut cmd = Command::new(env!("CARGO_BIN_EXE_tensor-miner"));
 	cmd.arg("run")
 		.args(["--node", &format!("ws://127.0.0.1:{rpc_port}"), "--suri", &format!("//{name}")])
-		.args(["--corpus", CORPUS, "--data-dir", data.to_str().unwrap()])
+		.args(["--corpus", corpus_of(name), "--data-dir", data.to_str().unwrap()])
 		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
 		.args(["--external-addr", &format!("127.0.0.1:{port}")])
 		.args(["--device", "cpu"])
