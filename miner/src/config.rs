@@ -26,8 +26,9 @@ pub struct MinerConfig {
 	/// Fraction of the corpus (its tail) held out for evaluation and peer scoring.
 	#[config(default = 0.1)]
 	pub heldout_fraction: f64,
-	/// Held-out sequences per evaluation.
-	#[config(default = 32)]
+	/// Held-out sequences per evaluation; each gives one prediction with peers (at its last
+	/// position).
+	#[config(default = 128)]
 	pub eval_batch: usize,
 	/// Steps between evaluations (held-out loss and peer scores).
 	#[config(default = 50)]

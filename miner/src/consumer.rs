@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::data::tokenizer;
-use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures};
+use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
 use crate::peers::{Dendrite, PeerReply, Scores};
 use crate::training::{load_checkpoint, Checkpoint};
 
@@ -61,7 +61,8 @@ pub struct QueryArgs {
 	/// Print JSON instead of a table.
 	#[arg(long)]
 	pub json: bool,
-	/// The text to ask about (its last `context + 1` bytes are used).
+	/// The text to ask about: the local model predicts each of its bytes from the window of
+	/// half the text (at most its context) before it, alone and with each peer.
 	pub text: String,
 }
 
@@ -115,12 +116,16 @@ pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
 	let mut absent = vec![0usize; args.with_peers.len()];
 	for _ in 0..args.tokens {
 		let start = tokens.len().saturating_sub(config.model.context);
-		let window = tokens.get(start..).unwrap_or_default().to_vec();
+		let context = tokens.get(start..).unwrap_or_default().to_vec();
+		// Peers see the window ending at the last token, as in training.
+		let w = config.model.peer_window.clamp(1, context.len());
+		let window = context[context.len() - w..].to_vec();
 		let replies = rt.block_on(dendrite.forward(&window, 1));
 		let features = present(&replies, &mut absent);
-		let peers = peer_inputs::<Flex>(&features, 1, window.len(), config.model.max_peer_dim, &device);
-		let logits = model.forward(ids_tensor::<Flex>(&window, 1, &device), &peers);
-		let last = logits.narrow(1, window.len() - 1, 1).into_data().to_vec::<f32>();
+		let slots = peer_inputs::<Flex>(&features, 1, w, config.model.max_peer_dim, &device);
+		let peers = PeerInputs { from: context.len() - 1, slots };
+		let logits = model.next_logits(ids_tensor::<Flex>(&context, 1, &device), &peers);
+		let last = logits.into_data().to_vec::<f32>();
 		let last = last.map_err(|e| anyhow::anyhow!("cannot read the logits: {e:?}"))?;
 		tokens.push(sample(&last, args.temperature, &mut rng));
 	}
@@ -172,7 +177,7 @@ pub struct PeerAnswer {
 /// The result of `query`.
 #[derive(Clone, Debug, Serialize)]
 pub struct QueryReport {
-	/// Tokens the loss is measured on.
+	/// Predictions the loss is measured on (one per window of the text).
 	pub tokens: usize,
 	/// The local model's loss alone.
 	pub loss_alone: f64,
@@ -180,19 +185,35 @@ pub struct QueryReport {
 	pub peers: Vec<PeerAnswer>,
 }
 
-/// The local model's mean cross-entropy on `input → target` with `features` in the slots.
+/// The sliding windows of `ids` the local model is judged on: every window of `len` tokens
+/// followed by one more, as `(windows, targets)` row-major, so each prediction is made at a
+/// window's last position (the only one peers are used at) and its target was not sent.
+fn windows(ids: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
+	let mut tokens = Vec::new();
+	let mut targets = Vec::new();
+	for w in ids.windows(len + 1) {
+		tokens.extend_from_slice(&w[..len]);
+		targets.extend_from_slice(&w[1..]);
+	}
+	(tokens, targets)
+}
+
+/// The local model's mean cross-entropy at the windows' last positions with `features` (for
+/// windows of `peer_window` tokens ending there) in the slots.
 fn local_loss(
 	model: &Model<Flex>,
-	input: &[u32],
-	target: &[u32],
-	features: &[Option<PeerFeatures>],
+	(tokens, targets): &(Vec<u32>, Vec<u32>),
+	sequences: usize,
+	(features, peer_window): (&[Option<PeerFeatures>], usize),
 	max_dim: usize,
 ) -> f64 {
 	let device = Default::default();
-	let peers = peer_inputs::<Flex>(features, 1, input.len(), max_dim, &device);
-	let tokens = ids_tensor::<Flex>(input, 1, &device);
-	let targets = ids_tensor::<Flex>(target, 1, &device);
-	let loss = model.loss(tokens, targets, &peers, 0.0).cross_entropy;
+	let len = tokens.len().checked_div(sequences).unwrap_or(0);
+	let slots = peer_inputs::<Flex>(features, sequences, peer_window, max_dim, &device);
+	let peers = PeerInputs { from: len.saturating_sub(1), slots };
+	let input = ids_tensor::<Flex>(tokens, sequences, &device);
+	let target = ids_tensor::<Flex>(targets, sequences, &device);
+	let loss = model.loss(input, target, &peers, 0.0).mixed;
 	loss.into_data().to_vec::<f32>().ok().and_then(|v| v.first().copied()).map_or(f64::NAN, f64::from)
 }
 
@@ -200,12 +221,16 @@ fn local_loss(
 pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 	let Checkpoint { config, model, .. } = load_model(&args.data_dir)?;
 	let ids = tokenizer::encode(&args.text);
-	let start = ids.len().saturating_sub(config.model.context + 1);
-	let ids = ids.get(start..).unwrap_or_default();
 	if ids.len() < 2 {
 		anyhow::bail!("the text must be at least 2 bytes long");
 	}
-	let (input, target) = (&ids[..ids.len() - 1], &ids[1..]);
+	// Windows of half the text (up to the context), so there are as many predictions as the
+	// window is long, within one call's token limit.
+	let len = (ids.len() / 2).clamp(1, config.model.context);
+	let sequences_max = crate::peers::dendrite::MAX_TOKENS_PER_CALL / len;
+	let ids = ids.get(ids.len().saturating_sub(sequences_max + len)..).unwrap_or_default();
+	let batch = windows(ids, len);
+	let sequences = batch.0.len() / len;
 	let rt = runtime()?;
 	let metagraph = rt.block_on(async {
 		let client = crate::chain::ChainClient::connect(&args.node).await?;
@@ -221,8 +246,13 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 	let addrs: Vec<String> = serving.iter().map(|(_, addr, _)| addr.to_string()).collect();
 	let max_dim = config.model.max_peer_dim;
 	let timeout = Duration::from_millis(args.peer_timeout_ms);
-	let replies = rt.block_on(Dendrite::new(&addrs, timeout, max_dim).forward(input, 1));
-	let loss_alone = local_loss(&model, input, target, &[], max_dim);
+	let dendrite = Dendrite::new(&addrs, timeout, max_dim);
+	// Each peer is sent the last `peer_window` tokens of each window: never the target.
+	let peer_window = config.model.peer_window.clamp(1, len);
+	let sent: Vec<u32> =
+		batch.0.chunks(len).flat_map(|w| w[len - peer_window..].to_vec()).collect();
+	let replies = rt.block_on(dendrite.forward(&sent, sequences));
+	let loss_alone = local_loss(&model, &batch, sequences, (&[], peer_window), max_dim);
 	// A peer is judged in the slot the local miner trained for it (by address, from its score
 	// table), else in the first slot.
 	let known = Scores::load(&args.data_dir.join("scores.json")).ok();
@@ -253,7 +283,7 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 						.unwrap_or(0);
 					let mut slots = vec![None; slot + 1];
 					slots[slot] = Some(features);
-					let with = local_loss(&model, input, target, &slots, max_dim);
+					let with = local_loss(&model, &batch, sequences, (&slots, peer_window), max_dim);
 					answer.loss_with = Some(with);
 					answer.saved = Some(loss_alone - with);
 				}
@@ -262,7 +292,7 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 			answer
 		})
 		.collect();
-	let report = QueryReport { tokens: input.len(), loss_alone, peers };
+	let report = QueryReport { tokens: sequences, loss_alone, peers };
 	if args.json {
 		println!("{}", serde_json::to_string_pretty(&report)?);
 	} else {

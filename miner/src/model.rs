@@ -5,21 +5,27 @@
 //! For a batch of token sequences the model computes its own hidden state `h` at every position
 //! (token and position embeddings, `n_layers` pre-norm transformer layers with a causal mask, a
 //! final layer norm). `h` is what the miner serves to peers (`axon_forward`). Each peer `k` that
-//! answered returns its own hidden states `p_k` for the same sequences, of its own width: they
-//! are normalized per position (so no scale a peer chooses reaches the model), zero-padded to
-//! `max_peer_dim` and mapped into the miner's basis by a per-slot projection `W_k`. A gate reads
-//! `h` and gives `1 + max_peers` weights per position: slot 0 is "rely on myself", slot `k` is
-//! "use peer k"; absent peers are masked out before the softmax. So, per position,
+//! answered is sent, for each position `t` it is used at, the `peer_window` tokens ending at `t`
+//! (a window), and returns its own hidden state at the window's end, of its own width. The
+//! window never holds the token after `t`, the one being predicted: were the peer sent more, it
+//! could hide that token in its answer and look like an oracle, and no consumer could tell it
+//! from an honest causal model by its answers. Positions with a full window behind them (from
+//! `peer_window − 1` on) are mixed. There the peer's row `p_k` is normalized (so no scale a peer
+//! chooses reaches the model), zero-padded to `max_peer_dim` and mapped into the miner's basis by
+//! a per-slot projection `W_k`. A gate reads `h` and gives `1 + max_peers` weights: slot 0 is
+//! "rely on myself", slot `k` is "use peer k"; absent peers are masked out before the softmax.
+//! So, at each mixed position,
 //!
 //! `solo = head(h)`, `mixture = solo + peer_head(Σ_k gate_k · W_k norm(p_k))`.
 //!
 //! `peer_head` starts at zero, so the mixture starts as the miner itself and learns what the
-//! peers add. Training keeps two roles apart: the mixture's cross-entropy trains only the peer
-//! side (gate, projections, `peer_head`), with the miner's own prediction held fixed; the own
-//! path learns from the labels and from the mixture, `cross-entropy(solo) + distill ·
-//! KL(mixture ‖ solo)` with the mixture held fixed. So the miner's own model is trained as it
-//! would be alone, plus a teacher that knows what its peers know, and keeps that knowledge when
-//! the peers go away.
+//! peers add; the peer side has no biases, so a peer that sends nothing adds nothing. Training
+//! keeps two roles apart: the mixture's cross-entropy trains only the peer side (gate,
+//! projections, `peer_head`), with the miner's own prediction held fixed; the own path learns
+//! from the labels at every position and from the mixture where it is mixed, `cross-entropy(solo) +
+//! distill · KL(mixture ‖ solo)` with the mixture held fixed. So the miner's own model is trained
+//! as it would be alone, plus a teacher that knows what its peers know, and keeps that knowledge
+//! when the peers go away.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -85,6 +91,9 @@ pub struct ModelConfig {
 	/// Widest peer hidden state accepted; narrower ones are zero-padded to it.
 	#[config(default = 512)]
 	pub max_peer_dim: usize,
+	/// Tokens each peer is sent per mixed position: the window ending there.
+	#[config(default = 8)]
+	pub peer_window: usize,
 }
 
 /// The language model; see the module docs for the architecture.
@@ -100,19 +109,46 @@ pub struct Model<B: Backend> {
 	head: Linear<B>,
 }
 
-/// Peer features for one batch: one entry per peer slot, `None` when that peer is absent,
-/// otherwise a `[batch, len, max_peer_dim]` tensor of normalized, padded hidden states (see
-/// [`peer_inputs`]).
-pub type PeerInputs<B> = Vec<Option<Tensor<B, 3>>>;
+/// Peer features for one batch of `[batch, len]` sequences.
+#[derive(Clone, Debug)]
+pub struct PeerInputs<B: Backend> {
+	/// First position mixed: positions `from..len` of every sequence, row-major, are the rows
+	/// of the slots' tensors.
+	pub from: usize,
+	/// One entry per peer slot, `None` when that peer is absent, otherwise a `[batch × (len −
+	/// from), max_peer_dim]` tensor of its normalized, padded hidden states (see
+	/// [`peer_inputs`]).
+	pub slots: Vec<Option<Tensor<B, 2>>>,
+}
+
+impl<B: Backend> PeerInputs<B> {
+	/// No peer; the losses that report the mixture report the own model from position `from`.
+	pub fn none(from: usize) -> Self {
+		Self { from, slots: Vec::new() }
+	}
+
+	/// The same positions with only the slots `keep` says.
+	pub fn only(&self, keep: impl Fn(usize) -> bool) -> Self {
+		let slots = self.slots.iter().enumerate().map(|(k, s)| s.clone().filter(|_| keep(k)));
+		Self { from: self.from, slots: slots.collect() }
+	}
+
+	/// True when some peer is present.
+	pub fn any(&self) -> bool {
+		self.slots.iter().any(Option::is_some)
+	}
+}
 
 /// The loss of one batch and its parts.
 #[derive(Clone, Debug)]
 pub struct Loss<B: Backend> {
 	/// What is minimized (see the module docs).
 	pub total: Tensor<B, 1>,
-	/// Cross-entropy of the mixture's next-token prediction (nats per token): the model's own
-	/// when no peer is present.
-	pub cross_entropy: Tensor<B, 1>,
+	/// Cross-entropy of the own prediction at every position (nats per token).
+	pub own: Tensor<B, 1>,
+	/// Cross-entropy at the mixed positions (`from..len`) of the mixture with the peers given
+	/// (the own prediction when none is present): what peers are scored by.
+	pub mixed: Tensor<B, 1>,
 }
 
 impl ModelConfig {
@@ -146,12 +182,15 @@ impl ModelConfig {
 				.init(device),
 			norm: LayerNormConfig::new(d).init(device),
 			gate: LinearConfig::new(d, 1 + self.max_peers).init(device),
+			// No biases on the peer side: a peer that sends nothing (zeros after normalization)
+			// must add nothing, or it would be paid for a head the miner learns on itself.
 			peer_proj: (0..self.max_peers)
 				.map(|_| LinearConfig::new(self.max_peer_dim, d).with_initializer(small.clone()))
-				.map(|c| c.init(device))
+				.map(|c| c.with_bias(false).init(device))
 				.collect(),
 			peer_head: LinearConfig::new(d, VOCAB_SIZE)
 				.with_initializer(burn::nn::Initializer::Zeros)
+				.with_bias(false)
 				.init(device),
 			head: LinearConfig::new(d, VOCAB_SIZE).init(device),
 		}
@@ -173,13 +212,17 @@ impl<B: Backend> Model<B> {
 		self.norm.forward(x)
 	}
 
-	/// What the peers present in `peers` add to the logits, from the gated, projected features
-	/// (extra entries beyond `max_peers` are ignored); `None` when no peer is present.
-	fn peer_logits(&self, hidden: Tensor<B, 3>, peers: &PeerInputs<B>) -> Option<Tensor<B, 3>> {
-		let [batch, len, d] = hidden.dims();
+	/// What the peers present in `peers` add to the next-token logits `[rows, vocab]` at the
+	/// mixed positions, from the gated, projected features (extra entries beyond `max_peers`,
+	/// and features with another number of rows, are ignored); `None` when no peer is present.
+	/// `own` is the own hidden state there, `[rows, d]`.
+	fn peer_logits(&self, own: Tensor<B, 2>, peers: &PeerInputs<B>) -> Option<Tensor<B, 2>> {
+		let [rows, d] = own.dims();
 		let slots = self.peer_proj.len();
-		let present: Vec<bool> =
-			(0..slots).map(|k| matches!(peers.get(k), Some(Some(_)))).collect();
+		let usable = |k: usize| -> Option<&Tensor<B, 2>> {
+			peers.slots.get(k)?.as_ref().filter(|f| f.dims()[0] == rows)
+		};
+		let present: Vec<bool> = (0..slots).map(|k| usable(k).is_some()).collect();
 		if !present.iter().any(|p| *p) {
 			return None;
 		}
@@ -188,14 +231,14 @@ impl<B: Backend> Model<B> {
 		let mask: Vec<f32> = std::iter::once(0.0)
 			.chain(present.iter().map(|p| if *p { 0.0 } else { -1.0e9 }))
 			.collect();
-		let device = hidden.device();
-		let mask = Tensor::<B, 3>::from_data(TensorData::new(mask, [1, 1, 1 + slots]), &device)
-			.expand([batch, len, 1 + slots]);
-		let gates = softmax(self.gate.forward(hidden) + mask, 2);
-		let mut mixed: Option<Tensor<B, 3>> = None;
+		let device = own.device();
+		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [1, 1 + slots]), &device)
+			.expand([rows, 1 + slots]);
+		let gates = softmax(self.gate.forward(own) + mask, 1);
+		let mut mixed: Option<Tensor<B, 2>> = None;
 		for (k, proj) in self.peer_proj.iter().enumerate() {
-			if let Some(Some(features)) = peers.get(k) {
-				let gate = gates.clone().narrow(2, k + 1, 1).expand([batch, len, d]);
+			if let Some(features) = usable(k) {
+				let gate = gates.clone().narrow(1, k + 1, 1).expand([rows, d]);
 				let part = proj.forward(features.clone()) * gate;
 				mixed = Some(match mixed {
 					Some(sum) => sum + part,
@@ -206,20 +249,30 @@ impl<B: Backend> Model<B> {
 		mixed.map(|m| self.peer_head.forward(m))
 	}
 
-	/// Next-token logits `[batch, len, vocab]` of the mixture with `peers` (with no peer
-	/// present, the model's own prediction).
-	pub fn forward(&self, tokens: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 3> {
+	/// The own next-token logits `[batch, len, vocab]` at every position.
+	pub fn forward(&self, tokens: Tensor<B, 2, Int>) -> Tensor<B, 3> {
+		self.head.forward(self.hidden(tokens))
+	}
+
+	/// The mixture's logits `[batch, vocab]` for the token after each sequence, with `peers`
+	/// (their features for the last position: `peers.from` is `len − 1`); the own prediction
+	/// when no peer is present.
+	pub fn next_logits(&self, tokens: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 2> {
+		let [batch, len] = tokens.dims();
 		let hidden = self.hidden(tokens);
-		let solo = self.head.forward(hidden.clone());
-		match self.peer_logits(hidden, peers) {
+		let d = hidden.dims()[2];
+		let last = hidden.narrow(1, len - 1, 1).reshape([batch, d]);
+		let solo = self.head.forward(last.clone());
+		let peers = PeerInputs { from: len - 1, slots: peers.slots.clone() };
+		match self.peer_logits(last, &peers) {
 			Some(extra) => solo + extra,
 			None => solo,
 		}
 	}
 
 	/// The loss of predicting `targets` (`[batch, len]`, the token after each position) from
-	/// `tokens`, with `peers` in the mixture and the distillation term weighted by `distill`
-	/// (see the module docs; with no peer present it is the plain cross-entropy).
+	/// `tokens`, with `peers` in the mixture at positions `peers.from..len` and the
+	/// distillation term weighted by `distill` (see the module docs).
 	pub fn loss(
 		&self,
 		tokens: Tensor<B, 2, Int>,
@@ -228,28 +281,35 @@ impl<B: Backend> Model<B> {
 		distill: f64,
 	) -> Loss<B> {
 		let [batch, len] = tokens.dims();
-		let rows = batch * len;
-		let targets = targets.reshape([rows, 1]);
-		let cross_entropy_of = |log_probs: Tensor<B, 2>| log_probs.gather(1, targets.clone()).mean().neg();
 		let hidden = self.hidden(tokens);
+		let d = hidden.dims()[2];
 		let solo = self.head.forward(hidden.clone());
+		let rows = batch * len;
 		let log_solo = log_softmax(solo.clone().reshape([rows, VOCAB_SIZE]), 1);
-		let solo_ce = cross_entropy_of(log_solo.clone());
-		let Some(extra) = self.peer_logits(hidden.detach(), peers) else {
-			return Loss { total: solo_ce.clone(), cross_entropy: solo_ce };
+		let own = log_solo.gather(1, targets.clone().reshape([rows, 1])).mean().neg();
+		// The mixed positions: those whose window leaves out the token being predicted.
+		let from = peers.from.min(len - 1);
+		let span = len - from;
+		let mixed_rows = batch * span;
+		let mixed_targets = targets.narrow(1, from, span).reshape([mixed_rows, 1]);
+		let solo_mixed = solo.narrow(1, from, span).reshape([mixed_rows, VOCAB_SIZE]);
+		let log_solo_mixed = log_softmax(solo_mixed.clone(), 1);
+		let own_mixed = hidden.narrow(1, from, span).reshape([mixed_rows, d]);
+		let Some(extra) = self.peer_logits(own_mixed.detach(), peers) else {
+			let mixed = log_solo_mixed.gather(1, mixed_targets).mean().neg();
+			return Loss { total: own.clone(), own, mixed };
 		};
 		// The peer side learns on top of the own prediction held fixed.
-		let mixture = (solo.detach() + extra).reshape([rows, VOCAB_SIZE]);
-		let log_mix = log_softmax(mixture, 1);
-		let cross_entropy = cross_entropy_of(log_mix.clone());
-		let mut total = cross_entropy.clone() + solo_ce;
+		let log_mix = log_softmax(solo_mixed.detach() + extra, 1);
+		let mixed = log_mix.clone().gather(1, mixed_targets).mean().neg();
+		let mut total = own.clone() + mixed.clone();
 		if distill > 0.0 {
 			// The own path learns from the mixture held fixed.
 			let log_mix = log_mix.detach();
-			let kl = (log_mix.clone().exp() * (log_mix - log_solo)).sum_dim(1).mean();
+			let kl = (log_mix.clone().exp() * (log_mix - log_solo_mixed)).sum_dim(1).mean();
 			total = total + kl.mul_scalar(distill);
 		}
-		Loss { total, cross_entropy }
+		Loss { total, own, mixed }
 	}
 
 	/// Number of peer slots.
@@ -290,28 +350,50 @@ fn normalize_into(row: &[f32], out: &mut [f32]) {
 	}
 }
 
-/// Builds peer inputs on `device` from each peer's features for a `batch × len` batch: every
-/// position's row normalized and zero-padded to `max_dim`. Features of the wrong size or
-/// wider than `max_dim` count as absent (the dendrite already refuses them).
+/// The windows peers are sent for a `[batch, len]` batch of `tokens`: for each position `t`
+/// from `window − 1` on (`window` capped at `len`), the `window` tokens ending at `t`, row-major
+/// by sequence then position. Returns the windows' tokens, their count, and the first position
+/// mixed (`from`).
+pub fn peer_windows(tokens: &[u32], len: usize, window: usize) -> (Vec<u32>, usize, usize) {
+	let window = window.clamp(1, len.max(1));
+	let from = window - 1;
+	let mut out = Vec::new();
+	for sequence in tokens.chunks_exact(len.max(1)) {
+		for end in from..len {
+			out.extend_from_slice(&sequence[end + 1 - window..=end]);
+		}
+	}
+	let count = out.len() / window;
+	(out, count, from)
+}
+
+/// Builds the slots of [`PeerInputs`] on `device` from each peer's features for `windows`
+/// windows of `window` tokens: the row of each window's last position, normalized and
+/// zero-padded to `max_dim` (`[windows, max_dim]`). Features of the wrong size or wider than
+/// `max_dim` count as absent (the dendrite already refuses them).
 pub fn peer_inputs<B: Backend>(
 	features: &[Option<PeerFeatures>],
-	batch: usize,
-	len: usize,
+	windows: usize,
+	window: usize,
 	max_dim: usize,
 	device: &B::Device,
-) -> PeerInputs<B> {
-	let positions = batch.saturating_mul(len);
+) -> Vec<Option<Tensor<B, 2>>> {
+	let positions = windows.saturating_mul(window);
 	features
 		.iter()
 		.map(|f| {
 			let f = f.as_ref().filter(|f| {
-				f.dim > 0 && f.dim <= max_dim && f.values.len() == positions.saturating_mul(f.dim)
+				window > 0
+					&& f.dim > 0 && f.dim <= max_dim
+					&& f.values.len() == positions.saturating_mul(f.dim)
 			})?;
-			let mut padded = vec![0.0f32; positions.saturating_mul(max_dim)];
-			for (row, out) in f.values.chunks_exact(f.dim).zip(padded.chunks_exact_mut(max_dim)) {
-				normalize_into(row, out);
+			let mut padded = vec![0.0f32; windows.saturating_mul(max_dim)];
+			let rows = f.values.chunks_exact(window.saturating_mul(f.dim));
+			for (sequence, out) in rows.zip(padded.chunks_exact_mut(max_dim)) {
+				let last = sequence.get(sequence.len().saturating_sub(f.dim)..).unwrap_or(&[]);
+				normalize_into(last, out);
 			}
-			Some(Tensor::from_data(TensorData::new(padded, [batch, len, max_dim]), device))
+			Some(Tensor::from_data(TensorData::new(padded, [windows, max_dim]), device))
 		})
 		.collect()
 }
@@ -330,20 +412,40 @@ mod tests {
 		let device = Default::default();
 		let mut model = tiny(2);
 		// Trained weights instead of the zeros `peer_head` starts with.
-		model.peer_head = LinearConfig::new(32, VOCAB_SIZE).init(&device);
+		model.peer_head = LinearConfig::new(32, VOCAB_SIZE).with_bias(false).init(&device);
 		let ctx = ids_tensor::<Flex>(&[1, 2, 3, 4, 5, 6], 2, &device);
-		let none: PeerInputs<Flex> = vec![None, None];
-		let a = model.forward(ctx.clone(), &Vec::new()).into_data();
-		let b = model.forward(ctx.clone(), &none).into_data();
+		let none = PeerInputs::<Flex> { from: 2, slots: vec![None, None] };
+		let a = model.next_logits(ctx.clone(), &PeerInputs::none(2)).into_data();
+		let b = model.next_logits(ctx.clone(), &none).into_data();
 		assert_eq!(a, b);
+		// One window of 3 tokens per sequence, ending at its last position.
 		let peer = PeerFeatures { dim: 4, values: (0..24).map(|i| i as f32).collect() };
 		let feats = vec![Some(peer), None];
-		let c = model.forward(ctx.clone(), &peer_inputs(&feats, 2, 3, 8, &device)).into_data();
+		let present = PeerInputs { from: 2, slots: peer_inputs(&feats, 2, 3, 8, &device) };
+		let c = model.next_logits(ctx.clone(), &present).into_data();
 		assert_ne!(a, c, "a present peer must change the prediction");
 		// A fresh model's mixture is the model itself: what peers add is learned.
 		let fresh = tiny(2);
-		let solo = fresh.forward(ctx.clone(), &Vec::new()).into_data();
-		assert_eq!(solo, fresh.forward(ctx, &peer_inputs(&feats, 2, 3, 8, &device)).into_data());
+		let solo = fresh.next_logits(ctx.clone(), &PeerInputs::none(2)).into_data();
+		let mixed = fresh.next_logits(ctx, &present).into_data();
+		assert_eq!(solo, mixed);
+	}
+
+	#[test]
+	fn a_window_never_holds_the_token_it_helps_predict() {
+		let tokens: Vec<u32> = (1..=8).collect();
+		let (windows, count, from) = peer_windows(&tokens, 4, 2);
+		assert_eq!((count, from), (6, 1));
+		assert_eq!(windows, vec![1, 2, 2, 3, 3, 4, 5, 6, 6, 7, 7, 8]);
+		// Window `r` serves position `from + r % 3` of sequence `r / 3`: it ends at that
+		// position's token, and the token after it (the target) is not in it.
+		for (r, w) in windows.chunks(2).enumerate() {
+			let (seq, t) = (r / 3, from + r % 3);
+			assert_eq!(w[1], tokens[seq * 4 + t]);
+			assert!(!w.contains(&(tokens[seq * 4 + t] + 1)));
+		}
+		// A window longer than the sequence is the whole sequence.
+		assert_eq!(peer_windows(&tokens, 4, 9), (tokens.clone(), 2, 3));
 	}
 
 	#[test]

@@ -16,14 +16,14 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::ElementConversion;
+use burn::tensor::{ElementConversion, Int, Tensor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MinerConfig;
 use crate::data::{tokenizer, Batch, Corpus};
-use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
+use crate::model::{ids_tensor, peer_inputs, peer_windows, Model, PeerFeatures, PeerInputs};
 use crate::peers::wire::PROTOCOL;
 use crate::peers::{Dendrite, Encoder, PeerReply, Scores, Served, Snapshot};
 
@@ -43,7 +43,7 @@ pub struct PeerLink {
 pub struct StepReport {
 	/// Step number after this step.
 	pub step: u64,
-	/// Training cross-entropy of the batch (nats per token).
+	/// Training cross-entropy of the own model on the batch, every position (nats per token).
 	pub loss: f64,
 	/// Peers whose features were used.
 	pub peers_present: usize,
@@ -54,9 +54,10 @@ pub struct StepReport {
 /// One held-out evaluation.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
-	/// Held-out loss with every present peer (nats per token).
+	/// Held-out loss with every present peer (nats per token, at the sequences' last positions,
+	/// the ones peers are used at).
 	pub loss: f64,
-	/// Held-out loss of the miner alone: what it keeps without peers.
+	/// Held-out loss of the miner alone at the same positions: what it keeps without peers.
 	pub loss_no_peers: f64,
 	/// Per peer: loss saved by its features (leave-one-out), or why it was absent.
 	pub saved: Vec<Result<f64, String>>,
@@ -93,6 +94,9 @@ pub struct Miner<B: AutodiffBackend> {
 	optim: Optim<B>,
 	device: B::Device,
 	rng: StdRng,
+	/// Peer dropout draws from its own generator, so which peers answer never changes the
+	/// batches.
+	dropout_rng: StdRng,
 	step: u64,
 	data_dir: Option<PathBuf>,
 	peers: Option<PeerLink>,
@@ -121,6 +125,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let corpus = Corpus::new(text, config.model.context, config.heldout_fraction)?;
 		let optim = AdamConfig::new().init::<B, Model<B>>();
 		let rng = StdRng::seed_from_u64(config.seed.wrapping_add(step));
+		let dropout_rng = StdRng::seed_from_u64(!config.seed.wrapping_add(step));
 		let scores = Scores::new(&[], config.score_alpha);
 		Ok(Self {
 			config,
@@ -129,6 +134,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			optim,
 			device,
 			rng,
+			dropout_rng,
 			step,
 			data_dir: None,
 			peers: None,
@@ -256,11 +262,16 @@ impl<B: AutodiffBackend> Miner<B> {
 		&self.scores
 	}
 
-	/// Asks the peers (if any) for their hidden states on `batch`; one reply per peer slot in
-	/// use.
-	fn query_peers(&self, batch: &Batch) -> Vec<PeerReply> {
+	/// The windows of `batch` peers are sent: `(tokens, count, from)` (see [`peer_windows`]).
+	fn windows(&self, batch: &Batch) -> (Vec<u32>, usize, usize) {
+		peer_windows(&batch.tokens, batch.len, self.config.model.peer_window)
+	}
+
+	/// Asks the peers (if any) for their hidden states on the windows of `batch`; one reply
+	/// per peer slot in use.
+	fn query_peers(&self, windows: &(Vec<u32>, usize, usize)) -> Vec<PeerReply> {
 		match &self.peers {
-			Some(link) => link.dendrite.forward_blocking(&link.handle, &batch.tokens, batch.size()),
+			Some(link) => link.dendrite.forward_blocking(&link.handle, &windows.0, windows.1),
 			None => Vec::new(),
 		}
 	}
@@ -268,34 +279,53 @@ impl<B: AutodiffBackend> Miner<B> {
 	fn peer_tensors<Bk: Backend>(
 		&self,
 		features: &[Option<PeerFeatures>],
-		batch: &Batch,
+		windows: &(Vec<u32>, usize, usize),
 		device: &Bk::Device,
 	) -> PeerInputs<Bk> {
+		let (tokens, count, from) = windows;
+		let window = tokens.len().checked_div(*count).unwrap_or(1);
 		let max_dim = self.config.model.max_peer_dim;
-		peer_inputs::<Bk>(features, batch.size(), batch.len, max_dim, device)
+		PeerInputs { from: *from, slots: peer_inputs::<Bk>(features, *count, window, max_dim, device) }
 	}
 
 	/// Trains on one batch, then runs whatever is due (publish, evaluate and score, checkpoint).
 	pub fn step(&mut self) -> anyhow::Result<StepReport> {
 		let batch = self.corpus.sample_train(&mut self.rng, self.config.batch_size);
-		let replies = self.query_peers(&batch);
+		let windows = self.windows(&batch);
+		let replies = self.query_peers(&windows);
 		// Peer dropout: each answer is left out of this step with probability `peer_dropout`.
 		let dropout = self.config.peer_dropout.clamp(0.0, 1.0);
 		let features: Vec<Option<PeerFeatures>> = replies
 			.into_iter()
-			.map(|r| r.ok().filter(|_| !self.rng.gen_bool(dropout)))
+			.map(|r| r.ok().filter(|_| !self.dropout_rng.gen_bool(dropout)))
 			.collect();
-		let peers = self.peer_tensors::<B>(&features, &batch, &self.device);
-		let present = peers.iter().filter(|p| p.is_some()).count();
+		let peers = self.peer_tensors::<B>(&features, &windows, &self.device);
+		let present = peers.slots.iter().filter(|p| p.is_some()).count();
 		let tokens = ids_tensor::<B>(&batch.tokens, batch.size(), &self.device);
 		let targets = ids_tensor::<B>(&batch.targets, batch.size(), &self.device);
-		let loss = self.model.loss(tokens, targets, &peers, self.config.distill);
-		let loss_value: f64 = loss.cross_entropy.into_scalar().elem();
+		let loss = self.model.loss(tokens.clone(), targets.clone(), &peers, self.config.distill);
+		// One read for both: the own loss is reported, the total decides whether to step.
+		let both = Tensor::cat(vec![loss.own.clone(), loss.total.clone()], 0);
+		let both: Vec<f64> = both.into_data().convert::<f64>().into_vec::<f64>().unwrap_or_default();
+		let (loss_value, total) = (both.first().copied(), both.get(1).copied());
+		let (loss_value, total) = (loss_value.unwrap_or(f64::NAN), total.unwrap_or(f64::NAN));
 		if !loss_value.is_finite() {
 			anyhow::bail!(
 				"training diverged at step {} (loss {loss_value}); lower --lr",
 				self.step
 			);
+		}
+		if !total.is_finite() {
+			// The own loss is finite, so a peer's features did it: find which, take them out of
+			// use for their backoff, and skip this step.
+			let offenders = non_finite_peers(&self.model, tokens, targets, &peers);
+			if let Some(link) = &self.peers {
+				for &k in &offenders {
+					link.dendrite.quarantine(k, "its features made the training loss non-finite");
+				}
+			}
+			log::warn!("step {} skipped: peers in slots {offenders:?} made the loss non-finite", self.step);
+			return Ok(StepReport { step: self.step, loss: loss_value, peers_present: present, eval: None });
 		}
 		let grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
 		self.model = self.optim.step(self.config.learning_rate, self.model.clone(), grads);
@@ -324,30 +354,27 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Held-out loss with all peers, without any, and without each peer in turn.
 	pub fn evaluate(&self) -> Evaluation {
 		let batch = self.corpus.heldout_batch(self.config.seed, self.config.eval_batch);
-		let replies = self.query_peers(&batch);
+		let windows = self.windows(&batch);
+		let replies = self.query_peers(&windows);
 		let model = self.model.valid();
 		let device = &self.device;
 		let features: Vec<Option<PeerFeatures>> =
 			replies.iter().map(|r| r.as_ref().ok().cloned()).collect();
-		let all = self.peer_tensors::<B::InnerBackend>(&features, &batch, device);
+		let all = self.peer_tensors::<B::InnerBackend>(&features, &windows, device);
 		let loss = |peers: &PeerInputs<B::InnerBackend>| -> f64 {
 			let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
 			let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
-			model.loss(tokens, targets, peers, 0.0).cross_entropy.into_scalar().elem()
+			model.loss(tokens, targets, peers, 0.0).mixed.into_scalar().elem()
 		};
 		let with_all = loss(&all);
 		let loss_no_peers =
-			if all.iter().any(Option::is_some) { loss(&Vec::new()) } else { with_all };
+			if all.any() { loss(&PeerInputs::none(all.from)) } else { with_all };
 		let saved = replies
 			.iter()
 			.enumerate()
 			.map(|(k, reply)| match reply {
 				Ok(_) => {
-					let mut without = all.clone();
-					if let Some(slot) = without.get_mut(k) {
-						*slot = None;
-					}
-					Ok(loss(&without) - with_all)
+					Ok(loss(&all.only(|j| j != k)) - with_all)
 				}
 				Err(why) => Err(why.clone()),
 			})
@@ -362,8 +389,8 @@ impl<B: AutodiffBackend> Miner<B> {
 		let device = &self.device;
 		let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
 		let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
-		let loss = self.model.valid().loss(tokens, targets, &Vec::new(), 0.0);
-		loss.cross_entropy.into_scalar().elem()
+		let loss = self.model.valid().loss(tokens, targets, &PeerInputs::none(0), 0.0);
+		loss.own.into_scalar().elem()
 	}
 
 	/// Evaluates, updates the scores, and appends to `loss.csv` / writes `scores.json` when the
@@ -387,6 +414,25 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 		Ok(eval)
 	}
+}
+
+/// The slots of `peers` whose features alone make the mixture's loss non-finite (ablation:
+/// each present peer tried by itself).
+pub fn non_finite_peers<B: Backend>(
+	model: &Model<B>,
+	tokens: Tensor<B, 2, Int>,
+	targets: Tensor<B, 2, Int>,
+	peers: &PeerInputs<B>,
+) -> Vec<usize> {
+	(0..peers.slots.len())
+		.filter(|&k| matches!(peers.slots.get(k), Some(Some(_))))
+		.filter(|&k| {
+			let alone = peers.only(|j| j == k);
+			let loss = model.loss(tokens.clone(), targets.clone(), &alone, 0.0).mixed;
+			let value: f64 = loss.into_scalar().elem();
+			!value.is_finite()
+		})
+		.collect()
 }
 
 /// A saved model: its configuration, weights and step.

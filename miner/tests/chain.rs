@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::miners::{
-	fees_burned, pretrain, spawn_miner, uid_of, weights_peer, DropWatch, MinerProc, STAKE_TAO,
+	fees_burned, pretrain, spawn_miner, tensor_miner, uid_of, weights_peer, DropWatch, MinerProc, STAKE_TAO,
 };
 use common::node::start_dev_node;
 use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
@@ -156,7 +156,30 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 		started.elapsed()
 	);
 
-	// 3. Kill Charlie. Bob and Dave go on; their second post after the kill comes from an
+	// 3. A consumer asks the network about a text: `tensor-miner query` with a model none of
+	// the running miners writes to finds the three serving neurons, best rank first, and each
+	// answers with its hidden states (Dave's are noise, of the right shape).
+	pretrain("Eve", dir, 50);
+	let node_url = format!("ws://127.0.0.1:{rpc_port}");
+	let eve = dir.join("Eve");
+	let args = ["query", "--node", &node_url, "--data-dir", eve.to_str().unwrap(), "--json"];
+	let json = tensor_miner(&[&args[..], &["the old fox chases the owl again ."]].concat(), {
+		Duration::from_secs(60)
+	});
+	let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+	let answers = report["peers"].as_array().unwrap();
+	let asked: Vec<u64> = answers.iter().map(|p| p["uid"].as_u64().unwrap()).collect();
+	assert_eq!(asked.len(), 3, "{report}");
+	let ranks: Vec<f64> = answers.iter().map(|p| p["rank"].as_f64().unwrap()).collect();
+	assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "not by rank: {report}");
+	for p in answers {
+		assert_eq!(p["dim"], 32, "{report}");
+		assert!(p["error"].is_null() && p["saved"].is_f64(), "{report}");
+	}
+	assert!(report["loss_alone"].as_f64().unwrap().is_finite());
+	eprintln!("query answered by uids {asked:?} ({:?})", started.elapsed());
+
+	// 4. Kill Charlie. Bob and Dave go on; their second post after the kill comes from an
 	// evaluation that ran after it, in which Charlie's axon was dead: no weight for Charlie.
 	// Wait until a survivor's weights name Charlie, so that "dropped" below means something.
 	// Which one is up to training: Dave (a new model) usually learns from Charlie, but a run in

@@ -69,3 +69,54 @@ fn evaluation_writes_the_loss_curve() {
 	);
 	assert!(lines.next().unwrap().starts_with("5,"));
 }
+
+#[test]
+fn generate_continues_a_prompt_with_what_the_model_learned() {
+	let text = common::corpus(400);
+	let dir = tempfile::tempdir().unwrap();
+	let mut miner = common::miner(&text, 0, 4);
+	common::train(&mut miner, 300);
+	miner.save(dir.path()).unwrap();
+	let data = dir.path().to_str().unwrap();
+	let args = ["generate", "--data-dir", data, "--tokens", "80", "--temperature", "0", "the "];
+	let out = common::miners::tensor_miner(&args, std::time::Duration::from_secs(60));
+	assert!(out.starts_with("the "), "{out}");
+	assert!(out.len() >= 60, "{out}");
+	// Greedy decoding of a model that learned the stories writes their words: most words of
+	// the output are words of the corpus.
+	let known: std::collections::HashSet<&str> = text.split_whitespace().collect();
+	let words: Vec<&str> = out.split_whitespace().collect();
+	let hits = words.iter().filter(|w| known.contains(*w)).count();
+	eprintln!("{out}");
+	assert!(hits * 4 >= words.len() * 3, "{hits} of {} words known: {out}", words.len());
+	// A data dir without a model says so.
+	let empty = tempfile::tempdir().unwrap();
+	let status = std::process::Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+		.args(["generate", "--data-dir", empty.path().to_str().unwrap(), "x"])
+		.stderr(std::process::Stdio::piped())
+		.output()
+		.unwrap();
+	assert!(!status.status.success());
+	assert!(String::from_utf8_lossy(&status.stderr).contains("holds no trained miner"));
+}
+
+#[test]
+fn ablation_finds_the_peer_whose_features_break_the_loss() {
+	use burn::backend::Flex;
+	use burn::tensor::{Tensor, TensorData};
+	use tensor_miner::model::{ids_tensor, Preset};
+	let device = Default::default();
+	let model = Preset::Tiny.config(3).with_max_peer_dim(8).init::<Flex>(&device);
+	let tokens = ids_tensor::<Flex>(&[1, 2, 3, 4], 2, &device);
+	let targets = ids_tensor::<Flex>(&[2, 3, 4, 5], 2, &device);
+	let features = |v: f32| Tensor::<Flex, 2>::from_data(TensorData::new(vec![v; 16], [2, 8]), &device);
+	// The last position of each of the two sequences is mixed.
+	let peers = tensor_miner::model::PeerInputs {
+		from: 1,
+		slots: vec![Some(features(0.5)), None, Some(features(f32::NAN))],
+	};
+	let found = tensor_miner::training::non_finite_peers(&model, tokens.clone(), targets.clone(), &peers);
+	assert_eq!(found, vec![2]);
+	let fine = peers.only(|k| k == 0);
+	assert!(tensor_miner::training::non_finite_peers(&model, tokens, targets, &fine).is_empty());
+}

@@ -2,10 +2,13 @@
 //!
 //! A peer that is down, slow, or answers with anything we cannot use (another protocol or
 //! tokenizer, a wrong shape, a width we do not accept, NaN) is reported absent for that call.
-//! Every query is bounded by a timeout so a bad peer costs at most that long per step, never a
-//! stall.
+//! Every query is bounded by a timeout, and a circuit breaker skips a peer after it fails
+//! (exponential backoff from [`BACKOFF_START`] to [`BACKOFF_MAX`], reset by an answer we can use),
+//! so a peer that stalls costs at most one timeout per backoff period, never a stall of
+//! training.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
@@ -22,9 +25,66 @@ pub const MAX_TOKENS_PER_CALL: usize = 4096;
 /// One peer's answer: its features, or why it counts as absent.
 pub type PeerReply = Result<PeerFeatures, String>;
 
+/// How long a peer is skipped after its first failure in a row; each further failure doubles
+/// it.
+pub const BACKOFF_START: Duration = Duration::from_secs(1);
+/// The longest a failing peer is skipped before it is tried again.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// The circuit breaker of one peer.
+#[derive(Debug, Default)]
+struct Health {
+	/// Failures in a row.
+	failures: u32,
+	/// Skipped until then.
+	open_until: Option<Instant>,
+}
+
 struct Peer {
 	addr: String,
 	client: Result<HttpClient, String>,
+	health: Mutex<Health>,
+}
+
+impl Peer {
+	fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+		self.health.lock().unwrap_or_else(|e| e.into_inner())
+	}
+
+	/// `Err` with the reason while the breaker is open.
+	fn check_open(&self, now: Instant) -> Result<(), String> {
+		let health = self.health();
+		match health.open_until {
+			Some(until) if until > now => Err(format!(
+				"{}: skipped after {} failures in a row, next try in {:.1} s",
+				self.addr,
+				health.failures,
+				(until - now).as_secs_f64()
+			)),
+			_ => Ok(()),
+		}
+	}
+
+	/// Records the outcome of a call: a failure opens the breaker for the backoff, logged in one
+	/// line; a success closes it.
+	fn record(&self, reply: &PeerReply, now: Instant) {
+		let mut health = self.health();
+		match reply {
+			Ok(_) => {
+				if health.failures > 0 {
+					log::info!("peer {} answers again after {} failures", self.addr, health.failures);
+				}
+				*health = Health::default();
+			}
+			Err(why) => {
+				health.failures = health.failures.saturating_add(1);
+				let doublings = health.failures.saturating_sub(1).min(16);
+				let backoff = BACKOFF_START.saturating_mul(1 << doublings).min(BACKOFF_MAX);
+				health.open_until = Some(now + backoff);
+				log::warn!("peer absent: {why}; skipping it for {backoff:?}");
+			}
+		}
+	}
 }
 
 /// Client side of the peer protocol.
@@ -57,6 +117,7 @@ impl Dendrite {
 					.max_response_size(max_response as u32)
 					.build(url(addr))
 					.map_err(|e| format!("invalid peer address {addr}: {e}")),
+				health: Mutex::default(),
 			})
 			.collect();
 		Self { peers, timeout, max_dim, tokenizer: tokenizer::hash() }
@@ -77,11 +138,24 @@ impl Dendrite {
 		self.peers.is_empty()
 	}
 
-	/// Asks every peer for its hidden states on `sequences` sequences of equal length, given
-	/// row-major in `tokens`; one reply per peer, in order.
+	/// Asks every peer whose breaker is closed for its hidden states on `sequences` sequences
+	/// of equal length, given row-major in `tokens`; one reply per peer, in order.
 	pub async fn forward(&self, tokens: &[u32], sequences: usize) -> Vec<PeerReply> {
-		let calls = self.peers.iter().map(|peer| self.ask(peer, tokens, sequences));
+		let calls = self.peers.iter().map(|peer| async move {
+			peer.check_open(Instant::now())?;
+			let reply = self.ask(peer, tokens, sequences).await;
+			peer.record(&reply, Instant::now());
+			reply
+		});
 		futures::future::join_all(calls).await
+	}
+
+	/// Takes peer `index` out of use for the backoff, as after a failed call: the training
+	/// loop's verdict on a peer whose features made the loss non-finite.
+	pub fn quarantine(&self, index: usize, why: &str) {
+		if let Some(peer) = self.peers.get(index) {
+			peer.record(&Err(format!("{}: {why}", peer.addr)), Instant::now());
+		}
 	}
 
 	/// One peer's hidden states, asked for in calls of at most [`MAX_TOKENS_PER_CALL`] tokens.

@@ -47,6 +47,30 @@ pub fn pretrain(name: &str, dir: &Path, steps: u32) {
 	assert!(status.success(), "pre-training {name} failed");
 }
 
+/// Runs `tensor-miner` with `args` to completion (bounded: `limit`), returning its stdout;
+/// fails the test, with its stderr, if it fails or runs past the limit.
+pub fn tensor_miner(args: &[&str], limit: std::time::Duration) -> String {
+	let mut child = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+		.args(args)
+		.env("RAYON_NUM_THREADS", "1")
+		.stdout(std::process::Stdio::piped())
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+	let started = std::time::Instant::now();
+	while child.try_wait().unwrap().is_none() {
+		if started.elapsed() > limit {
+			let _ = child.kill();
+			panic!("tensor-miner {args:?} ran past {limit:?}");
+		}
+		std::thread::sleep(std::time::Duration::from_millis(50));
+	}
+	let out = child.wait_with_output().unwrap();
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert!(out.status.success(), "tensor-miner {args:?} failed: {stderr}");
+	String::from_utf8(out.stdout).unwrap()
+}
+
 /// `tensor-miner run` as //`name` against the node with RPC on `rpc_port`, reading the chain
 /// every `chain_poll_ms`; `lr` applies to a new model only (a pre-trained one keeps its own).
 /// Its data is `dir/name`, its log `dir/miner-name.log`. It registers itself with

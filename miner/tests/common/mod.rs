@@ -43,7 +43,7 @@ pub fn small_config(max_peers: usize, seed: u64) -> MinerConfig {
 	MinerConfig::new(Preset::Tiny.config(max_peers))
 		.with_batch_size(16)
 		.with_learning_rate(3e-3)
-		.with_eval_batch(32)
+		.with_eval_batch(128)
 		.with_eval_every(1_000_000)
 		.with_checkpoint_every(1_000_000)
 		.with_seed(seed)
