@@ -81,9 +81,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Picks the next token from `logits` (one row of the vocabulary).
 fn sample(logits: &[f32], temperature: f64, rng: &mut StdRng) -> u32 {
-	let argmax = || {
-		logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i as u32)
-	};
+	let argmax =
+		|| logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i as u32);
 	if temperature <= 0.0 {
 		return argmax();
 	}
@@ -214,7 +213,11 @@ fn local_loss(
 	let input = ids_tensor::<Flex>(tokens, sequences, &device);
 	let target = ids_tensor::<Flex>(targets, sequences, &device);
 	let loss = model.loss(input, target, &peers, 0.0).mixed;
-	loss.into_data().to_vec::<f32>().ok().and_then(|v| v.first().copied()).map_or(f64::NAN, f64::from)
+	loss.into_data()
+		.to_vec::<f32>()
+		.ok()
+		.and_then(|v| v.first().copied())
+		.map_or(f64::NAN, f64::from)
 }
 
 /// Runs `query`.
@@ -283,7 +286,8 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 						.unwrap_or(0);
 					let mut slots = vec![None; slot + 1];
 					slots[slot] = Some(features);
-					let with = local_loss(&model, &batch, sequences, (&slots, peer_window), max_dim);
+					let with =
+						local_loss(&model, &batch, sequences, (&slots, peer_window), max_dim);
 					answer.loss_with = Some(with);
 					answer.saved = Some(loss_alone - with);
 				}
@@ -308,7 +312,8 @@ pub fn render(report: &QueryReport) -> String {
 		report.tokens, report.loss_alone, "uid", "axon", "rank", "dim", "rms", "loss", "saved"
 	);
 	for p in &report.peers {
-		let num = |v: Option<f64>, w: usize| v.map_or(format!("{:>w$}", "-"), |v| format!("{v:>w$.4}"));
+		let num =
+			|v: Option<f64>, w: usize| v.map_or(format!("{:>w$}", "-"), |v| format!("{v:>w$.4}"));
 		out.push_str(&format!(
 			"{:<5} {:<22} {:>7.4} {:>5} {} {} {}{}\n",
 			p.uid,

@@ -30,7 +30,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::attention::generate_autoregressive_mask;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
+use burn::nn::transformer::{
+	TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::Backend;
@@ -39,7 +41,9 @@ use burn::tensor::{Int, Tensor, TensorData};
 use crate::data::tokenizer::VOCAB_SIZE;
 
 /// Named model sizes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 pub enum Preset {
 	/// 2 layers of width 32, 32-token context: trains in CI on 2 CPU cores.
 	Tiny,
@@ -466,9 +470,7 @@ mod tests {
 		let huge = PeerFeatures { dim: 4, values: vec![3.0e38, -3.0e38, 3.0e38, 1.0] };
 		let flat = PeerFeatures { dim: 4, values: vec![7.0; 4] };
 		let inputs = peer_inputs::<Flex>(&[Some(huge), Some(flat)], 1, 1, 8, &device);
-		let values = |k: usize| {
-			inputs[k].clone().unwrap().into_data().to_vec::<f32>().unwrap()
-		};
+		let values = |k: usize| inputs[k].clone().unwrap().into_data().to_vec::<f32>().unwrap();
 		let h = values(0);
 		assert!(h.iter().all(|v| v.is_finite() && v.abs() <= 2.0), "{h:?}");
 		assert_eq!(&h[4..], &[0.0; 4], "padding stays zero");

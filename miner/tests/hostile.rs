@@ -31,7 +31,11 @@ impl Encoder for Huge {
 		(0..tokens.len() * DIM)
 			.map(|_| {
 				let x = self.0.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-				if x.count_ones() % 2 == 0 { 3.0e38 } else { -3.0e38 }
+				if x.count_ones() % 2 == 0 {
+					3.0e38
+				} else {
+					-3.0e38
+				}
 			})
 			.collect()
 	}
@@ -46,7 +50,10 @@ impl Encoder for Constant {
 impl Encoder for SignFlip {
 	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
 		let sign = if self.0.fetch_add(1, Ordering::Relaxed) % 2 == 0 { 1.0 } else { -1.0 };
-		tokens.iter().flat_map(|&t| (0..DIM).map(move |i| sign * ((t as usize * 7 + i) % 13) as f32)).collect()
+		tokens
+			.iter()
+			.flat_map(|&t| (0..DIM).map(move |i| sign * ((t as usize * 7 + i) % 13) as f32))
+			.collect()
 	}
 }
 
@@ -86,7 +93,8 @@ async fn hanging_up() -> String {
 				let _ = sock.read(&mut buf).await;
 				let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n";
 				let _ = sock.write_all(head.as_bytes()).await;
-				let _ = sock.write_all(br#"{"jsonrpc":"2.0","id":0,"result":{"protocol":2,"sh"#).await;
+				let _ =
+					sock.write_all(br#"{"jsonrpc":"2.0","id":0,"result":{"protocol":2,"sh"#).await;
 				let _ = sock.shutdown().await;
 			});
 		}
@@ -103,13 +111,8 @@ fn hostile_peers_get_no_score_and_training_goes_on() {
 	let stall = rt.block_on(stalling());
 	let hang = rt.block_on(hanging_up());
 	let names = ["huge", "constant", "sign flip", "stall", "hang up"];
-	let peers = vec![
-		huge.addr.to_string(),
-		constant.addr.to_string(),
-		flip.addr.to_string(),
-		stall,
-		hang,
-	];
+	let peers =
+		vec![huge.addr.to_string(), constant.addr.to_string(), flip.addr.to_string(), stall, hang];
 
 	let text = common::corpus(400);
 	let mut miner = common::miner(&text, peers.len(), 31);

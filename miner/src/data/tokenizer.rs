@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 pub const VOCAB_SIZE: usize = 256;
 
 /// The specification the hash is taken over. Changing the tokenizer means changing this text.
-pub const SPEC: &str = "tensor-chain tokenizer v1: byte-level, token id = value of each byte of the \
+pub const SPEC: &str =
+	"tensor-chain tokenizer v1: byte-level, token id = value of each byte of the \
 	UTF-8 encoding, 256 ids, no special tokens";
 
 /// The tokenizer's identity: the first 8 bytes of SHA-256 of [`SPEC`], in hex.

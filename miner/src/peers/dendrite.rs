@@ -72,7 +72,11 @@ impl Peer {
 		match reply {
 			Ok(_) => {
 				if health.failures > 0 {
-					log::info!("peer {} answers again after {} failures", self.addr, health.failures);
+					log::info!(
+						"peer {} answers again after {} failures",
+						self.addr,
+						health.failures
+					);
 				}
 				*health = Health::default();
 			}

@@ -150,10 +150,8 @@ impl ForwardResponse {
 		if bytes.len() != need {
 			return Err(PayloadError::Length { shape: self.shape, got: bytes.len(), want: need });
 		}
-		let values: Vec<f32> = bytes
-			.chunks_exact(4)
-			.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-			.collect();
+		let values: Vec<f32> =
+			bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
 		if values.iter().any(|v| !v.is_finite()) {
 			return Err(PayloadError::NotFinite);
 		}

@@ -36,7 +36,13 @@ pub struct MinerProc {
 /// Trains a miner's model off chain first (`tensor-miner train`), so that `run` resumes it.
 pub fn pretrain(name: &str, dir: &Path, steps: u32) {
 	let status = Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
-		.args(["train", "--corpus", corpus_of(name), "--data-dir", dir.join(name).to_str().unwrap()])
+		.args([
+			"train",
+			"--corpus",
+			corpus_of(name),
+			"--data-dir",
+			dir.join(name).to_str().unwrap(),
+		])
 		.args(["--steps", &steps.to_string(), "--lr", "0.01", "--device", "cpu"])
 		.args(MODEL)
 		.env("RAYON_NUM_THREADS", "1")
