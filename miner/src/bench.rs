@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::data::tokenizer::VOCAB_SIZE;
-use crate::model::{ids_tensor, Model, PeerInputs, Preset};
+use crate::model::{ids_tensor, Model, Preset};
 
 /// Benchmark shape.
 #[derive(Clone, Debug)]
@@ -76,7 +76,7 @@ pub fn run<B: AutodiffBackend>(device: &B::Device, cfg: &BenchConfig) -> BenchRe
 		}
 		let input = ids_tensor::<B>(input, cfg.batch, device);
 		let target = ids_tensor::<B>(target, cfg.batch, device);
-		let loss = model.loss(input, target, &PeerInputs::none(0), 0.0).total;
+		let loss = model.loss(input, target, &Vec::new(), 0.0).total;
 		last_loss = loss.clone().into_scalar().elem();
 		let grads = GradientsParams::from_grads(loss.backward(), &model);
 		model = optim.step(1e-3, model, grads);

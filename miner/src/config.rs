@@ -19,6 +19,10 @@ pub struct MinerConfig {
 	/// Weight of the distillation term `KL(mixture ‖ solo)` beside the cross-entropy.
 	#[config(default = 0.5)]
 	pub distill: f64,
+	/// Probes per step: disjoint windows of `model.peer_window` bytes sent to the peers, at the
+	/// end of each of which the mixture predicts the next byte.
+	#[config(default = 128)]
+	pub peer_batch: usize,
 	/// Probability that a peer's features are left out of a training step, so the gate and the
 	/// own path learn to do without any one peer.
 	#[config(default = 0.25)]
@@ -26,8 +30,7 @@ pub struct MinerConfig {
 	/// Fraction of the corpus (its tail) held out for evaluation and peer scoring.
 	#[config(default = 0.1)]
 	pub heldout_fraction: f64,
-	/// Held-out sequences per evaluation; each gives one prediction with peers (at its last
-	/// position).
+	/// Held-out probes per evaluation (as many as the held-out text holds, if fewer).
 	#[config(default = 128)]
 	pub eval_batch: usize,
 	/// Steps between evaluations (held-out loss and peer scores).

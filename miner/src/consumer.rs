@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::data::tokenizer;
-use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
+use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures};
 use crate::peers::{Dendrite, PeerReply, Scores};
 use crate::training::{load_checkpoint, Checkpoint};
 
@@ -61,8 +61,9 @@ pub struct QueryArgs {
 	/// Print JSON instead of a table.
 	#[arg(long)]
 	pub json: bool,
-	/// The text to ask about: the local model predicts each of its bytes from the window of
-	/// half the text (at most its context) before it, alone and with each peer.
+	/// The text to ask about: the local model predicts one byte in every `peer_window + 1` (9)
+	/// from the `peer_window` bytes before it, alone and with each peer, and the peers are sent
+	/// those windows (never the bytes predicted).
 	pub text: String,
 }
 
@@ -121,8 +122,7 @@ pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
 		let window = context[context.len() - w..].to_vec();
 		let replies = rt.block_on(dendrite.forward(&window, 1));
 		let features = present(&replies, &mut absent);
-		let slots = peer_inputs::<Flex>(&features, 1, w, config.model.max_peer_dim, &device);
-		let peers = PeerInputs { from: context.len() - 1, slots };
+		let peers = peer_inputs::<Flex>(&features, 1, w, config.model.max_peer_dim, &device);
 		let logits = model.next_logits(ids_tensor::<Flex>(&context, 1, &device), &peers);
 		let last = logits.into_data().to_vec::<f32>();
 		let last = last.map_err(|e| anyhow::anyhow!("cannot read the logits: {e:?}"))?;
@@ -184,35 +184,35 @@ pub struct QueryReport {
 	pub peers: Vec<PeerAnswer>,
 }
 
-/// The sliding windows of `ids` the local model is judged on: every window of `len` tokens
-/// followed by one more, as `(windows, targets)` row-major, so each prediction is made at a
-/// window's last position (the only one peers are used at) and its target was not sent.
+/// The windows of `ids` the local model is judged on, as `(windows, targets)` row-major: the
+/// windows of `len` tokens that end every `len + 1` tokens, each with the token after it as
+/// its target. They are what peers are sent, so they are disjoint and a token apart: no peer
+/// is sent any of the targets.
 fn windows(ids: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
 	let mut tokens = Vec::new();
 	let mut targets = Vec::new();
-	for w in ids.windows(len + 1) {
+	for w in ids.chunks_exact(len + 1) {
 		tokens.extend_from_slice(&w[..len]);
 		targets.extend_from_slice(&w[1..]);
 	}
 	(tokens, targets)
 }
 
-/// The local model's mean cross-entropy at the windows' last positions with `features` (for
-/// windows of `peer_window` tokens ending there) in the slots.
+/// The local model's mean cross-entropy at the windows' last positions with `features` (the
+/// peers' answers for the same windows) in the slots.
 fn local_loss(
 	model: &Model<Flex>,
 	(tokens, targets): &(Vec<u32>, Vec<u32>),
 	sequences: usize,
-	(features, peer_window): (&[Option<PeerFeatures>], usize),
+	features: &[Option<PeerFeatures>],
 	max_dim: usize,
 ) -> f64 {
 	let device = Default::default();
 	let len = tokens.len().checked_div(sequences).unwrap_or(0);
-	let slots = peer_inputs::<Flex>(features, sequences, peer_window, max_dim, &device);
-	let peers = PeerInputs { from: len.saturating_sub(1), slots };
+	let peers = peer_inputs::<Flex>(features, sequences, len, max_dim, &device);
 	let input = ids_tensor::<Flex>(tokens, sequences, &device);
 	let target = ids_tensor::<Flex>(targets, sequences, &device);
-	let loss = model.loss(input, target, &peers, 0.0).mixed;
+	let loss = model.loss(input, target, &peers, 0.0).last;
 	loss.into_data()
 		.to_vec::<f32>()
 		.ok()
@@ -227,12 +227,10 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 	if ids.len() < 2 {
 		anyhow::bail!("the text must be at least 2 bytes long");
 	}
-	// Windows of half the text (up to the context), so there are as many predictions as the
-	// window is long, within one call's token limit.
-	let len = (ids.len() / 2).clamp(1, config.model.context);
-	let sequences_max = crate::peers::dendrite::MAX_TOKENS_PER_CALL / len;
-	let ids = ids.get(ids.len().saturating_sub(sequences_max + len)..).unwrap_or_default();
-	let batch = windows(ids, len);
+	// The local model reads the same window as the peers: one prediction every
+	// `peer_window + 1` bytes, each from the `peer_window` bytes before it.
+	let len = config.model.peer_window.clamp(1, ids.len() - 1).min(config.model.context);
+	let batch = windows(&ids, len);
 	let sequences = batch.0.len() / len;
 	let rt = runtime()?;
 	let metagraph = rt.block_on(async {
@@ -250,12 +248,8 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 	let max_dim = config.model.max_peer_dim;
 	let timeout = Duration::from_millis(args.peer_timeout_ms);
 	let dendrite = Dendrite::new(&addrs, timeout, max_dim);
-	// Each peer is sent the last `peer_window` tokens of each window: never the target.
-	let peer_window = config.model.peer_window.clamp(1, len);
-	let sent: Vec<u32> =
-		batch.0.chunks(len).flat_map(|w| w[len - peer_window..].to_vec()).collect();
-	let replies = rt.block_on(dendrite.forward(&sent, sequences));
-	let loss_alone = local_loss(&model, &batch, sequences, (&[], peer_window), max_dim);
+	let replies = rt.block_on(dendrite.forward(&batch.0, sequences));
+	let loss_alone = local_loss(&model, &batch, sequences, &[], max_dim);
 	// A peer is judged in the slot the local miner trained for it (by address, from its score
 	// table), else in the first slot.
 	let known = Scores::load(&args.data_dir.join("scores.json")).ok();
@@ -286,8 +280,7 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 						.unwrap_or(0);
 					let mut slots = vec![None; slot + 1];
 					slots[slot] = Some(features);
-					let with =
-						local_loss(&model, &batch, sequences, (&slots, peer_window), max_dim);
+					let with = local_loss(&model, &batch, sequences, &slots, max_dim);
 					answer.loss_with = Some(with);
 					answer.saved = Some(loss_alone - with);
 				}

@@ -113,35 +113,10 @@ pub struct Model<B: Backend> {
 	head: Linear<B>,
 }
 
-/// Peer features for one batch of `[batch, len]` sequences.
-#[derive(Clone, Debug)]
-pub struct PeerInputs<B: Backend> {
-	/// First position mixed: positions `from..len` of every sequence, row-major, are the rows
-	/// of the slots' tensors.
-	pub from: usize,
-	/// One entry per peer slot, `None` when that peer is absent, otherwise a `[batch × (len −
-	/// from), max_peer_dim]` tensor of its normalized, padded hidden states (see
-	/// [`peer_inputs`]).
-	pub slots: Vec<Option<Tensor<B, 2>>>,
-}
-
-impl<B: Backend> PeerInputs<B> {
-	/// No peer; the losses that report the mixture report the own model from position `from`.
-	pub fn none(from: usize) -> Self {
-		Self { from, slots: Vec::new() }
-	}
-
-	/// The same positions with only the slots `keep` says.
-	pub fn only(&self, keep: impl Fn(usize) -> bool) -> Self {
-		let slots = self.slots.iter().enumerate().map(|(k, s)| s.clone().filter(|_| keep(k)));
-		Self { from: self.from, slots: slots.collect() }
-	}
-
-	/// True when some peer is present.
-	pub fn any(&self) -> bool {
-		self.slots.iter().any(Option::is_some)
-	}
-}
+/// Peer features for one batch of sequences: one entry per peer slot, `None` when that peer is
+/// absent, otherwise a `[batch, max_peer_dim]` tensor of its normalized, padded hidden states at
+/// the sequences' last positions (see [`peer_inputs`]).
+pub type PeerInputs<B> = Vec<Option<Tensor<B, 2>>>;
 
 /// The loss of one batch and its parts.
 #[derive(Clone, Debug)]
@@ -150,9 +125,12 @@ pub struct Loss<B: Backend> {
 	pub total: Tensor<B, 1>,
 	/// Cross-entropy of the own prediction at every position (nats per token).
 	pub own: Tensor<B, 1>,
-	/// Cross-entropy at the mixed positions (`from..len`) of the mixture with the peers given
+	/// Cross-entropy at the last position of each sequence of the mixture with the peers given
 	/// (the own prediction when none is present): what peers are scored by.
-	pub mixed: Tensor<B, 1>,
+	pub last: Tensor<B, 1>,
+	/// What the peers' side adds to `total` when a peer is present: the mixture's
+	/// cross-entropy and the distillation term.
+	pub peer: Option<Tensor<B, 1>>,
 }
 
 impl ModelConfig {
@@ -217,14 +195,14 @@ impl<B: Backend> Model<B> {
 	}
 
 	/// What the peers present in `peers` add to the next-token logits `[rows, vocab]` at the
-	/// mixed positions, from the gated, projected features (extra entries beyond `max_peers`,
-	/// and features with another number of rows, are ignored); `None` when no peer is present.
-	/// `own` is the own hidden state there, `[rows, d]`.
+	/// sequences' last positions, from the gated, projected features (extra entries beyond
+	/// `max_peers`, and features with another number of rows, are ignored); `None` when no peer
+	/// is present. `own` is the own hidden state there, `[rows, d]`.
 	fn peer_logits(&self, own: Tensor<B, 2>, peers: &PeerInputs<B>) -> Option<Tensor<B, 2>> {
 		let [rows, d] = own.dims();
 		let slots = self.peer_proj.len();
 		let usable = |k: usize| -> Option<&Tensor<B, 2>> {
-			peers.slots.get(k)?.as_ref().filter(|f| f.dims()[0] == rows)
+			peers.get(k)?.as_ref().filter(|f| f.dims()[0] == rows)
 		};
 		let present: Vec<bool> = (0..slots).map(|k| usable(k).is_some()).collect();
 		if !present.iter().any(|p| *p) {
@@ -259,23 +237,21 @@ impl<B: Backend> Model<B> {
 	}
 
 	/// The mixture's logits `[batch, vocab]` for the token after each sequence, with `peers`
-	/// (their features for the last position: `peers.from` is `len − 1`); the own prediction
-	/// when no peer is present.
+	/// (their features for the last position); the own prediction when no peer is present.
 	pub fn next_logits(&self, tokens: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 2> {
 		let [batch, len] = tokens.dims();
 		let hidden = self.hidden(tokens);
 		let d = hidden.dims()[2];
 		let last = hidden.narrow(1, len - 1, 1).reshape([batch, d]);
 		let solo = self.head.forward(last.clone());
-		let peers = PeerInputs { from: len - 1, slots: peers.slots.clone() };
-		match self.peer_logits(last, &peers) {
+		match self.peer_logits(last, peers) {
 			Some(extra) => solo + extra,
 			None => solo,
 		}
 	}
 
 	/// The loss of predicting `targets` (`[batch, len]`, the token after each position) from
-	/// `tokens`, with `peers` in the mixture at positions `peers.from..len` and the
+	/// `tokens`, with `peers` in the mixture at each sequence's last position and the
 	/// distillation term weighted by `distill` (see the module docs).
 	pub fn loss(
 		&self,
@@ -291,29 +267,25 @@ impl<B: Backend> Model<B> {
 		let rows = batch * len;
 		let log_solo = log_softmax(solo.clone().reshape([rows, VOCAB_SIZE]), 1);
 		let own = log_solo.gather(1, targets.clone().reshape([rows, 1])).mean().neg();
-		// The mixed positions: those whose window leaves out the token being predicted.
-		let from = peers.from.min(len - 1);
-		let span = len - from;
-		let mixed_rows = batch * span;
-		let mixed_targets = targets.narrow(1, from, span).reshape([mixed_rows, 1]);
-		let solo_mixed = solo.narrow(1, from, span).reshape([mixed_rows, VOCAB_SIZE]);
-		let log_solo_mixed = log_softmax(solo_mixed.clone(), 1);
-		let own_mixed = hidden.narrow(1, from, span).reshape([mixed_rows, d]);
-		let Some(extra) = self.peer_logits(own_mixed.detach(), peers) else {
-			let mixed = log_solo_mixed.gather(1, mixed_targets).mean().neg();
-			return Loss { total: own.clone(), own, mixed };
+		let last_targets = targets.narrow(1, len - 1, 1).reshape([batch, 1]);
+		let solo_last = solo.narrow(1, len - 1, 1).reshape([batch, VOCAB_SIZE]);
+		let log_solo_last = log_softmax(solo_last.clone(), 1);
+		let own_last = hidden.narrow(1, len - 1, 1).reshape([batch, d]);
+		let Some(extra) = self.peer_logits(own_last.detach(), peers) else {
+			let last = log_solo_last.gather(1, last_targets).mean().neg();
+			return Loss { total: own.clone(), own, last, peer: None };
 		};
 		// The peer side learns on top of the own prediction held fixed.
-		let log_mix = log_softmax(solo_mixed.detach() + extra, 1);
-		let mixed = log_mix.clone().gather(1, mixed_targets).mean().neg();
-		let mut total = own.clone() + mixed.clone();
+		let log_mix = log_softmax(solo_last.detach() + extra, 1);
+		let last = log_mix.clone().gather(1, last_targets).mean().neg();
+		let mut peer = last.clone();
 		if distill > 0.0 {
 			// The own path learns from the mixture held fixed.
 			let log_mix = log_mix.detach();
-			let kl = (log_mix.clone().exp() * (log_mix - log_solo_mixed)).sum_dim(1).mean();
-			total = total + kl.mul_scalar(distill);
+			let kl = (log_mix.clone().exp() * (log_mix - log_solo_last)).sum_dim(1).mean();
+			peer = peer + kl.mul_scalar(distill);
 		}
-		Loss { total, own, mixed }
+		Loss { total: own.clone() + peer.clone(), own, last, peer: Some(peer) }
 	}
 
 	/// Number of peer slots.
@@ -354,34 +326,17 @@ fn normalize_into(row: &[f32], out: &mut [f32]) {
 	}
 }
 
-/// The windows peers are sent for a `[batch, len]` batch of `tokens`: for each position `t`
-/// from `window − 1` on (`window` capped at `len`), the `window` tokens ending at `t`, row-major
-/// by sequence then position. Returns the windows' tokens, their count, and the first position
-/// mixed (`from`).
-pub fn peer_windows(tokens: &[u32], len: usize, window: usize) -> (Vec<u32>, usize, usize) {
-	let window = window.clamp(1, len.max(1));
-	let from = window - 1;
-	let mut out = Vec::new();
-	for sequence in tokens.chunks_exact(len.max(1)) {
-		for end in from..len {
-			out.extend_from_slice(&sequence[end + 1 - window..=end]);
-		}
-	}
-	let count = out.len() / window;
-	(out, count, from)
-}
-
-/// Builds the slots of [`PeerInputs`] on `device` from each peer's features for `windows`
-/// windows of `window` tokens: the row of each window's last position, normalized and
-/// zero-padded to `max_dim` (`[windows, max_dim]`). Features of the wrong size or wider than
-/// `max_dim` count as absent (the dendrite already refuses them).
+/// Builds [`PeerInputs`] on `device` from each peer's features for `windows` sequences of
+/// `window` tokens: the row of each one's last position, normalized and zero-padded to
+/// `max_dim` (`[windows, max_dim]`). Features of the wrong size or wider than `max_dim` count as
+/// absent (the dendrite already refuses them).
 pub fn peer_inputs<B: Backend>(
 	features: &[Option<PeerFeatures>],
 	windows: usize,
 	window: usize,
 	max_dim: usize,
 	device: &B::Device,
-) -> Vec<Option<Tensor<B, 2>>> {
+) -> PeerInputs<B> {
 	let positions = windows.saturating_mul(window);
 	features
 		.iter()
@@ -418,38 +373,21 @@ mod tests {
 		// Trained weights instead of the zeros `peer_head` starts with.
 		model.peer_head = LinearConfig::new(32, VOCAB_SIZE).with_bias(false).init(&device);
 		let ctx = ids_tensor::<Flex>(&[1, 2, 3, 4, 5, 6], 2, &device);
-		let none = PeerInputs::<Flex> { from: 2, slots: vec![None, None] };
-		let a = model.next_logits(ctx.clone(), &PeerInputs::none(2)).into_data();
+		let none: PeerInputs<Flex> = vec![None, None];
+		let a = model.next_logits(ctx.clone(), &Vec::new()).into_data();
 		let b = model.next_logits(ctx.clone(), &none).into_data();
 		assert_eq!(a, b);
 		// One window of 3 tokens per sequence, ending at its last position.
 		let peer = PeerFeatures { dim: 4, values: (0..24).map(|i| i as f32).collect() };
 		let feats = vec![Some(peer), None];
-		let present = PeerInputs { from: 2, slots: peer_inputs(&feats, 2, 3, 8, &device) };
+		let present = peer_inputs(&feats, 2, 3, 8, &device);
 		let c = model.next_logits(ctx.clone(), &present).into_data();
 		assert_ne!(a, c, "a present peer must change the prediction");
 		// A fresh model's mixture is the model itself: what peers add is learned.
 		let fresh = tiny(2);
-		let solo = fresh.next_logits(ctx.clone(), &PeerInputs::none(2)).into_data();
+		let solo = fresh.next_logits(ctx.clone(), &Vec::new()).into_data();
 		let mixed = fresh.next_logits(ctx, &present).into_data();
 		assert_eq!(solo, mixed);
-	}
-
-	#[test]
-	fn a_window_never_holds_the_token_it_helps_predict() {
-		let tokens: Vec<u32> = (1..=8).collect();
-		let (windows, count, from) = peer_windows(&tokens, 4, 2);
-		assert_eq!((count, from), (6, 1));
-		assert_eq!(windows, vec![1, 2, 2, 3, 3, 4, 5, 6, 6, 7, 7, 8]);
-		// Window `r` serves position `from + r % 3` of sequence `r / 3`: it ends at that
-		// position's token, and the token after it (the target) is not in it.
-		for (r, w) in windows.chunks(2).enumerate() {
-			let (seq, t) = (r / 3, from + r % 3);
-			assert_eq!(w[1], tokens[seq * 4 + t]);
-			assert!(!w.contains(&(tokens[seq * 4 + t] + 1)));
-		}
-		// A window longer than the sequence is the whole sequence.
-		assert_eq!(peer_windows(&tokens, 4, 9), (tokens.clone(), 2, 3));
 	}
 
 	#[test]

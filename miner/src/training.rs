@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MinerConfig;
 use crate::data::{tokenizer, Batch, Corpus};
-use crate::model::{ids_tensor, peer_inputs, peer_windows, Model, PeerFeatures, PeerInputs};
+use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
 use crate::peers::wire::PROTOCOL;
 use crate::peers::{Dendrite, Encoder, PeerReply, Scores, Served, Snapshot};
 
@@ -94,9 +94,9 @@ pub struct Miner<B: AutodiffBackend> {
 	optim: Optim<B>,
 	device: B::Device,
 	rng: StdRng,
-	/// Peer dropout draws from its own generator, so which peers answer never changes the
-	/// batches.
-	dropout_rng: StdRng,
+	/// Probes and peer dropout draw from their own generator, so having peers, and which of
+	/// them answer, never changes the training batches.
+	peer_rng: StdRng,
 	step: u64,
 	data_dir: Option<PathBuf>,
 	peers: Option<PeerLink>,
@@ -125,7 +125,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let corpus = Corpus::new(text, config.model.context, config.heldout_fraction)?;
 		let optim = AdamConfig::new().init::<B, Model<B>>();
 		let rng = StdRng::seed_from_u64(config.seed.wrapping_add(step));
-		let dropout_rng = StdRng::seed_from_u64(!config.seed.wrapping_add(step));
+		let peer_rng = StdRng::seed_from_u64(!config.seed.wrapping_add(step));
 		let scores = Scores::new(&[], config.score_alpha);
 		Ok(Self {
 			config,
@@ -134,7 +134,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			optim,
 			device,
 			rng,
-			dropout_rng,
+			peer_rng,
 			step,
 			data_dir: None,
 			peers: None,
@@ -169,21 +169,30 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Writes the checkpoint (config, model, optimizer, step) to `dir` and makes it
 	/// the directory for later checkpoints, the loss curve and the scores.
 	pub fn save(&mut self, dir: &Path) -> anyhow::Result<()> {
-		std::fs::create_dir_all(dir)
-			.with_context(|| format!("cannot create data dir {}", dir.display()))?;
+		// Everything is written into a scratch directory first and then renamed into place,
+		// the step last: a crash mid-save leaves the previous checkpoint whole (at worst with
+		// the new model beside the old step), never a truncated file.
+		let scratch = dir.join(".saving");
+		std::fs::create_dir_all(&scratch)
+			.with_context(|| format!("cannot create {}", scratch.display()))?;
 		self.config
-			.save(dir.join("config.json"))
-			.with_context(|| format!("cannot write {}/config.json", dir.display()))?;
+			.save(scratch.join("config.json"))
+			.with_context(|| format!("cannot write {}/config.json", scratch.display()))?;
 		self.model
 			.clone()
-			.save_file(dir.join("model"), &Rec::default())
-			.map_err(|e| anyhow::anyhow!("cannot write {}/model.mpk: {e}", dir.display()))?;
-		Recorder::<B>::record(&Rec::default(), self.optim.to_record(), dir.join("optim"))
-			.map_err(|e| anyhow::anyhow!("cannot write {}/optim.mpk: {e}", dir.display()))?;
-		// The step goes last: a checkpoint without it is ignored rather than half-loaded.
+			.save_file(scratch.join("model"), &Rec::default())
+			.map_err(|e| anyhow::anyhow!("cannot write {}/model.mpk: {e}", scratch.display()))?;
+		Recorder::<B>::record(&Rec::default(), self.optim.to_record(), scratch.join("optim"))
+			.map_err(|e| anyhow::anyhow!("cannot write {}/optim.mpk: {e}", scratch.display()))?;
 		let state = State { step: self.step, protocol: PROTOCOL };
-		std::fs::write(dir.join("state.json"), serde_json::to_string(&state)?)
-			.with_context(|| format!("cannot write {}/state.json", dir.display()))?;
+		std::fs::write(scratch.join("state.json"), serde_json::to_string(&state)?)
+			.with_context(|| format!("cannot write {}/state.json", scratch.display()))?;
+		for file in ["config.json", "model.mpk", "optim.mpk", "state.json"] {
+			std::fs::rename(scratch.join(file), dir.join(file))
+				.with_context(|| format!("cannot move {file} into {}", dir.display()))?;
+		}
+		// Best effort: an empty scratch directory left behind is harmless.
+		let _ = std::fs::remove_dir(&scratch);
 		self.data_dir = Some(dir.to_path_buf());
 		Ok(())
 	}
@@ -262,16 +271,11 @@ impl<B: AutodiffBackend> Miner<B> {
 		&self.scores
 	}
 
-	/// The windows of `batch` peers are sent: `(tokens, count, from)` (see [`peer_windows`]).
-	fn windows(&self, batch: &Batch) -> (Vec<u32>, usize, usize) {
-		peer_windows(&batch.tokens, batch.len, self.config.model.peer_window)
-	}
-
-	/// Asks the peers (if any) for their hidden states on the windows of `batch`; one reply
-	/// per peer slot in use.
-	fn query_peers(&self, windows: &(Vec<u32>, usize, usize)) -> Vec<PeerReply> {
+	/// Asks the peers (if any) for their hidden states on `probes`; one reply per peer slot in
+	/// use.
+	fn query_peers(&self, probes: &Batch) -> Vec<PeerReply> {
 		match &self.peers {
-			Some(link) => link.dendrite.forward_blocking(&link.handle, &windows.0, windows.1),
+			Some(link) => link.dendrite.forward_blocking(&link.handle, &probes.tokens, probes.size()),
 			None => Vec::new(),
 		}
 	}
@@ -279,31 +283,46 @@ impl<B: AutodiffBackend> Miner<B> {
 	fn peer_tensors<Bk: Backend>(
 		&self,
 		features: &[Option<PeerFeatures>],
-		windows: &(Vec<u32>, usize, usize),
+		probes: &Batch,
 		device: &Bk::Device,
 	) -> PeerInputs<Bk> {
-		let (tokens, count, from) = windows;
-		let window = tokens.len().checked_div(*count).unwrap_or(1);
 		let max_dim = self.config.model.max_peer_dim;
-		PeerInputs { from: *from, slots: peer_inputs::<Bk>(features, *count, window, max_dim, device) }
+		peer_inputs::<Bk>(features, probes.size(), probes.len, max_dim, device)
 	}
 
 	/// Trains on one batch, then runs whatever is due (publish, evaluate and score, checkpoint).
 	pub fn step(&mut self) -> anyhow::Result<StepReport> {
 		let batch = self.corpus.sample_train(&mut self.rng, self.config.batch_size);
-		let windows = self.windows(&batch);
-		let replies = self.query_peers(&windows);
-		// Peer dropout: each answer is left out of this step with probability `peer_dropout`.
-		let dropout = self.config.peer_dropout.clamp(0.0, 1.0);
-		let features: Vec<Option<PeerFeatures>> = replies
-			.into_iter()
-			.map(|r| r.ok().filter(|_| !self.dropout_rng.gen_bool(dropout)))
-			.collect();
-		let peers = self.peer_tensors::<B>(&features, &windows, &self.device);
-		let present = peers.slots.iter().filter(|p| p.is_some()).count();
 		let tokens = ids_tensor::<B>(&batch.tokens, batch.size(), &self.device);
 		let targets = ids_tensor::<B>(&batch.targets, batch.size(), &self.device);
-		let loss = self.model.loss(tokens.clone(), targets.clone(), &peers, self.config.distill);
+		let mut loss = self.model.loss(tokens, targets, &Vec::new(), 0.0);
+		let mut present = 0;
+		let mut probe_batch = None;
+		if self.peers.is_some() {
+			// The peers' part of the step: probes, disjoint windows of the training text, each
+			// sent to the peers without the byte after it, which the mixture predicts.
+			let window = self.config.model.peer_window.clamp(1, self.config.model.context);
+			let probes =
+				self.corpus.sample_probes(&mut self.peer_rng, self.config.peer_batch, window);
+			let replies = self.query_peers(&probes);
+			// Peer dropout: each answer is left out of this step with probability
+			// `peer_dropout`.
+			let dropout = self.config.peer_dropout.clamp(0.0, 1.0);
+			let features: Vec<Option<PeerFeatures>> = replies
+				.into_iter()
+				.map(|r| r.ok().filter(|_| !self.peer_rng.gen_bool(dropout)))
+				.collect();
+			let peers = self.peer_tensors::<B>(&features, &probes, &self.device);
+			present = peers.iter().filter(|p| p.is_some()).count();
+			let probe_tokens = ids_tensor::<B>(&probes.tokens, probes.size(), &self.device);
+			let probe_targets = ids_tensor::<B>(&probes.targets, probes.size(), &self.device);
+			let distill = self.config.distill;
+			let probe = self.model.loss(probe_tokens.clone(), probe_targets.clone(), &peers, distill);
+			if let Some(peer) = probe.peer {
+				loss.total = loss.total + peer;
+			}
+			probe_batch = Some((probe_tokens, probe_targets, peers));
+		}
 		// One read for both: the own loss is reported, the total decides whether to step.
 		let both = Tensor::cat(vec![loss.own.clone(), loss.total.clone()], 0);
 		let both: Vec<f64> = both.into_data().convert::<f64>().into_vec::<f64>().unwrap_or_default();
@@ -318,7 +337,10 @@ impl<B: AutodiffBackend> Miner<B> {
 		if !total.is_finite() {
 			// The own loss is finite, so a peer's features did it: find which, take them out of
 			// use for their backoff, and skip this step.
-			let offenders = non_finite_peers(&self.model, tokens, targets, &peers);
+			let offenders = match probe_batch {
+				Some((tokens, targets, peers)) => non_finite_peers(&self.model, tokens, targets, &peers),
+				None => Vec::new(),
+			};
 			if let Some(link) = &self.peers {
 				for &k in &offenders {
 					link.dendrite.quarantine(k, "its features made the training loss non-finite");
@@ -353,28 +375,30 @@ impl<B: AutodiffBackend> Miner<B> {
 
 	/// Held-out loss with all peers, without any, and without each peer in turn.
 	pub fn evaluate(&self) -> Evaluation {
-		let batch = self.corpus.heldout_batch(self.config.seed, self.config.eval_batch);
-		let windows = self.windows(&batch);
-		let replies = self.query_peers(&windows);
+		let window = self.config.model.peer_window.clamp(1, self.config.model.context);
+		let batch = self.corpus.heldout_probes(self.config.seed, self.config.eval_batch, window);
+		let replies = self.query_peers(&batch);
 		let model = self.model.valid();
 		let device = &self.device;
 		let features: Vec<Option<PeerFeatures>> =
 			replies.iter().map(|r| r.as_ref().ok().cloned()).collect();
-		let all = self.peer_tensors::<B::InnerBackend>(&features, &windows, device);
+		let all = self.peer_tensors::<B::InnerBackend>(&features, &batch, device);
 		let loss = |peers: &PeerInputs<B::InnerBackend>| -> f64 {
 			let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
 			let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
-			model.loss(tokens, targets, peers, 0.0).mixed.into_scalar().elem()
+			model.loss(tokens, targets, peers, 0.0).last.into_scalar().elem()
 		};
 		let with_all = loss(&all);
 		let loss_no_peers =
-			if all.any() { loss(&PeerInputs::none(all.from)) } else { with_all };
+			if all.iter().any(Option::is_some) { loss(&Vec::new()) } else { with_all };
 		let saved = replies
 			.iter()
 			.enumerate()
 			.map(|(k, reply)| match reply {
 				Ok(_) => {
-					Ok(loss(&all.only(|j| j != k)) - with_all)
+					let without: PeerInputs<B::InnerBackend> =
+						all.iter().enumerate().map(|(j, p)| p.clone().filter(|_| j != k)).collect();
+					Ok(loss(&without) - with_all)
 				}
 				Err(why) => Err(why.clone()),
 			})
@@ -389,7 +413,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let device = &self.device;
 		let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
 		let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
-		let loss = self.model.valid().loss(tokens, targets, &PeerInputs::none(0), 0.0);
+		let loss = self.model.valid().loss(tokens, targets, &Vec::new(), 0.0);
 		loss.own.into_scalar().elem()
 	}
 
@@ -424,11 +448,12 @@ pub fn non_finite_peers<B: Backend>(
 	targets: Tensor<B, 2, Int>,
 	peers: &PeerInputs<B>,
 ) -> Vec<usize> {
-	(0..peers.slots.len())
-		.filter(|&k| matches!(peers.slots.get(k), Some(Some(_))))
+	(0..peers.len())
+		.filter(|&k| matches!(peers.get(k), Some(Some(_))))
 		.filter(|&k| {
-			let alone = peers.only(|j| j == k);
-			let loss = model.loss(tokens.clone(), targets.clone(), &alone, 0.0).mixed;
+			let alone: PeerInputs<B> =
+				peers.iter().enumerate().map(|(j, p)| p.clone().filter(|_| j == k)).collect();
+			let loss = model.loss(tokens.clone(), targets.clone(), &alone, 0.0).last;
 			let value: f64 = loss.into_scalar().elem();
 			!value.is_finite()
 		})

@@ -103,3 +103,43 @@ async fn bad_requests_get_clear_errors_and_the_axon_keeps_serving() {
 	);
 	axon.stop().await;
 }
+
+/// A model that takes the given time to answer.
+struct Slow(Duration);
+
+impl tensor_miner::peers::Encoder for Slow {
+	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
+		std::thread::sleep(self.0);
+		vec![0.5; tokens.len() * 4]
+	}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_axon_computes_a_bounded_number_of_replies_at_once() {
+	let served = Served::default();
+	let slow = Slow(Duration::from_millis(400));
+	served.publish(tensor_miner::peers::Snapshot {
+		encoder: std::sync::Arc::new(slow),
+		dim: 4,
+		max_context: 8,
+		version: 1,
+	});
+	let config = AxonConfig {
+		max_concurrent: 1,
+		timeout: Duration::from_millis(150),
+		..Default::default()
+	};
+	let axon = Axon::start("127.0.0.1:0", served, config).await.unwrap();
+	let client = HttpClientBuilder::default().build(format!("http://{}", axon.addr)).unwrap();
+	let ask = || client.request::<ForwardResponse, _>("axon_forward", rpc_params![[[1, 2]]]);
+
+	// The first request runs past the time limit; its computation still holds the one worker,
+	// so a caller retrying at once is refused as busy instead of piling up work.
+	assert!(call_error(ask().await.unwrap_err()).contains("longer than"));
+	let busy = call_error(ask().await.unwrap_err());
+	assert!(busy.starts_with("-32002 busy"), "{busy}");
+	// Once it has finished, the worker is free again.
+	tokio::time::sleep(Duration::from_millis(400)).await;
+	assert!(call_error(ask().await.unwrap_err()).contains("longer than"));
+	axon.stop().await;
+}

@@ -139,12 +139,13 @@ fn hostile_peers_get_no_score_and_training_goes_on() {
 	assert!(scores.peers[1].score.abs() < 1e-3, "constant peer scored {}", scores.peers[1].score);
 	// The stalling and hanging-up peers are absent with a reason, and the circuit breaker keeps
 	// the stall from costing a timeout at every one of the 200 steps: training and the
-	// evaluations took well under the 61 s that 204 timeouts of 300 ms would (measured: 11 s).
+	// evaluations took well under the 61 s that 204 timeouts of 300 ms would add to them
+	// (measured: 21 s in all).
 	for k in [3, 4] {
 		assert_eq!(scores.peers[k].present_rounds, 0, "{}", names[k]);
 		assert!(scores.peers[k].last_absent.is_some());
 	}
-	assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+	assert!(elapsed < Duration::from_secs(50), "took {elapsed:?}");
 	let weights = scores.weights();
 	assert!(weights.iter().skip(1).all(|&(_, w)| w < 700), "weights {weights:?}");
 	for axon in [huge, constant, flip] {

@@ -111,12 +111,9 @@ fn ablation_finds_the_peer_whose_features_break_the_loss() {
 	let targets = ids_tensor::<Flex>(&[2, 3, 4, 5], 2, &device);
 	let features = |v: f32| Tensor::<Flex, 2>::from_data(TensorData::new(vec![v; 16], [2, 8]), &device);
 	// The last position of each of the two sequences is mixed.
-	let peers = tensor_miner::model::PeerInputs {
-		from: 1,
-		slots: vec![Some(features(0.5)), None, Some(features(f32::NAN))],
-	};
+	let peers = vec![Some(features(0.5)), None, Some(features(f32::NAN))];
 	let found = tensor_miner::training::non_finite_peers(&model, tokens.clone(), targets.clone(), &peers);
 	assert_eq!(found, vec![2]);
-	let fine = peers.only(|k| k == 0);
+	let fine = vec![Some(features(0.5)), None, None];
 	assert!(tensor_miner::training::non_finite_peers(&model, tokens, targets, &fine).is_empty());
 }

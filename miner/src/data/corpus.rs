@@ -103,19 +103,52 @@ impl Corpus {
 		sample(&self.train, self.len, rng, size)
 	}
 
+	/// `count` probes: disjoint windows of `window` training tokens, each with the token after
+	/// it as target (see `Batch`), for the peers' part of a step.
+	pub fn sample_probes(&self, rng: &mut StdRng, count: usize, window: usize) -> Batch {
+		sample(&self.train, window.max(1), rng, count)
+	}
+
+	/// Like [`Corpus::sample_probes`] from the held-out text with a fixed seed: the probes of
+	/// every evaluation.
+	pub fn heldout_probes(&self, seed: u64, count: usize, window: usize) -> Batch {
+		sample(&self.heldout, window.max(1), &mut StdRng::seed_from_u64(seed), count)
+	}
+
 	/// A batch of held-out sequences drawn with a fixed seed, so successive evaluations (and the
-	/// with/without-peer comparisons of scoring) see the same sequences.
+	/// with/without-peer comparisons of scoring) see the same sequences. Fewer than `size` when
+	/// the held-out text holds fewer disjoint sequences.
 	pub fn heldout_batch(&self, seed: u64, size: usize) -> Batch {
 		sample(&self.heldout, self.len, &mut StdRng::seed_from_u64(seed), size)
 	}
 }
 
+/// `size` sequences of `len` tokens (and their targets) from `stream` that are pairwise
+/// disjoint, targets included: what peers are sent of one sequence never holds a target of
+/// another, so a peer sent the probes of a step cannot read the target of one in another. Random starts, redrawn on overlap; a stream too short
+/// for `size` such sequences gives as many as fit.
 fn sample(stream: &[u32], len: usize, rng: &mut StdRng, size: usize) -> Batch {
+	let span = len + 1;
+	let size = size.min(stream.len() / span).max(1);
+	let mut starts: Vec<usize> = Vec::with_capacity(size);
+	// `Corpus::new` guarantees stream.len() > len + 1, so the range is never empty.
+	let mut attempts = 0usize;
+	while starts.len() < size && attempts < size.saturating_mul(64) {
+		attempts += 1;
+		let start = rng.gen_range(0..stream.len() - len);
+		if starts.iter().all(|&s| start + span <= s || s + span <= start) {
+			starts.push(start);
+		}
+	}
+	if starts.len() < size {
+		// Crowded: tile the stream from a random offset instead, which always fits.
+		let offset = rng.gen_range(0..span);
+		let offset = if offset + size * span <= stream.len() { offset } else { 0 };
+		starts = (0..size).map(|i| offset + i * span).collect();
+	}
 	let mut tokens = Vec::with_capacity(size.saturating_mul(len));
 	let mut targets = Vec::with_capacity(size.saturating_mul(len));
-	// `Corpus::new` guarantees stream.len() > len + 1, so the range is never empty.
-	for _ in 0..size {
-		let start = rng.gen_range(0..stream.len() - len);
+	for start in starts {
 		tokens.extend_from_slice(&stream[start..start + len]);
 		targets.extend_from_slice(&stream[start + 1..start + len + 1]);
 	}
@@ -131,13 +164,35 @@ mod tests {
 		let text = "abcdefghijklmnopqrstuvwxyz";
 		let corpus = Corpus::new(text, 4, 0.25).unwrap();
 		assert_eq!(corpus.train_tokens() + corpus.heldout_tokens(), 26);
+		// 19 training tokens hold three disjoint sequences of 4 with their targets.
 		let b = corpus.sample_train(&mut StdRng::seed_from_u64(1), 8);
-		assert_eq!((b.size(), b.tokens.len(), b.targets.len()), (8, 32, 32));
+		assert_eq!((b.size(), b.tokens.len(), b.targets.len()), (3, 12, 12));
 		// The alphabet is consecutive, so each target is its input's next letter.
 		for (t, y) in b.tokens.iter().zip(&b.targets) {
 			assert_eq!(t + 1, *y);
 		}
 		assert_eq!(corpus.heldout_batch(7, 4), corpus.heldout_batch(7, 4));
+	}
+
+	#[test]
+	fn sequences_of_a_batch_are_disjoint_targets_included() {
+		// Distinct ids, so a sequence's first id is its start.
+		let stream: Vec<u32> = (0..2000).collect();
+		let disjoint = |b: &Batch| {
+			let starts: Vec<usize> = b.tokens.chunks(b.len).map(|s| s[0] as usize).collect();
+			starts.iter().enumerate().all(|(i, &a)| {
+				starts[i + 1..].iter().all(|&c| a + b.len + 1 <= c || c + b.len + 1 <= a)
+			})
+		};
+		for seed in 0..20 {
+			let b = sample(&stream, 8, &mut StdRng::seed_from_u64(seed), 40);
+			assert_eq!(b.size(), 40);
+			assert!(disjoint(&b), "seed {seed}");
+		}
+		// Crowded: more sequences than fit disjointly gives as many as fit, still disjoint.
+		let b = sample(&stream[..100], 8, &mut StdRng::seed_from_u64(1), 50);
+		assert_eq!(b.size(), 100 / 9);
+		assert!(disjoint(&b));
 	}
 
 	#[test]

@@ -23,6 +23,8 @@ pub const INVALID_PARAMS: i32 = -32602;
 pub const TIMEOUT: i32 = -32000;
 /// JSON-RPC error code for an axon with no model published yet.
 pub const NOT_READY: i32 = -32001;
+/// JSON-RPC error code for an axon already computing as many replies as it allows.
+pub const BUSY: i32 = -32002;
 
 /// Computes hidden states: a snapshot of the trainer's model.
 pub trait Encoder: Send + Sync {
@@ -74,6 +76,10 @@ pub struct AxonConfig {
 	pub timeout: Duration,
 	/// Serve random hidden states of the right shape instead of the model's (tests and demos).
 	pub serve_noise: bool,
+	/// Most replies computed at once; further requests are refused as busy at once. A reply
+	/// that runs past `timeout` still holds its place until it finishes, so callers that give
+	/// up and retry cannot pile up work.
+	pub max_concurrent: usize,
 }
 
 impl Default for AxonConfig {
@@ -83,6 +89,7 @@ impl Default for AxonConfig {
 			max_request_bytes: 64 * 1024,
 			timeout: Duration::from_secs(2),
 			serve_noise: false,
+			max_concurrent: 4,
 		}
 	}
 }
@@ -97,6 +104,7 @@ pub struct Axon {
 struct Ctx {
 	served: Served,
 	config: AxonConfig,
+	workers: Arc<tokio::sync::Semaphore>,
 }
 
 fn invalid(msg: impl Into<String>) -> ErrorObjectOwned {
@@ -204,11 +212,27 @@ impl Axon {
 			.await
 			.with_context(|| format!("cannot bind the axon to {addr} (port in use?)"))?;
 		let bound = server.local_addr().context("axon has no local address")?;
-		let mut module = RpcModule::new(Ctx { served, config });
+		let workers = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent.max(1)));
+		let mut module = RpcModule::new(Ctx { served, config, workers });
 		module.register_async_method(METHOD_FORWARD, |params, ctx, _| async move {
 			let tokens = parse_tokens(&params)?;
 			let timeout = ctx.config.timeout;
-			let work = tokio::task::spawn_blocking(move || forward(&ctx, &tokens));
+			let permit = ctx.workers.clone().try_acquire_owned().map_err(|_| {
+				ErrorObjectOwned::owned(
+					BUSY,
+					format!(
+						"busy: {} replies in progress, the most this axon computes at once; \
+						 retry later",
+						ctx.config.max_concurrent.max(1)
+					),
+					None::<()>,
+				)
+			})?;
+			let work = tokio::task::spawn_blocking(move || {
+				let reply = forward(&ctx, &tokens);
+				drop(permit);
+				reply
+			});
 			match tokio::time::timeout(timeout, work).await {
 				Ok(Ok(reply)) => reply,
 				Ok(Err(_)) => {
