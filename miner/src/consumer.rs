@@ -61,9 +61,9 @@ pub struct QueryArgs {
 	/// Print JSON instead of a table.
 	#[arg(long)]
 	pub json: bool,
-	/// The text to ask about: the local model predicts one byte in every `peer_window + 1` (9)
-	/// from the `peer_window` bytes before it, alone and with each peer, and the peers are sent
-	/// those windows (never the bytes predicted).
+	/// The text to ask about: the local model predicts one byte in every `2 × peer_window + 1`
+	/// (17) from the `peer_window` bytes before it, alone and with each peer, and the peers are
+	/// sent those windows (never the bytes predicted, nor the bytes right after them).
 	pub text: String,
 }
 
@@ -115,7 +115,13 @@ pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
 	let prompt_len = tokens.len();
 	let mut absent = vec![0usize; args.with_peers.len()];
 	for _ in 0..args.tokens {
-		let start = tokens.len().saturating_sub(config.model.context);
+		// With peers the model reads what it was trained to mix them on: the window they see.
+		let reads = if args.with_peers.is_empty() {
+			config.model.context
+		} else {
+			config.model.peer_window
+		};
+		let start = tokens.len().saturating_sub(reads.max(1));
 		let context = tokens.get(start..).unwrap_or_default().to_vec();
 		// Peers see the window ending at the last token, as in training.
 		let w = config.model.peer_window.clamp(1, context.len());
@@ -184,14 +190,13 @@ pub struct QueryReport {
 	pub peers: Vec<PeerAnswer>,
 }
 
-/// The windows of `ids` the local model is judged on, as `(windows, targets)` row-major: the
-/// windows of `len` tokens that end every `len + 1` tokens, each with the token after it as
-/// its target. They are what peers are sent, so they are disjoint and a token apart: no peer
-/// is sent any of the targets.
+/// The windows of `ids` the local model is judged on, as `(windows, targets)` row-major: a
+/// window of `len` tokens every `2 × len + 1`, each with the token after it as its target. They
+/// are what peers are sent: no peer is sent a target, nor the `len` tokens after one.
 fn windows(ids: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
 	let mut tokens = Vec::new();
 	let mut targets = Vec::new();
-	for w in ids.chunks_exact(len + 1) {
+	for w in ids.chunks(2 * len + 1).filter(|w| w.len() > len).map(|w| &w[..=len]) {
 		tokens.extend_from_slice(&w[..len]);
 		targets.extend_from_slice(&w[1..]);
 	}
@@ -228,7 +233,7 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 		anyhow::bail!("the text must be at least 2 bytes long");
 	}
 	// The local model reads the same window as the peers: one prediction every
-	// `peer_window + 1` bytes, each from the `peer_window` bytes before it.
+	// `2 × peer_window + 1` bytes, each from the `peer_window` bytes before it.
 	let len = config.model.peer_window.clamp(1, ids.len() - 1).min(config.model.context);
 	let batch = windows(&ids, len);
 	let sequences = batch.0.len() / len;

@@ -5,16 +5,15 @@
 //! For a batch of token sequences the model computes its own hidden state `h` at every position
 //! (token and position embeddings, `n_layers` pre-norm transformer layers with a causal mask, a
 //! final layer norm). `h` is what the miner serves to peers (`axon_forward`). Each peer `k` that
-//! answered is sent, for each position `t` it is used at, the `peer_window` tokens ending at `t`
-//! (a window), and returns its own hidden state at the window's end, of its own width. The
-//! window never holds the token after `t`, the one being predicted: were the peer sent more, it
-//! could hide that token in its answer and look like an oracle, and no consumer could tell it
-//! from an honest causal model by its answers. Positions with a full window behind them (from
-//! `peer_window − 1` on) are mixed. There the peer's row `p_k` is normalized (so no scale a peer
-//! chooses reaches the model), zero-padded to `max_peer_dim` and mapped into the miner's basis by
-//! a per-slot projection `W_k`. A gate reads `h` and gives `1 + max_peers` weights: slot 0 is
-//! "rely on myself", slot `k` is "use peer k"; absent peers are masked out before the softmax.
-//! So, at each mixed position,
+//! answered is sent *probes*: disjoint windows of `peer_window` bytes of the miner's text, never
+//! the byte after a window (the one the mixture predicts there) nor the bytes right after that,
+//! so it cannot hide the target in its answer and look like an oracle (no consumer could tell
+//! it from an honest causal model by its answers). It returns its own hidden state at each
+//! window's end, of its own width. There the peer's row `p_k` is normalized (so no scale a peer
+//! chooses reaches the model), zero-padded to `max_peer_dim` and mapped into the miner's basis
+//! by a per-slot projection `W_k`. A gate reads the own `h` at the window's end and gives
+//! `1 + max_peers` weights: slot 0 is "rely on myself", slot `k` is "use peer k"; absent peers
+//! are masked out before the softmax. So, at the end of each probe,
 //!
 //! `solo = head(h)`, `mixture = solo + peer_head(Σ_k gate_k · W_k norm(p_k))`.
 //!
@@ -22,7 +21,8 @@
 //! peers add; the peer side has no biases, so a peer that sends nothing adds nothing. Training
 //! keeps two roles apart: the mixture's cross-entropy trains only the peer side (gate,
 //! projections, `peer_head`), with the miner's own prediction held fixed; the own path learns
-//! from the labels at every position and from the mixture where it is mixed, `cross-entropy(solo) +
+//! from the labels at every position of its batch and from the mixture on the probes,
+//! `cross-entropy(solo) +
 //! distill · KL(mixture ‖ solo)` with the mixture held fixed. So the miner's own model is trained
 //! as it would be alone, plus a teacher that knows what its peers know, and keeps that knowledge
 //! when the peers go away.

@@ -104,7 +104,12 @@ pub struct Miner<B: AutodiffBackend> {
 	served: Option<Served>,
 	train_loss_sum: f64,
 	train_loss_n: u64,
+	skipped_in_a_row: u32,
 }
+
+/// Steps in a row skipped for a non-finite loss after which training stops: peers are being
+/// quarantined and it is still not finite, so something else is wrong.
+const MAX_SKIPPED_IN_A_ROW: u32 = 100;
 
 impl<B: AutodiffBackend> Miner<B> {
 	/// A fresh miner on `text`.
@@ -142,6 +147,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			served: None,
 			train_loss_sum: 0.0,
 			train_loss_n: 0,
+			skipped_in_a_row: 0,
 		})
 	}
 
@@ -307,7 +313,8 @@ impl<B: AutodiffBackend> Miner<B> {
 			let replies = self.query_peers(&probes);
 			// Peer dropout: each answer is left out of this step with probability
 			// `peer_dropout`.
-			let dropout = self.config.peer_dropout.clamp(0.0, 1.0);
+			let dropout = self.config.peer_dropout;
+			let dropout = if dropout.is_finite() { dropout.clamp(0.0, 1.0) } else { 0.0 };
 			let features: Vec<Option<PeerFeatures>> = replies
 				.into_iter()
 				.map(|r| r.ok().filter(|_| !self.peer_rng.gen_bool(dropout)))
@@ -338,7 +345,9 @@ impl<B: AutodiffBackend> Miner<B> {
 			// The own loss is finite, so a peer's features did it: find which, take them out of
 			// use for their backoff, and skip this step.
 			let offenders = match probe_batch {
-				Some((tokens, targets, peers)) => non_finite_peers(&self.model, tokens, targets, &peers),
+				Some((tokens, targets, peers)) => {
+					non_finite_peers(&self.model, tokens, targets, &peers, self.config.distill)
+				}
 				None => Vec::new(),
 			};
 			if let Some(link) = &self.peers {
@@ -346,9 +355,18 @@ impl<B: AutodiffBackend> Miner<B> {
 					link.dendrite.quarantine(k, "its features made the training loss non-finite");
 				}
 			}
+			self.skipped_in_a_row += 1;
+			if self.skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW {
+				anyhow::bail!(
+					"{MAX_SKIPPED_IN_A_ROW} steps in a row had a non-finite loss with peers and \
+					 none could be blamed (last: slots {offenders:?}); stopping at step {}",
+					self.step
+				);
+			}
 			log::warn!("step {} skipped: peers in slots {offenders:?} made the loss non-finite", self.step);
 			return Ok(StepReport { step: self.step, loss: loss_value, peers_present: present, eval: None });
 		}
+		self.skipped_in_a_row = 0;
 		let grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
 		self.model = self.optim.step(self.config.learning_rate, self.model.clone(), grads);
 		self.step += 1;
@@ -447,13 +465,18 @@ pub fn non_finite_peers<B: Backend>(
 	tokens: Tensor<B, 2, Int>,
 	targets: Tensor<B, 2, Int>,
 	peers: &PeerInputs<B>,
+	distill: f64,
 ) -> Vec<usize> {
 	(0..peers.len())
 		.filter(|&k| matches!(peers.get(k), Some(Some(_))))
 		.filter(|&k| {
 			let alone: PeerInputs<B> =
 				peers.iter().enumerate().map(|(j, p)| p.clone().filter(|_| j == k)).collect();
-			let loss = model.loss(tokens.clone(), targets.clone(), &alone, 0.0).last;
+			// The peer side as the step computes it, distillation included.
+			let Some(loss) = model.loss(tokens.clone(), targets.clone(), &alone, distill).peer
+			else {
+				return false;
+			};
 			let value: f64 = loss.into_scalar().elem();
 			!value.is_finite()
 		})

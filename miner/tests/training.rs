@@ -112,8 +112,9 @@ fn ablation_finds_the_peer_whose_features_break_the_loss() {
 	let features = |v: f32| Tensor::<Flex, 2>::from_data(TensorData::new(vec![v; 16], [2, 8]), &device);
 	// The last position of each of the two sequences is mixed.
 	let peers = vec![Some(features(0.5)), None, Some(features(f32::NAN))];
-	let found = tensor_miner::training::non_finite_peers(&model, tokens.clone(), targets.clone(), &peers);
+	let found =
+		tensor_miner::training::non_finite_peers(&model, tokens.clone(), targets.clone(), &peers, 0.5);
 	assert_eq!(found, vec![2]);
 	let fine = vec![Some(features(0.5)), None, None];
-	assert!(tensor_miner::training::non_finite_peers(&model, tokens, targets, &fine).is_empty());
+	assert!(tensor_miner::training::non_finite_peers(&model, tokens, targets, &fine, 0.5).is_empty());
 }

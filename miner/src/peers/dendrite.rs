@@ -3,9 +3,9 @@
 //! A peer that is down, slow, or answers with anything we cannot use (another protocol or
 //! tokenizer, a wrong shape, a width we do not accept, NaN) is reported absent for that call.
 //! Every query is bounded by a timeout, and a circuit breaker skips a peer after it fails
-//! (exponential backoff from [`BACKOFF_START`] to [`BACKOFF_MAX`], reset by an answer we can use),
-//! so a peer that stalls costs at most one timeout per backoff period, never a stall of
-//! training.
+//! (exponential backoff from [`BACKOFF_START`] to [`BACKOFF_MAX`] in the number of failures,
+//! forgiven after [`FORGIVE_AFTER`] usable answers in a row), so a peer that stalls costs one
+//! timeout per backoff period, and one that stalls now and then costs ever fewer.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -31,11 +31,16 @@ pub const BACKOFF_START: Duration = Duration::from_secs(1);
 /// The longest a failing peer is skipped before it is tried again.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
+/// Usable answers in a row after which a peer's failures are forgiven.
+pub const FORGIVE_AFTER: u32 = 8;
+
 /// The circuit breaker of one peer.
 #[derive(Debug, Default)]
 struct Health {
-	/// Failures in a row.
+	/// Failures since the last [`FORGIVE_AFTER`] usable answers in a row.
 	failures: u32,
+	/// Usable answers in a row.
+	successes: u32,
 	/// Skipped until then.
 	open_until: Option<Instant>,
 }
@@ -71,16 +76,22 @@ impl Peer {
 		let mut health = self.health();
 		match reply {
 			Ok(_) => {
-				if health.failures > 0 {
+				// The breaker closes, but failures are forgiven only after a run of good
+				// answers: a peer that alternates stalls and answers backs off further each
+				// time instead of costing a timeout every other step.
+				health.open_until = None;
+				health.successes = health.successes.saturating_add(1);
+				if health.successes >= FORGIVE_AFTER && health.failures > 0 {
 					log::info!(
 						"peer {} answers again after {} failures",
 						self.addr,
 						health.failures
 					);
+					health.failures = 0;
 				}
-				*health = Health::default();
 			}
 			Err(why) => {
+				health.successes = 0;
 				health.failures = health.failures.saturating_add(1);
 				let doublings = health.failures.saturating_sub(1).min(16);
 				let backoff = BACKOFF_START.saturating_mul(1 << doublings).min(BACKOFF_MAX);
@@ -197,5 +208,35 @@ impl Dendrite {
 		sequences: usize,
 	) -> Vec<PeerReply> {
 		handle.block_on(self.forward(tokens, sequences))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn failures_back_off_and_are_forgiven_only_after_a_run_of_answers() {
+		let peer =
+			Peer { addr: "p".into(), client: Err("unused".into()), health: Mutex::default() };
+		let t0 = Instant::now();
+		let ok: PeerReply = Ok(PeerFeatures { dim: 1, values: vec![0.0] });
+		let down: PeerReply = Err("p: down".into());
+		peer.record(&down, t0);
+		assert!(peer.check_open(t0).unwrap_err().contains("skipped after 1 failures"));
+		assert!(peer.check_open(t0 + BACKOFF_START).is_ok());
+		// Stalling every other call: one answer closes the breaker but forgives nothing, so the
+		// next failure backs off twice as long.
+		peer.record(&ok, t0);
+		assert!(peer.check_open(t0).is_ok());
+		peer.record(&down, t0);
+		assert!(peer.check_open(t0 + Duration::from_millis(1500)).is_err());
+		assert!(peer.check_open(t0 + Duration::from_millis(2000)).is_ok());
+		// A run of good answers forgives: the next failure is a first one again.
+		for _ in 0..FORGIVE_AFTER {
+			peer.record(&ok, t0);
+		}
+		peer.record(&down, t0);
+		assert!(peer.check_open(t0 + Duration::from_millis(1001)).is_ok());
 	}
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub struct PeerScore {
 	/// The peer's `host:port`.
 	pub addr: String,
-	/// Smoothed loss saved (nats per word).
+	/// Smoothed loss saved (nats per byte).
 	pub score: f64,
 	/// The latest observation, if the peer was present then.
 	pub last_saved: Option<f64>,
