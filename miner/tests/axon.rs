@@ -12,7 +12,7 @@ use jsonrpsee::rpc_params;
 use tensor_miner::data::tokenizer;
 use tensor_miner::model::PeerFeatures;
 use tensor_miner::peers::wire::{AxonInfo, ForwardResponse, PROTOCOL};
-use tensor_miner::peers::{Axon, AxonConfig, Served};
+use tensor_miner::peers::{Axon, AxonConfig, Dendrite, Served};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn raw_post(addr: std::net::SocketAddr, body: &[u8]) -> String {
@@ -141,5 +141,13 @@ async fn an_axon_computes_a_bounded_number_of_replies_at_once() {
 	// Once it has finished, the worker is free again.
 	tokio::time::sleep(Duration::from_millis(400)).await;
 	assert!(call_error(ask().await.unwrap_err()).contains("longer than"));
+	// A consumer told "busy" counts the axon absent this time but does not hold it against
+	// it: the next call goes out instead of being skipped by the circuit breaker.
+	let dendrite = Dendrite::new(&[axon.addr.to_string()], Duration::from_secs(2), 8);
+	let busy = dendrite.forward(&[1, 2], 1).await;
+	assert!(busy[0].as_ref().unwrap_err().contains("busy"), "{busy:?}");
+	let again = dendrite.forward(&[1, 2], 1).await;
+	assert!(!again[0].as_ref().unwrap_err().contains("skipped"), "{again:?}");
+	tokio::time::sleep(Duration::from_millis(500)).await;
 	axon.stop().await;
 }

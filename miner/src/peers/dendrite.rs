@@ -10,10 +10,11 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 
+use super::axon::BUSY;
 use super::wire::{ForwardResponse, METHOD_FORWARD};
 use crate::data::tokenizer;
 use crate::model::PeerFeatures;
@@ -102,6 +103,19 @@ impl Peer {
 	}
 }
 
+/// Why a call gave nothing usable, and whether it counts against the peer's breaker.
+struct Failure {
+	why: String,
+	/// The axon said it was busy (`-32002`): absent this time, not held against it.
+	busy: bool,
+}
+
+impl From<String> for Failure {
+	fn from(why: String) -> Self {
+		Self { why, busy: false }
+	}
+}
+
 /// Client side of the peer protocol.
 pub struct Dendrite {
 	peers: Vec<Peer>,
@@ -158,9 +172,22 @@ impl Dendrite {
 	pub async fn forward(&self, tokens: &[u32], sequences: usize) -> Vec<PeerReply> {
 		let calls = self.peers.iter().map(|peer| async move {
 			peer.check_open(Instant::now())?;
-			let reply = self.ask(peer, tokens, sequences).await;
-			peer.record(&reply, Instant::now());
-			reply
+			match self.ask(peer, tokens, sequences).await {
+				Ok(features) => {
+					let reply = Ok(features);
+					peer.record(&reply, Instant::now());
+					reply
+				}
+				// A busy axon is absent this time but not broken: anyone can keep an honest
+				// axon busy, and opening its breaker on that would let them keep it out of
+				// every consumer's scoring.
+				Err(Failure { why, busy: true }) => Err(why),
+				Err(Failure { why, busy: false }) => {
+					let reply = Err(why);
+					peer.record(&reply, Instant::now());
+					reply
+				}
+			}
 		});
 		futures::future::join_all(calls).await
 	}
@@ -174,9 +201,15 @@ impl Dendrite {
 	}
 
 	/// One peer's hidden states, asked for in calls of at most [`MAX_TOKENS_PER_CALL`] tokens.
-	async fn ask(&self, peer: &Peer, tokens: &[u32], sequences: usize) -> PeerReply {
-		let client = peer.client.as_ref().map_err(Clone::clone)?;
-		let len = tokens.len().checked_div(sequences).filter(|&len| len > 0).ok_or("no tokens")?;
+	async fn ask(
+		&self,
+		peer: &Peer,
+		tokens: &[u32],
+		sequences: usize,
+	) -> Result<PeerFeatures, Failure> {
+		let client = peer.client.as_ref().map_err(|why| Failure::from(why.clone()))?;
+		let len = tokens.len().checked_div(sequences).filter(|&len| len > 0);
+		let len = len.ok_or_else(|| Failure::from("no tokens".to_string()))?;
 		let rows: Vec<Vec<u32>> = tokens.chunks(len).map(<[u32]>::to_vec).collect();
 		let per_call = (MAX_TOKENS_PER_CALL / len).max(1);
 		let calls = rows.chunks(per_call).map(|chunk| async move {
@@ -184,16 +217,22 @@ impl Dendrite {
 			let call = client.request::<ForwardResponse, _>(METHOD_FORWARD, rpc_params![chunk]);
 			let reply = tokio::time::timeout(self.timeout, call)
 				.await
-				.map_err(|_| format!("{}: no reply within {:?}", peer.addr, self.timeout))?
-				.map_err(|e| format!("{}: {e}", peer.addr))?;
+				.map_err(|_| {
+					Failure::from(format!("{}: no reply within {:?}", peer.addr, self.timeout))
+				})?
+				.map_err(|e| Failure {
+					busy: matches!(&e, ClientError::Call(obj) if obj.code() == BUSY),
+					why: format!("{}: {e}", peer.addr),
+				})?;
 			reply
 				.decode([chunk.len(), len], &self.tokenizer, self.max_dim)
-				.map_err(|e| format!("{}: {e}", peer.addr))
+				.map_err(|e| Failure::from(format!("{}: {e}", peer.addr)))
 		});
 		let parts = futures::future::try_join_all(calls).await?;
 		let dim = parts.first().map_or(0, |p| p.dim);
 		if parts.iter().any(|p| p.dim != dim) {
-			return Err(format!("{}: hidden state width changed between calls", peer.addr));
+			let why = format!("{}: hidden state width changed between calls", peer.addr);
+			return Err(Failure::from(why));
 		}
 		Ok(PeerFeatures { dim, values: parts.into_iter().flat_map(|p| p.values).collect() })
 	}
