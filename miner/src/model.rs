@@ -231,11 +231,6 @@ impl<B: Backend> Model<B> {
 		mixed.map(|m| self.peer_head.forward(m))
 	}
 
-	/// The own next-token logits `[batch, len, vocab]` at every position.
-	pub fn forward(&self, tokens: Tensor<B, 2, Int>) -> Tensor<B, 3> {
-		self.head.forward(self.hidden(tokens))
-	}
-
 	/// The mixture's logits `[batch, vocab]` for the token after each sequence, with `peers`
 	/// (their features for the last position); the own prediction when no peer is present.
 	pub fn next_logits(&self, tokens: Tensor<B, 2, Int>, peers: &PeerInputs<B>) -> Tensor<B, 2> {

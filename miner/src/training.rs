@@ -247,16 +247,6 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 	}
 
-	/// The model.
-	pub fn model(&self) -> &Model<B> {
-		&self.model
-	}
-
-	/// The training device.
-	pub fn device(&self) -> &B::Device {
-		&self.device
-	}
-
 	/// Steps trained so far.
 	pub fn step_count(&self) -> u64 {
 		self.step

@@ -172,22 +172,16 @@ impl Dendrite {
 	pub async fn forward(&self, tokens: &[u32], sequences: usize) -> Vec<PeerReply> {
 		let calls = self.peers.iter().map(|peer| async move {
 			peer.check_open(Instant::now())?;
-			match self.ask(peer, tokens, sequences).await {
-				Ok(features) => {
-					let reply = Ok(features);
-					peer.record(&reply, Instant::now());
-					reply
-				}
-				// A busy axon is absent this time but not broken: anyone can keep an honest
-				// axon busy, and opening its breaker on that would let them keep it out of
-				// every consumer's scoring.
-				Err(Failure { why, busy: true }) => Err(why),
-				Err(Failure { why, busy: false }) => {
-					let reply = Err(why);
-					peer.record(&reply, Instant::now());
-					reply
-				}
+			let result = self.ask(peer, tokens, sequences).await;
+			// A busy axon is absent this time but not broken: anyone can keep an honest axon
+			// busy, and opening its breaker on that would let them keep it out of every
+			// consumer's scoring.
+			let busy = matches!(&result, Err(Failure { busy: true, .. }));
+			let reply = result.map_err(|failure| failure.why);
+			if !busy {
+				peer.record(&reply, Instant::now());
 			}
+			reply
 		});
 		futures::future::join_all(calls).await
 	}
