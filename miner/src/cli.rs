@@ -12,7 +12,7 @@ use crate::bench::{self, BenchConfig};
 use crate::data::{read_corpus, tokenizer};
 use crate::device::{self, CpuBackend, DeviceArg, Selected};
 use crate::model::Preset;
-use crate::peers::{Axon, AxonConfig, Dendrite, Scores, Served};
+use crate::peers::{Axon, AxonConfig, Dendrite, Scores, Served, SlotPolicy};
 use crate::{Miner, MinerConfig, PeerLink};
 
 /// Miner of the incentive chain.
@@ -115,6 +115,18 @@ pub struct TrainArgs {
 	/// Seed (new models only).
 	#[arg(long, default_value_t = 42)]
 	pub seed: u64,
+	/// Fraction of its weight the miner keeps when peers save it loss; the rest is split among
+	/// the peers by the loss each saves.
+	#[arg(long, default_value_t = 0.5)]
+	pub self_share: f64,
+	/// With more peers than slots: scoring rounds a peer holds its slot before it can make
+	/// room for a waiting one.
+	#[arg(long, default_value_t = 2)]
+	pub slot_trial_rounds: u64,
+	/// With more peers than slots: slots handed to waiting peers after each scoring round
+	/// (each time the weakest occupant past its trial).
+	#[arg(long, default_value_t = 1)]
+	pub rotate_per_round: usize,
 	/// CPU threads for the Flex backend (default: all cores).
 	#[arg(long)]
 	pub threads: Option<usize>,
@@ -276,6 +288,15 @@ fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {
 	}
 }
 
+/// Applies the command line's self share and slot rotation (these may change between runs).
+fn with_peer_policy<B: AutodiffBackend>(mut miner: Miner<B>, args: &TrainArgs) -> Miner<B> {
+	miner.set_self_share(args.self_share);
+	let policy =
+		SlotPolicy { trial_rounds: args.slot_trial_rounds, rotate_per_round: args.rotate_per_round };
+	miner.set_slot_policy(policy);
+	miner
+}
+
 pub(crate) fn open_miner<B: AutodiffBackend>(
 	args: &TrainArgs,
 	text: &str,
@@ -287,7 +308,7 @@ pub(crate) fn open_miner<B: AutodiffBackend>(
 			args.data_dir.display(),
 			miner.step_count()
 		);
-		return Ok(miner);
+		return Ok(with_peer_policy(miner, args));
 	}
 	let mut model = args.preset.config(args.max_peers);
 	if let Some(d) = args.d_model {
@@ -304,7 +325,7 @@ pub(crate) fn open_miner<B: AutodiffBackend>(
 		.with_peer_dropout(args.peer_dropout)
 		.with_eval_every(args.eval_every)
 		.with_seed(args.seed);
-	let mut miner = Miner::<B>::new(config, text, device)?;
+	let mut miner = with_peer_policy(Miner::<B>::new(config, text, device)?, args);
 	miner.save(&args.data_dir)?;
 	log::info!("new model in {}", args.data_dir.display());
 	Ok(miner)

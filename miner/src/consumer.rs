@@ -103,6 +103,7 @@ pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
 	if args.with_peers.len() > slots {
 		anyhow::bail!("{} peers given but the model has {slots} peer slots", args.with_peers.len());
 	}
+	let placed = place_in_slots(&peer_table(&args.data_dir), &args.with_peers, slots);
 	let rt = runtime()?;
 	let timeout = Duration::from_millis(args.peer_timeout_ms);
 	let dendrite = Dendrite::new(&args.with_peers, timeout, config.model.max_peer_dim);
@@ -127,7 +128,12 @@ pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
 		let w = config.model.peer_window.clamp(1, context.len());
 		let window = context[context.len() - w..].to_vec();
 		let replies = rt.block_on(dendrite.forward(&window, 1));
-		let features = present(&replies, &mut absent);
+		let mut features = vec![None; slots];
+		for (reply, &k) in present(&replies, &mut absent).into_iter().zip(&placed) {
+			if let Some(f) = features.get_mut(k) {
+				*f = reply;
+			}
+		}
 		let peers = peer_inputs::<Flex>(&features, 1, w, config.model.max_peer_dim, &device);
 		let logits = model.next_logits(ids_tensor::<Flex>(&context, 1, &device), &peers);
 		let last = logits.into_data().to_vec::<f32>();
@@ -142,6 +148,33 @@ pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
 	log::info!("model of step {step}, {} peers", args.with_peers.len());
 	println!("{}{}", args.prompt, tokenizer::decode(&tokens[prompt_len..]));
 	Ok(())
+}
+
+/// The peer table of the checkpoint in `data_dir` (the scores file of an older one), if any.
+fn peer_table(data_dir: &Path) -> Option<Scores> {
+	Scores::load(&data_dir.join("peers.json"))
+		.or_else(|_| Scores::load(&data_dir.join("scores.json")))
+		.ok()
+}
+
+/// The slot each of `addrs` (at most `slots` of them) is mixed in: the one the miner trained
+/// for it, by address in `table`, else the first slot no other given peer takes.
+fn place_in_slots(table: &Option<Scores>, addrs: &[String], slots: usize) -> Vec<usize> {
+	let trained: Vec<Option<usize>> = addrs
+		.iter()
+		.map(|a| table.as_ref().and_then(|t| t.slot_of_addr(a)).filter(|&k| k < slots))
+		.collect();
+	let mut taken: Vec<usize> = trained.iter().flatten().copied().collect();
+	trained
+		.iter()
+		.map(|known| {
+			known.unwrap_or_else(|| {
+				let free = (0..slots).find(|k| !taken.contains(k)).unwrap_or(0);
+				taken.push(free);
+				free
+			})
+		})
+		.collect()
 }
 
 /// The usable features of `replies`, counting the absent ones in `absent`.
@@ -255,9 +288,9 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 	let dendrite = Dendrite::new(&addrs, timeout, max_dim);
 	let replies = rt.block_on(dendrite.forward(&batch.0, sequences));
 	let loss_alone = local_loss(&model, &batch, sequences, &[], max_dim);
-	// A peer is judged in the slot the local miner trained for it (by address, from its score
+	// A peer is judged in the slot the local miner trained for it (by address, from its peer
 	// table), else in the first slot.
-	let known = Scores::load(&args.data_dir.join("scores.json")).ok();
+	let known = peer_table(&args.data_dir);
 	let peers = serving
 		.iter()
 		.zip(replies)
@@ -280,7 +313,7 @@ pub fn query_cmd(args: QueryArgs) -> anyhow::Result<()> {
 					answer.rms = Some((sum / n).sqrt());
 					let slot = known
 						.as_ref()
-						.and_then(|s| s.peers.iter().position(|p| p.addr == answer.addr))
+						.and_then(|s| s.slot_of_addr(&answer.addr))
 						.filter(|&k| k < config.model.max_peers)
 						.unwrap_or(0);
 					let mut slots = vec![None; slot + 1];

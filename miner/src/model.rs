@@ -36,7 +36,7 @@ use burn::nn::transformer::{
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Distribution, Int, Tensor, TensorData};
 
 use crate::data::tokenizer::VOCAB_SIZE;
 
@@ -229,6 +229,29 @@ impl<B: Backend> Model<B> {
 			}
 		}
 		mixed.map(|m| self.peer_head.forward(m))
+	}
+
+	/// Forgets what slot `k` learned about its peer, for a new occupant: a fresh projection and
+	/// a neutral gate column (zero weights and bias, so the gate starts by weighing the new
+	/// peer by the others' average rather than by its predecessor's verdict). Parameter ids
+	/// stay, so the optimizer keeps its place. Out of range: nothing.
+	pub fn reset_slot(mut self, k: usize) -> Self {
+		let Some(proj) = self.peer_proj.get_mut(k) else { return self };
+		let weight = proj.weight.clone();
+		proj.weight = weight.map(|w| {
+			let fresh = Tensor::random(w.dims(), Distribution::Normal(0.0, 0.02), &w.device());
+			fresh.require_grad()
+		});
+		let column = k.saturating_add(1);
+		let gate_weight = self.gate.weight.clone();
+		self.gate.weight = gate_weight.map(|w| {
+			let [rows, _] = w.dims();
+			w.slice_fill([0..rows, column..column + 1], 0.0).detach().require_grad()
+		});
+		if let Some(bias) = self.gate.bias.clone() {
+			self.gate.bias = Some(bias.map(|b| b.slice_fill([column..column + 1], 0.0).detach().require_grad()));
+		}
+		self
 	}
 
 	/// The mixture's logits `[batch, vocab]` for the token after each sequence, with `peers`

@@ -27,16 +27,26 @@ use crate::chain::{fmt_tao, parse_account, ss58, ChainClient, ChainError, Metagr
 use crate::cli::{open_miner, set_threads, RunArgs, TrainArgs};
 use crate::data::read_corpus;
 use crate::device::{self, CpuBackend, Selected};
-use crate::peers::{Axon, AxonConfig, Dendrite, Scores, Served};
-use crate::{Miner, PeerLink};
+use crate::peers::{Axon, AxonConfig, Candidate, Scores, Served};
+use crate::Miner;
 
-/// A peer as the chain announces it: its uid and axon address (`ip:port`).
+/// A peer as the chain announces it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainPeer {
 	/// The peer's uid.
 	pub uid: u16,
+	/// Its identity: owner account and registration block, `ss58@block` (a new occupant of
+	/// the uid is a new peer).
+	pub id: String,
 	/// Its axon, as the dendrite dials it.
 	pub addr: String,
+}
+
+impl ChainPeer {
+	/// The peer as a candidate for the miner's slots.
+	pub fn candidate(&self) -> Candidate {
+		Candidate { id: self.id.clone(), addr: self.addr.clone(), uid: Some(self.uid) }
+	}
 }
 
 /// The trainer's latest scores, for the agent to post.
@@ -44,10 +54,8 @@ pub struct ChainPeer {
 pub struct ScoreReport {
 	/// Training step of the evaluation.
 	pub step: u64,
-	/// The score table; its peers are in the order of `peers`.
+	/// The peer table (its entries name their uids and identities).
 	pub scores: Scores,
-	/// The peers the scores are about.
-	pub peers: Vec<ChainPeer>,
 }
 
 /// Parses a stake: a number of TAO (`100`, `2.5`, `100tao`), or base units with the suffix
@@ -74,26 +82,27 @@ pub fn parse_stake(s: &str) -> Result<u128, String> {
 	whole.checked_mul(TAO).and_then(|w| w.checked_add(frac)).ok_or_else(bad)
 }
 
-/// Chain weights from a score table: the self score goes to `my_uid`, peer `k`'s to
-/// `peers[k].uid`, scaled to sum to `u16::MAX` as [`Scores::weights`] does. A peer that did not
-/// answer at the latest evaluation gets 0: weights pay for service now, so a peer that went
-/// down drops out of the next weights instead of fading over many evaluations. Zero weights
-/// are left out (the chain drops them anyway).
-pub fn chain_weights(report: &ScoreReport, my_uid: u16) -> Vec<(u16, u16)> {
-	let mut scores = report.scores.clone();
-	for p in &mut scores.peers {
-		if p.rounds == 0 || p.last_absent.is_some() {
-			p.score = 0.0;
-		}
-	}
+/// Chain weights from a score table: the self weight goes to `my_uid`, each paid peer's (see
+/// [`Scores::weights`]) to its uid, if the neuron at that uid in `current` (the metagraph's
+/// peers now) is still that peer: a uid that changed hands since the evaluation is skipped.
+/// Zero weights are left out (the chain drops them anyway).
+pub fn chain_weights(report: &ScoreReport, my_uid: u16, current: &[ChainPeer]) -> Vec<(u16, u16)> {
 	let mut out: BTreeMap<u16, u16> = BTreeMap::new();
-	for (index, weight) in scores.weights() {
+	for (index, weight) in report.scores.weights() {
 		let uid = match index.checked_sub(1) {
 			None => my_uid,
-			Some(k) => match report.peers.get(usize::from(k)) {
-				Some(p) if p.uid != my_uid => p.uid,
-				_ => continue,
-			},
+			Some(k) => {
+				let Some(peer) = report.scores.peers.get(usize::from(k)) else { continue };
+				match peer.uid {
+					Some(uid)
+						if uid != my_uid
+							&& current.iter().any(|c| c.uid == uid && c.id == peer.id) =>
+					{
+						uid
+					}
+					_ => continue,
+				}
+			}
 		};
 		if weight > 0 {
 			let w = out.entry(uid).or_default();
@@ -359,16 +368,8 @@ impl Agent {
 				return Ok(());
 			}
 		}
-		// A uid may have changed hands since the evaluation: a peer that no longer holds its
-		// uid at the same address is renamed to our own uid, which `chain_weights` skips.
 		let current = peers_of(metagraph, Some(uid));
-		let mut checked = report.clone();
-		for p in &mut checked.peers {
-			if !current.contains(p) {
-				p.uid = uid;
-			}
-		}
-		let mut weights = chain_weights(&checked, uid);
+		let mut weights = chain_weights(&report, uid, &current);
 		weights.truncate(metagraph.params.max_edges as usize);
 		self.posted_step = Some(report.step);
 		match client.set_weights(&self.signer, weights.clone()).await {
@@ -405,8 +406,10 @@ fn peers_of(metagraph: &Metagraph, me: Option<u16>) -> Vec<ChainPeer> {
 	let mut out: Vec<ChainPeer> = Vec::new();
 	for (uid, addr) in metagraph.peers(me) {
 		let addr = addr.to_string();
+		let Some(neuron) = metagraph.neuron(uid) else { continue };
 		if !out.iter().any(|p| p.addr == addr) {
-			out.push(ChainPeer { uid, addr });
+			let id = format!("{}@{}", neuron.account, neuron.registered_at);
+			out.push(ChainPeer { uid, id, addr });
 		}
 	}
 	out
@@ -496,18 +499,10 @@ fn run_on<B: AutodiffBackend>(
 	let mut done = 0u64;
 	while !stop.load(Ordering::Relaxed) && (steps == 0 || done < steps) {
 		if link.peers.has_changed().unwrap_or(false) {
-			let mut announced = link.peers.borrow_and_update().clone();
-			let slots = miner.config().model.max_peers;
-			if announced.len() > slots {
-				log::warn!(
-					"{} peers announced but the model has {slots} peer slots; using the first 					 {slots} by uid (train a new model with a larger --max-peers for more)",
-					announced.len()
-				);
-				announced.truncate(slots);
-			}
+			let announced = link.peers.borrow_and_update().clone();
 			if announced != peers {
 				peers = announced;
-				connect_peers(&mut miner, &peers, args, runtime.handle())?;
+				connect_peers(&mut miner, &peers, args, runtime.handle());
 			}
 		}
 		let report = miner.step()?;
@@ -525,11 +520,7 @@ fn run_on<B: AutodiffBackend>(
 				peers.len()
 			);
 			let scores = miner.scores().clone();
-			link.reports.send_replace(Some(ScoreReport {
-				step: report.step,
-				scores,
-				peers: peers.clone(),
-			}));
+			link.reports.send_replace(Some(ScoreReport { step: report.step, scores }));
 		}
 	}
 	stop.store(true, Ordering::Relaxed);
@@ -539,25 +530,20 @@ fn run_on<B: AutodiffBackend>(
 	Ok(())
 }
 
-/// Points the miner's dendrite at `peers` (their scores carry over by address).
+/// Offers the miner `peers` as candidates for its slots (see [`Miner::offer_peers`]).
 fn connect_peers<B: AutodiffBackend>(
 	miner: &mut Miner<B>,
 	peers: &[ChainPeer],
 	args: &TrainArgs,
 	handle: &tokio::runtime::Handle,
-) -> anyhow::Result<()> {
+) {
 	log::info!(
 		"peers from the metagraph: {}",
 		peers.iter().map(|p| format!("uid {} at {}", p.uid, p.addr)).collect::<Vec<_>>().join(", ")
 	);
-	if peers.is_empty() {
-		miner.clear_peers();
-		return Ok(());
-	}
-	let addrs: Vec<String> = peers.iter().map(|p| p.addr.clone()).collect();
-	let max_dim = miner.config().model.max_peer_dim;
-	let dendrite = Dendrite::new(&addrs, Duration::from_millis(args.peer_timeout_ms), max_dim);
-	miner.set_peers(PeerLink { dendrite, handle: handle.clone() })
+	let candidates: Vec<Candidate> = peers.iter().map(ChainPeer::candidate).collect();
+	let timeout = Duration::from_millis(args.peer_timeout_ms);
+	miner.offer_peers(&candidates, Some((handle.clone(), timeout)));
 }
 
 #[cfg(test)]
@@ -576,20 +562,26 @@ mod tests {
 	}
 
 	#[test]
-	fn weights_map_to_uids_and_absent_peers_get_nothing() {
-		let mut scores = Scores::new(&["a:1".into(), "b:2".into(), "c:3".into()], 0.5);
-		scores.update(10, 2.0, &[Ok(1.0), Ok(1.0), Ok(1.0)]);
-		scores.update(20, 2.0, &[Ok(1.0), Err("down".into()), Ok(-1.0)]);
+	fn weights_map_to_uids_and_skip_absent_peers_and_changed_hands() {
 		let peers = vec![
-			ChainPeer { uid: 4, addr: "a:1".into() },
-			ChainPeer { uid: 0, addr: "b:2".into() },
-			ChainPeer { uid: 9, addr: "c:3".into() },
+			ChainPeer { uid: 4, id: "A@1".into(), addr: "a:1".into() },
+			ChainPeer { uid: 0, id: "B@1".into(), addr: "b:2".into() },
+			ChainPeer { uid: 9, id: "C@1".into(), addr: "c:3".into() },
+			ChainPeer { uid: 7, id: "D@1".into(), addr: "d:4".into() },
 		];
-		let report = ScoreReport { step: 20, scores, peers };
-		let w = chain_weights(&report, 2);
-		// b is absent (0) and c's score is 0.5·1 + 0.5·(−1) = 0: only self (uid 2) and a (uid 4).
+		let mut scores = Scores::new(0.5, 0.5);
+		let candidates: Vec<Candidate> = peers.iter().map(ChainPeer::candidate).collect();
+		scores.offer(&candidates, 4);
+		scores.update(10, 2.0, &[Ok(1.0), Ok(1.0), Ok(1.0), Ok(1.0)]);
+		scores.update(20, 2.0, &[Ok(1.0), Err("down".into()), Ok(-1.0), Ok(1.0)]);
+		let report = ScoreReport { step: 20, scores };
+		// uid 7 changed hands since the evaluation.
+		let mut current = peers.clone();
+		current[3].id = "E@15".into();
+		let w = chain_weights(&report, 2, &current);
+		// b is absent and c's score is 0.5·1 + 0.5·(−1) = 0: only self (uid 2) and a (uid 4).
 		assert_eq!(w.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 4]);
-		assert_eq!(w.iter().map(|x| u32::from(x.1)).sum::<u32>(), u32::from(u16::MAX));
-		assert!(w[0].1 > w[1].1);
+		// Self share 0.5 of what a and d saved; d's quarter is dropped with its uid.
+		assert!(w[0].1.abs_diff(2 * w[1].1) <= 4, "{w:?}");
 	}
 }

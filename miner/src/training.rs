@@ -3,11 +3,13 @@
 //! evaluates on held-out text, rescores peers, publishes its model to its axon and checkpoints.
 //!
 //! A data directory holds `config.json`, `model.mpk`, `optim.mpk`, `state.json` (the step and
-//! the protocol version), `loss.csv` (the loss curve) and `scores.json` (the peer table).
+//! the protocol version), `peers.json` (the peer table of the checkpoint), `loss.csv` (the loss
+//! curve) and `scores.json` (the peer table after the latest evaluation).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use burn::config::Config;
@@ -25,14 +27,16 @@ use crate::config::MinerConfig;
 use crate::data::{tokenizer, Batch, Corpus};
 use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
 use crate::peers::wire::PROTOCOL;
-use crate::peers::{Dendrite, Encoder, PeerReply, Scores, Served, Snapshot};
+use crate::peers::{
+	Candidate, Dendrite, Encoder, PeerReply, Scores, Served, SlotChange, SlotPolicy, Snapshot,
+};
 
 type Optim<B> = OptimizerAdaptor<Adam, Model<B>, B>;
 type Rec = NamedMpkFileRecorder<FullPrecisionSettings>;
 
 /// A dendrite plus the runtime it runs on; the training loop is synchronous.
 pub struct PeerLink {
-	/// The client for the peers.
+	/// The client for the peers: every candidate in the peer table, in the table's order.
 	pub dendrite: Dendrite,
 	/// Runtime handle the dendrite blocks on (the loop must run outside that runtime's tasks).
 	pub handle: tokio::runtime::Handle,
@@ -59,7 +63,8 @@ pub struct Evaluation {
 	pub loss: f64,
 	/// Held-out loss of the miner alone at the same positions: what it keeps without peers.
 	pub loss_no_peers: f64,
-	/// Per peer: loss saved by its features (leave-one-out), or why it was absent.
+	/// Per peer slot: loss saved by its occupant's features (leave-one-out), or why it was
+	/// absent (or that the slot is free).
 	pub saved: Vec<Result<f64, String>>,
 }
 
@@ -100,12 +105,18 @@ pub struct Miner<B: AutodiffBackend> {
 	step: u64,
 	data_dir: Option<PathBuf>,
 	peers: Option<PeerLink>,
+	/// Every candidate peer, who holds which slot, and their scores.
 	scores: Scores,
+	slot_policy: SlotPolicy,
 	served: Option<Served>,
 	train_loss_sum: f64,
 	train_loss_n: u64,
 	skipped_in_a_row: u32,
 }
+
+/// The peer table's file in a checkpoint (and, written after every evaluation, in the data dir
+/// as `scores.json`).
+const PEER_TABLE: &str = "peers.json";
 
 /// Steps in a row skipped for a non-finite loss after which training stops: peers are being
 /// quarantined and it is still not finite, so something else is wrong.
@@ -131,7 +142,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let optim = AdamConfig::new().init::<B, Model<B>>();
 		let rng = StdRng::seed_from_u64(config.seed.wrapping_add(step));
 		let peer_rng = StdRng::seed_from_u64(!config.seed.wrapping_add(step));
-		let scores = Scores::new(&[], config.score_alpha);
+		let scores = Scores::new(config.score_alpha, 0.5);
 		Ok(Self {
 			config,
 			corpus,
@@ -144,6 +155,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			data_dir: None,
 			peers: None,
 			scores,
+			slot_policy: SlotPolicy::default(),
 			served: None,
 			train_loss_sum: 0.0,
 			train_loss_n: 0,
@@ -168,6 +180,12 @@ impl<B: AutodiffBackend> Miner<B> {
 				}
 			}
 		}
+		// The peer table is part of the checkpoint: who holds which slot is what the
+		// projections and gate columns were trained for.
+		let table = dir.join(PEER_TABLE);
+		if table.exists() {
+			miner.scores = Scores::load(&table)?;
+		}
 		miner.data_dir = Some(dir.to_path_buf());
 		Ok(Some(miner))
 	}
@@ -190,10 +208,11 @@ impl<B: AutodiffBackend> Miner<B> {
 			.map_err(|e| anyhow::anyhow!("cannot write {}/model.mpk: {e}", scratch.display()))?;
 		Recorder::<B>::record(&Rec::default(), self.optim.to_record(), scratch.join("optim"))
 			.map_err(|e| anyhow::anyhow!("cannot write {}/optim.mpk: {e}", scratch.display()))?;
+		self.scores.save(&scratch.join(PEER_TABLE))?;
 		let state = State { step: self.step, protocol: PROTOCOL };
 		std::fs::write(scratch.join("state.json"), serde_json::to_string(&state)?)
 			.with_context(|| format!("cannot write {}/state.json", scratch.display()))?;
-		for file in ["config.json", "model.mpk", "optim.mpk", "state.json"] {
+		for file in ["config.json", "model.mpk", "optim.mpk", PEER_TABLE, "state.json"] {
 			std::fs::rename(scratch.join(file), dir.join(file))
 				.with_context(|| format!("cannot move {file} into {}", dir.display()))?;
 		}
@@ -203,27 +222,75 @@ impl<B: AutodiffBackend> Miner<B> {
 		Ok(())
 	}
 
-	/// Connects the miner to peers. The score table follows: peers it already scored keep their
-	/// scores (matched by address), new ones start at 0, others are dropped.
+	/// Connects the miner to the peers of `link`'s dendrite, each known by its address (see
+	/// [`Miner::offer_peers`]).
 	pub fn set_peers(&mut self, link: PeerLink) -> anyhow::Result<()> {
-		let slots = self.config.model.max_peers;
-		if link.dendrite.len() > slots {
-			anyhow::bail!(
-				"{} peers given but the model has {slots} peer slots; pass fewer peers or \
-				 train a new model with --max-peers {}",
-				link.dendrite.len(),
-				link.dendrite.len()
-			);
-		}
-		self.scores = self.scores.retarget(&link.dendrite.addrs());
+		let candidates: Vec<Candidate> =
+			link.dendrite.addrs().iter().map(|a| Candidate::at(a)).collect();
 		self.peers = Some(link);
+		self.offer_peers(&candidates, None);
 		Ok(())
 	}
 
-	/// Disconnects the miner from all peers (the score table keeps only the self score).
+	/// Makes `candidates` the miner's peers. Peers it knows (by identity) keep their slots and
+	/// scores, new ones wait for a free slot, others are forgotten; slots rotate after each
+	/// evaluation (see [`crate::peers::scoring`]). The dendrite keeps the circuit breakers of
+	/// addresses it already had; `link` gives it a runtime when it has none yet.
+	pub fn offer_peers(&mut self, candidates: &[Candidate], link: Option<(tokio::runtime::Handle, Duration)>) {
+		let slots = self.config.model.max_peers;
+		let changes = self.scores.offer(candidates, slots);
+		self.apply_slot_changes(&changes);
+		let addrs: Vec<String> = self.scores.peers.iter().map(|p| p.addr.clone()).collect();
+		let max_dim = self.config.model.max_peer_dim;
+		self.peers = match (self.peers.take(), link) {
+			_ if addrs.is_empty() => None,
+			(Some(old), _) => Some(PeerLink { dendrite: old.dendrite.retarget(&addrs), handle: old.handle }),
+			(None, Some((handle, timeout))) => {
+				Some(PeerLink { dendrite: Dendrite::new(&addrs, timeout, max_dim), handle })
+			}
+			(None, None) => None,
+		};
+		if candidates.len() > slots {
+			log::info!(
+				"{} peers for {slots} slots: slots rotate, {} a round after a trial of {} rounds",
+				candidates.len(),
+				self.slot_policy.rotate_per_round,
+				self.slot_policy.trial_rounds
+			);
+		}
+	}
+
+	/// Resets the model's slots that changed hands, and says so.
+	fn apply_slot_changes(&mut self, changes: &[SlotChange]) {
+		for change in changes {
+			self.model = self.model.clone().reset_slot(change.slot);
+			match &change.left {
+				Some(left) => log::info!(
+					"slot {}: {left} makes room for {} (rotation)",
+					change.slot,
+					change.entered
+				),
+				None => log::info!("slot {}: {}", change.slot, change.entered),
+			}
+		}
+	}
+
+	/// Disconnects the miner from all peers (the table keeps only the self score).
 	pub fn clear_peers(&mut self) {
-		self.scores = self.scores.retarget(&[]);
-		self.peers = None;
+		self.offer_peers(&[], None);
+	}
+
+	/// How slots rotate when there are more peers than slots.
+	pub fn set_slot_policy(&mut self, policy: SlotPolicy) {
+		self.slot_policy = policy;
+	}
+
+	/// The fraction of its weight the miner keeps when peers help (see
+	/// [`crate::peers::scoring`]); clamped to `[0, 1]`.
+	pub fn set_self_share(&mut self, share: f64) {
+		if share.is_finite() {
+			self.scores.self_share = share.clamp(0.0, 1.0);
+		}
 	}
 
 	/// Makes the miner publish its model to `served` (an axon's snapshot) on schedule, and
@@ -267,13 +334,22 @@ impl<B: AutodiffBackend> Miner<B> {
 		&self.scores
 	}
 
-	/// Asks the peers (if any) for their hidden states on `probes`; one reply per peer slot in
-	/// use.
+	/// Asks the slots' occupants for their hidden states on `probes`: one reply per slot (a
+	/// free slot's is an error), nothing without peers.
 	fn query_peers(&self, probes: &Batch) -> Vec<PeerReply> {
-		match &self.peers {
-			Some(link) => link.dendrite.forward_blocking(&link.handle, &probes.tokens, probes.size()),
-			None => Vec::new(),
-		}
+		let Some(link) = &self.peers else { return Vec::new() };
+		let occupants = self.scores.occupants(self.config.model.max_peers);
+		let which: Vec<usize> = occupants.iter().flatten().copied().collect();
+		let replies =
+			link.dendrite.forward_to_blocking(&link.handle, &which, &probes.tokens, probes.size());
+		let mut replies = replies.into_iter();
+		occupants
+			.iter()
+			.map(|o| match o {
+				Some(_) => replies.next().unwrap_or_else(|| Err("no reply".into())),
+				None => Err("free slot".into()),
+			})
+			.collect()
 	}
 
 	fn peer_tensors<Bk: Backend>(
@@ -341,8 +417,12 @@ impl<B: AutodiffBackend> Miner<B> {
 				None => Vec::new(),
 			};
 			if let Some(link) = &self.peers {
+				let occupants = self.scores.occupants(self.config.model.max_peers);
 				for &k in &offenders {
-					link.dendrite.quarantine(k, "its features made the training loss non-finite");
+					if let Some(Some(index)) = occupants.get(k) {
+						let why = "its features made the training loss non-finite";
+						link.dendrite.quarantine(*index, why);
+					}
 				}
 			}
 			self.skipped_in_a_row += 1;
@@ -431,6 +511,8 @@ impl<B: AutodiffBackend> Miner<B> {
 		let eval = self.evaluate();
 		let uniform = (tokenizer::VOCAB_SIZE as f64).ln();
 		self.scores.update(self.step, uniform - eval.loss_no_peers, &eval.saved);
+		let changes = self.scores.rotate(self.config.model.max_peers, self.slot_policy);
+		self.apply_slot_changes(&changes);
 		let train_loss = if self.train_loss_n > 0 {
 			self.train_loss_sum / self.train_loss_n as f64
 		} else {

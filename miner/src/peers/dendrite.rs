@@ -53,6 +53,19 @@ struct Peer {
 }
 
 impl Peer {
+	fn new(addr: &str, timeout: Duration) -> Self {
+		let max_response = 64usize * 1024 * 1024;
+		Self {
+			addr: addr.to_string(),
+			client: HttpClientBuilder::default()
+				.request_timeout(timeout)
+				.max_response_size(max_response as u32)
+				.build(url(addr))
+				.map_err(|e| format!("invalid peer address {addr}: {e}")),
+			health: Mutex::default(),
+		}
+	}
+
 	fn health(&self) -> std::sync::MutexGuard<'_, Health> {
 		self.health.lock().unwrap_or_else(|e| e.into_inner())
 	}
@@ -136,20 +149,27 @@ fn url(addr: &str) -> String {
 impl Dendrite {
 	/// A dendrite for `peers` (`host:port`), accepting hidden states up to `max_dim` wide.
 	pub fn new(peers: &[String], timeout: Duration, max_dim: usize) -> Self {
-		let max_response = 64usize * 1024 * 1024;
+		let peers = peers.iter().map(|addr| Peer::new(addr, timeout)).collect();
+		Self { peers, timeout, max_dim, tokenizer: tokenizer::hash() }
+	}
+
+	/// The dendrite for `peers`, keeping the connection and circuit breaker of every address it
+	/// already had: a peer does not escape its backoff by being listed again.
+	pub fn retarget(self, peers: &[String]) -> Self {
+		let Self { peers: mut old, timeout, max_dim, tokenizer } = self;
 		let peers = peers
 			.iter()
-			.map(|addr| Peer {
-				addr: addr.clone(),
-				client: HttpClientBuilder::default()
-					.request_timeout(timeout)
-					.max_response_size(max_response as u32)
-					.build(url(addr))
-					.map_err(|e| format!("invalid peer address {addr}: {e}")),
-				health: Mutex::default(),
+			.map(|addr| match old.iter().position(|p| &p.addr == addr) {
+				Some(i) => old.swap_remove(i),
+				None => Peer::new(addr, timeout),
 			})
 			.collect();
-		Self { peers, timeout, max_dim, tokenizer: tokenizer::hash() }
+		Self { peers, timeout, max_dim, tokenizer }
+	}
+
+	/// How long a call may take.
+	pub fn timeout(&self) -> Duration {
+		self.timeout
 	}
 
 	/// Peer addresses, in slot order.
@@ -170,7 +190,19 @@ impl Dendrite {
 	/// Asks every peer whose breaker is closed for its hidden states on `sequences` sequences
 	/// of equal length, given row-major in `tokens`; one reply per peer, in order.
 	pub async fn forward(&self, tokens: &[u32], sequences: usize) -> Vec<PeerReply> {
-		let calls = self.peers.iter().map(|peer| async move {
+		let all: Vec<usize> = (0..self.peers.len()).collect();
+		self.forward_to(&all, tokens, sequences).await
+	}
+
+	/// [`Dendrite::forward`] to the peers at `which` (indices); one reply per index, in order.
+	pub async fn forward_to(
+		&self,
+		which: &[usize],
+		tokens: &[u32],
+		sequences: usize,
+	) -> Vec<PeerReply> {
+		let calls = which.iter().map(|&index| async move {
+			let peer = self.peers.get(index).ok_or_else(|| format!("no peer {index}"))?;
 			peer.check_open(Instant::now())?;
 			let result = self.ask(peer, tokens, sequences).await;
 			// A busy axon is absent this time but not broken: anyone can keep an honest axon
@@ -241,6 +273,17 @@ impl Dendrite {
 		sequences: usize,
 	) -> Vec<PeerReply> {
 		handle.block_on(self.forward(tokens, sequences))
+	}
+
+	/// [`Dendrite::forward_to`] for synchronous callers.
+	pub fn forward_to_blocking(
+		&self,
+		handle: &tokio::runtime::Handle,
+		which: &[usize],
+		tokens: &[u32],
+		sequences: usize,
+	) -> Vec<PeerReply> {
+		handle.block_on(self.forward_to(which, tokens, sequences))
 	}
 }
 

@@ -8,4 +8,4 @@ pub mod wire;
 
 pub use axon::{Axon, AxonConfig, Encoder, Served, Snapshot};
 pub use dendrite::{Dendrite, PeerReply};
-pub use scoring::Scores;
+pub use scoring::{Candidate, Scores, SlotChange, SlotPolicy};

@@ -1,0 +1,224 @@
+//! Peers are identities, and every peer gets a chance: with more peers than slots the miner
+//! rotates its slots until the useful peer, registered last, holds one and is paid; a peer keeps
+//! its slot (and so the predictions) wherever it appears in the candidate list and across a
+//! restart; a new occupant of a uid is a new peer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tensor_miner::peers::{Axon, AxonConfig, Candidate, Encoder, Served, Snapshot};
+use tensor_miner::run::{chain_weights, ChainPeer, ScoreReport};
+use tensor_miner::Miner;
+
+/// Width of the hidden states the oracle serves: one cell per byte value.
+const ORACLE_DIM: usize = 256;
+const NOISE_DIM: usize = 32;
+
+/// A peer that memorized the miner's text: at each position, the distribution of the byte that
+/// followed the 8 bytes ending there, wherever they occur in the text. The most useful peer an
+/// 8-byte window can have.
+struct Oracle(HashMap<Vec<u8>, Vec<f32>>);
+
+impl Oracle {
+	fn of(text: &str) -> Self {
+		let bytes = text.as_bytes();
+		let mut next: HashMap<Vec<u8>, Vec<f32>> = HashMap::new();
+		for (i, &b) in bytes.iter().enumerate().skip(8) {
+			let counts = next.entry(bytes[i - 8..i].to_vec()).or_insert_with(|| vec![0.0; 256]);
+			counts[usize::from(b)] += 1.0;
+		}
+		Self(next)
+	}
+}
+
+impl Encoder for Oracle {
+	fn encode(&self, tokens: &[u32], sequences: usize) -> Vec<f32> {
+		let len = tokens.len() / sequences.max(1);
+		let mut out = Vec::with_capacity(tokens.len() * ORACLE_DIM);
+		for seq in tokens.chunks(len.max(1)) {
+			let bytes: Vec<u8> = seq.iter().map(|&t| t as u8).collect();
+			for end in 1..=bytes.len() {
+				let window = &bytes[end.saturating_sub(8)..end];
+				match self.0.get(window) {
+					Some(counts) => out.extend_from_slice(counts),
+					None => out.extend(std::iter::repeat_n(0.0, ORACLE_DIM)),
+				}
+			}
+		}
+		out
+	}
+}
+
+/// Fresh pseudo-random values on every call.
+struct Noise(AtomicU64);
+
+impl Encoder for Noise {
+	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
+		(0..tokens.len() * NOISE_DIM)
+			.map(|_| {
+				let x = self.0.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+				let x = x ^ (x >> 29);
+				(x % 2001) as f32 / 1000.0 - 1.0
+			})
+			.collect()
+	}
+}
+
+/// A fixed random table: the same values for a byte wherever it occurs (no training).
+struct Table(u64);
+
+impl Encoder for Table {
+	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
+		tokens
+			.iter()
+			.flat_map(|&t| {
+				(0..NOISE_DIM as u64).map(move |i| {
+					let x = (u64::from(t) * 1_000_003 + i * 7919 + self.0)
+						.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+					((x >> 40) % 2001) as f32 / 1000.0 - 1.0
+				})
+			})
+			.collect()
+	}
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+	tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+async fn axon(encoder: Arc<dyn Encoder>, dim: usize) -> Axon {
+	let served = Served::default();
+	served.publish(Snapshot { encoder, dim, max_context: 64, version: 1 });
+	Axon::start("127.0.0.1:0", served, AxonConfig::default()).await.unwrap()
+}
+
+/// Peers as the chain lists them: uid `i`, registered at block `10 · (i + 1)`.
+fn chain_peers(axons: &[Axon]) -> Vec<ChainPeer> {
+	axons
+		.iter()
+		.enumerate()
+		.map(|(i, a)| ChainPeer {
+			uid: i as u16,
+			id: format!("5Peer{i}@{}", 10 * (i + 1)),
+			addr: a.addr.to_string(),
+		})
+		.collect()
+}
+
+fn candidates(peers: &[ChainPeer]) -> Vec<Candidate> {
+	peers.iter().map(ChainPeer::candidate).collect()
+}
+
+fn slot_ids(miner: &Miner<tensor_miner::device::CpuBackend>) -> Vec<Option<String>> {
+	let scores = miner.scores();
+	let slots = miner.config().model.max_peers;
+	scores.occupants(slots).into_iter().map(|i| i.map(|i| scores.peers[i].id.clone())).collect()
+}
+
+#[test]
+fn with_more_peers_than_slots_the_useful_newcomer_gets_a_slot_and_is_paid() {
+	let rt = runtime();
+	let text = common::corpus(400);
+	// Seven peers that know nothing (fresh noise, or a fixed random table per byte), and the
+	// useful one, registered last.
+	let mut axons = Vec::new();
+	for i in 0..7u64 {
+		let encoder: Arc<dyn Encoder> =
+			if i % 2 == 0 { Arc::new(Noise(AtomicU64::new(i + 1))) } else { Arc::new(Table(i)) };
+		axons.push(rt.block_on(axon(encoder, NOISE_DIM)));
+	}
+	axons.push(rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM)));
+	let peers = chain_peers(&axons);
+	let useful = peers[7].uid;
+	let me = 100;
+
+	let mut miner = common::miner(&text, 4, 41);
+	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+	let started = Instant::now();
+	let mut paid_from = None;
+	let mut weights = Vec::new();
+	for round in 1..=10u64 {
+		common::train(&mut miner, 20);
+		miner.evaluate_and_score().unwrap();
+		let report = ScoreReport { step: miner.step_count(), scores: miner.scores().clone() };
+		weights = chain_weights(&report, me, &peers);
+		let paid = |uid: u16| weights.iter().find(|w| w.0 == uid).map_or(0, |w| w.1);
+		let best_noise = (0..7).map(paid).max().unwrap_or(0);
+		if paid_from.is_none() && paid(useful) > best_noise {
+			paid_from = Some(round);
+		}
+	}
+	let scores = miner.scores().clone();
+	eprintln!("{}weights {weights:?}\nin {:?}", scores.render(), started.elapsed());
+	// Every peer was tried; the useful one holds a slot, outscores every other and is paid
+	// more than any of them.
+	assert!(scores.peers.iter().all(|p| p.rounds > 0), "a peer was never scored");
+	let oracle = &scores.peers[7];
+	assert!(oracle.slot.is_some(), "the useful peer holds no slot");
+	let best_other = scores.peers[..7].iter().map(|p| p.score).fold(f64::MIN, f64::max);
+	assert!(oracle.score > best_other + 0.05, "useful {} vs {best_other}", oracle.score);
+	// It waits for four trials (rounds 2–5), enters after round 5 and is paid from round 6.
+	let paid_from = paid_from.expect("the useful peer was never paid above the noise");
+	assert!(paid_from <= 8, "paid above the noise only from round {paid_from}");
+	for axon in axons {
+		rt.block_on(axon.stop());
+	}
+}
+
+#[test]
+fn a_peer_keeps_its_slot_when_the_metagraph_reorders_and_across_a_restart() {
+	let rt = runtime();
+	let text = common::corpus(300);
+	let axons = vec![
+		rt.block_on(axon(Arc::new(Table(5)), NOISE_DIM)),
+		rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM)),
+	];
+	let peers = chain_peers(&axons);
+	let link = Some((rt.handle().clone(), Duration::from_secs(2)));
+	let mut miner = common::miner(&text, 2, 43);
+	miner.offer_peers(&candidates(&peers), link.clone());
+	common::train(&mut miner, 40);
+	let slots = slot_ids(&miner);
+	let before = miner.evaluate();
+
+	// The metagraph lists them the other way round: same slots, the very same predictions.
+	let reversed: Vec<ChainPeer> = peers.iter().rev().cloned().collect();
+	miner.offer_peers(&candidates(&reversed), link.clone());
+	assert_eq!(slot_ids(&miner), slots);
+	let after = miner.evaluate();
+	assert_eq!(after.loss, before.loss);
+	assert_eq!(after.saved, before.saved);
+
+	// Saved and resumed: the peer table is part of the checkpoint.
+	let dir = std::env::temp_dir().join(format!("rotation-restart-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	miner.save(&dir).unwrap();
+	let mut resumed: Miner<tensor_miner::device::CpuBackend> =
+		Miner::resume(&dir, &text, Default::default()).unwrap().unwrap();
+	resumed.offer_peers(&candidates(&reversed), link.clone());
+	assert_eq!(slot_ids(&resumed), slots);
+	assert_eq!(resumed.evaluate().loss, before.loss);
+
+	// The oracle's uid changes hands (same address, new registration): a new peer, whose slot
+	// starts afresh, so the mixture no longer gets what the old occupant's slot had learned.
+	let mut replaced = peers.clone();
+	replaced[1].id = "5Newcomer@500".into();
+	resumed.offer_peers(&candidates(&replaced), link);
+	let slot_of_oracle = slots.iter().position(|s| s.as_deref() == Some(peers[1].id.as_str()));
+	let now = slot_ids(&resumed);
+	assert_eq!(now[slot_of_oracle.unwrap()].as_deref(), Some("5Newcomer@500"));
+	let entry = resumed.scores().peers.iter().find(|p| p.id == "5Newcomer@500").unwrap();
+	assert_eq!((entry.rounds, entry.score), (0, 0.0));
+	let fresh = resumed.evaluate();
+	assert!(fresh.loss > before.loss + 0.01, "{} vs {}", fresh.loss, before.loss);
+	std::fs::remove_dir_all(&dir).unwrap();
+	for axon in axons {
+		rt.block_on(axon.stop());
+	}
+}
