@@ -200,6 +200,28 @@ pub struct RunArgs {
 	/// Longest wait between reconnection attempts, in seconds.
 	#[arg(long, default_value_t = 30)]
 	pub max_backoff_secs: u64,
+	/// Which callers of the axon go first when it is busy: `stake` (the caller's neuron's
+	/// stake) or `weight` (the weight the caller's neuron gives this miner: its knowledge goes
+	/// first to those who pay for it). Only callers that sign with a registered operator key
+	/// queue; others share --anonymous-workers.
+	#[arg(long, value_enum, default_value_t = Priority::Stake)]
+	pub axon_priority: Priority,
+	/// Axon workers that unsigned callers, or callers no registered neuron operates, may use
+	/// at once.
+	#[arg(long, default_value_t = 1)]
+	pub anonymous_workers: usize,
+	/// Refuse unsigned axon requests (by default they get the anonymous workers).
+	#[arg(long)]
+	pub require_signed: bool,
+}
+
+/// How an axon orders known callers; see `--axon-priority`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Priority {
+	/// By the caller neuron's stake.
+	Stake,
+	/// By the weight the caller's neuron gives this miner.
+	Weight,
 }
 
 /// Options of `bench`.

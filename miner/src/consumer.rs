@@ -98,7 +98,7 @@ fn sample(logits: &[f32], temperature: f64, rng: &mut StdRng) -> u32 {
 
 /// Runs `generate`: prints the prompt and its continuation.
 pub fn generate_cmd(args: GenerateArgs) -> anyhow::Result<()> {
-	let Checkpoint { config, model, step } = load_model(&args.data_dir)?;
+	let Checkpoint { config, model, step, .. } = load_model(&args.data_dir)?;
 	let slots = config.model.max_peers;
 	if args.with_peers.len() > slots {
 		anyhow::bail!("{} peers given but the model has {slots} peer slots", args.with_peers.len());

@@ -268,6 +268,20 @@ impl<B: Backend> Model<B> {
 		}
 	}
 
+	/// The mixture's cross-entropy at each sequence's last position, `[batch]`: what a
+	/// sequence's target costs with `peers` (the own prediction when none is present).
+	pub fn last_losses(
+		&self,
+		tokens: Tensor<B, 2, Int>,
+		targets: Tensor<B, 2, Int>,
+		peers: &PeerInputs<B>,
+	) -> Tensor<B, 1> {
+		let [batch, len] = targets.dims();
+		let last_targets = targets.narrow(1, len - 1, 1).reshape([batch, 1]);
+		let log_p = log_softmax(self.next_logits(tokens, peers), 1);
+		log_p.gather(1, last_targets).reshape([batch]).neg()
+	}
+
 	/// The loss of predicting `targets` (`[batch, len]`, the token after each position) from
 	/// `tokens`, with `peers` in the mixture at each sequence's last position and the
 	/// distillation term weighted by `distill` (see the module docs).

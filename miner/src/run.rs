@@ -13,7 +13,7 @@
 //! stalls training. A chain error is logged with its name and the agent goes on; a lost
 //! connection is retried with exponential backoff (capped).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,9 +24,10 @@ use burn::tensor::backend::AutodiffBackend;
 use tokio::sync::watch;
 
 use crate::chain::{fmt_tao, parse_account, ss58, ChainClient, ChainError, Metagraph, Signer, TAO};
-use crate::cli::{open_miner, set_threads, RunArgs, TrainArgs};
+use crate::cli::{open_miner, set_threads, Priority, RunArgs, TrainArgs};
 use crate::data::read_corpus;
 use crate::device::{self, CpuBackend, Selected};
+use crate::peers::auth::Callers;
 use crate::peers::{Axon, AxonConfig, Candidate, Scores, Served};
 use crate::Miner;
 
@@ -40,12 +41,22 @@ pub struct ChainPeer {
 	pub id: String,
 	/// Its axon, as the dendrite dials it.
 	pub addr: String,
+	/// The block it registered in.
+	pub registered_at: u32,
+	/// Its operator key (SS58), which its axon verifies signed requests for.
+	pub operator: String,
 }
 
 impl ChainPeer {
 	/// The peer as a candidate for the miner's slots.
 	pub fn candidate(&self) -> Candidate {
-		Candidate { id: self.id.clone(), addr: self.addr.clone(), uid: Some(self.uid) }
+		Candidate {
+			id: self.id.clone(),
+			addr: self.addr.clone(),
+			uid: Some(self.uid),
+			registered_at: Some(self.registered_at),
+			axon_key: Some(self.operator.clone()),
+		}
 	}
 }
 
@@ -129,6 +140,10 @@ pub struct AgentConfig {
 	pub poll: Duration,
 	/// Longest wait between reconnection attempts.
 	pub max_backoff: Duration,
+	/// The axon's caller table, which the agent keeps to the metagraph's operator keys.
+	pub callers: Callers,
+	/// What orders the callers.
+	pub priority: Priority,
 }
 
 /// The chain side of a running miner; see the module docs.
@@ -226,6 +241,8 @@ impl Agent {
 	) -> Result<(), ChainError> {
 		let metagraph = client.metagraph().await?;
 		let me = self.signer.ss58();
+		let my_uid = metagraph.neuron_operated_by(&me).map(|n| n.uid);
+		self.config.callers.set(callers_of(&metagraph, my_uid, self.config.priority));
 		let Some(neuron) = metagraph.neuron_operated_by(&me).cloned() else {
 			*axon_checked = false;
 			self.peers_tx.send_if_modified(|p| replace(p, peers_of(&metagraph, None)));
@@ -329,9 +346,8 @@ impl Agent {
 			self.config.external_addr
 		);
 		let max_fee = self.config.max_registration_fee;
-		let registered = client
-			.register(&self.signer, stake, max_fee, Some(self.config.external_addr))
-			.await;
+		let registered =
+			client.register(&self.signer, stake, max_fee, Some(self.config.external_addr)).await;
 		if let Err(error) = &registered {
 			if error.dispatch_name() == Some("FeeAboveLimit") {
 				log::warn!(
@@ -401,6 +417,24 @@ fn replace(old: &mut Vec<ChainPeer>, new: Vec<ChainPeer>) -> bool {
 	true
 }
 
+/// The axon's caller table: every neuron's operator key with its priority, its stake or the
+/// weight it gives `me` (0 while this miner has no uid).
+fn callers_of(metagraph: &Metagraph, me: Option<u16>, priority: Priority) -> HashMap<String, u128> {
+	metagraph
+		.neurons
+		.iter()
+		.map(|n| {
+			let p = match priority {
+				Priority::Stake => n.stake,
+				Priority::Weight => me
+					.and_then(|me| n.edges.iter().find(|e| e.0 == me && n.uid != me))
+					.map_or(0, |e| u128::from(e.1)),
+			};
+			(n.operator_key().to_string(), p)
+		})
+		.collect()
+}
+
 /// The peers of `me` in `metagraph`, one per address (the lowest uid wins a shared address).
 fn peers_of(metagraph: &Metagraph, me: Option<u16>) -> Vec<ChainPeer> {
 	let mut out: Vec<ChainPeer> = Vec::new();
@@ -409,7 +443,8 @@ fn peers_of(metagraph: &Metagraph, me: Option<u16>) -> Vec<ChainPeer> {
 		let Some(neuron) = metagraph.neuron(uid) else { continue };
 		if !out.iter().any(|p| p.addr == addr) {
 			let id = format!("{}@{}", neuron.account, neuron.registered_at);
-			out.push(ChainPeer { uid, id, addr });
+			let operator = neuron.operator_key().to_string();
+			out.push(ChainPeer { uid, id, addr, registered_at: neuron.registered_at, operator });
 		}
 	}
 	out
@@ -440,6 +475,8 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 		owner,
 		poll: Duration::from_millis(args.chain_poll_ms.max(100)),
 		max_backoff: Duration::from_secs(args.max_backoff_secs.max(1)),
+		callers: Callers::default(),
+		priority: args.axon_priority,
 	};
 	match device::select(args.train.device)? {
 		Selected::Cpu => run_on::<CpuBackend>(&args, config, signer),
@@ -457,6 +494,7 @@ fn run_on<B: AutodiffBackend>(
 	let pause = Duration::from_millis(run_args.step_pause_ms);
 	let text = read_corpus(&args.corpus)?;
 	let mut miner = open_miner::<B>(args, &text)?;
+	miner.set_signer(signer.clone());
 	crate::cli::log_model(&miner);
 	let runtime = tokio::runtime::Builder::new_multi_thread()
 		.worker_threads(2)
@@ -465,7 +503,15 @@ fn run_on<B: AutodiffBackend>(
 		.context("cannot start the async runtime")?;
 	let served = Served::default();
 	miner.serve_into(served.clone());
-	let axon_config = AxonConfig { serve_noise: args.serve_noise, ..Default::default() };
+	// Callers sign for the operator account; those the metagraph knows queue by priority.
+	let axon_config = AxonConfig {
+		serve_noise: args.serve_noise,
+		identity: Some(signer.account()),
+		callers: Some(config.callers.clone()),
+		require_signature: run_args.require_signed,
+		anonymous_workers: run_args.anonymous_workers,
+		..Default::default()
+	};
 	let bind = format!("{}:{}", args.axon_host, args.axon_port.unwrap_or_default());
 	let axon = runtime.block_on(Axon::start(&bind, served, axon_config))?;
 	log::info!("axon on {bind}{}", if args.serve_noise { " serving noise" } else { "" });
@@ -564,10 +610,34 @@ mod tests {
 	#[test]
 	fn weights_map_to_uids_and_skip_absent_peers_and_changed_hands() {
 		let peers = vec![
-			ChainPeer { uid: 4, id: "A@1".into(), addr: "a:1".into() },
-			ChainPeer { uid: 0, id: "B@1".into(), addr: "b:2".into() },
-			ChainPeer { uid: 9, id: "C@1".into(), addr: "c:3".into() },
-			ChainPeer { uid: 7, id: "D@1".into(), addr: "d:4".into() },
+			ChainPeer {
+				uid: 4,
+				id: "A@1".into(),
+				addr: "a:1".into(),
+				registered_at: 1,
+				operator: String::new(),
+			},
+			ChainPeer {
+				uid: 0,
+				id: "B@1".into(),
+				addr: "b:2".into(),
+				registered_at: 1,
+				operator: String::new(),
+			},
+			ChainPeer {
+				uid: 9,
+				id: "C@1".into(),
+				addr: "c:3".into(),
+				registered_at: 1,
+				operator: String::new(),
+			},
+			ChainPeer {
+				uid: 7,
+				id: "D@1".into(),
+				addr: "d:4".into(),
+				registered_at: 1,
+				operator: String::new(),
+			},
 		];
 		let mut scores = Scores::new(0.5, 0.5);
 		let candidates: Vec<Candidate> = peers.iter().map(ChainPeer::candidate).collect();

@@ -23,9 +23,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use sp_core::crypto::AccountId32;
+
+use crate::chain::{parse_account, Signer};
 use crate::config::MinerConfig;
 use crate::data::{tokenizer, Batch, Corpus};
 use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
+use crate::peers::copies;
 use crate::peers::wire::PROTOCOL;
 use crate::peers::{
 	Candidate, Dendrite, Encoder, PeerReply, Scores, Served, SlotChange, SlotPolicy, Snapshot,
@@ -66,6 +70,9 @@ pub struct Evaluation {
 	/// Per peer slot: loss saved by its occupant's features (leave-one-out), or why it was
 	/// absent (or that the slot is free).
 	pub saved: Vec<Result<f64, String>>,
+	/// Per slot: the standard error of that saving over the probes (0 when absent), how far a
+	/// peer that knows nothing wanders.
+	pub stderr: Vec<f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,6 +81,10 @@ struct State {
 	/// Peer protocol of the model; checkpoints written before version 2 lack it.
 	#[serde(default)]
 	protocol: u32,
+	/// Seed of the private held-out split and of the evaluation draws; older checkpoints lack
+	/// it (they held out the corpus's tail).
+	#[serde(default)]
+	secret: Option<u64>,
 }
 
 /// A model snapshot the axon runs on its own threads.
@@ -103,11 +114,15 @@ pub struct Miner<B: AutodiffBackend> {
 	/// them answer, never changes the training batches.
 	peer_rng: StdRng,
 	step: u64,
+	/// Chooses the held-out blocks and each evaluation's probes; never leaves the data dir.
+	secret: u64,
 	data_dir: Option<PathBuf>,
 	peers: Option<PeerLink>,
 	/// Every candidate peer, who holds which slot, and their scores.
 	scores: Scores,
 	slot_policy: SlotPolicy,
+	/// Signs requests to peers whose axon key is known.
+	signer: Option<Signer>,
 	served: Option<Served>,
 	train_loss_sum: f64,
 	train_loss_n: u64,
@@ -123,12 +138,23 @@ const PEER_TABLE: &str = "peers.json";
 const MAX_SKIPPED_IN_A_ROW: u32 = 100;
 
 impl<B: AutodiffBackend> Miner<B> {
-	/// A fresh miner on `text`.
+	/// A fresh miner on `text`, holding out a private random choice of it (see
+	/// [`Corpus::private`]).
 	pub fn new(config: MinerConfig, text: &str, device: B::Device) -> anyhow::Result<Self> {
+		Self::with_secret(config, text, device, rand::random())
+	}
+
+	/// [`Miner::new`] with a given secret, for a reproducible split and evaluations.
+	pub fn with_secret(
+		config: MinerConfig,
+		text: &str,
+		device: B::Device,
+		secret: u64,
+	) -> anyhow::Result<Self> {
 		config.model.validate()?;
 		B::seed(&device, config.seed);
 		let model = config.model.init::<B>(&device);
-		Self::assemble(config, text, model, device, 0)
+		Self::assemble(config, text, model, device, 0, secret)
 	}
 
 	fn assemble(
@@ -137,8 +163,9 @@ impl<B: AutodiffBackend> Miner<B> {
 		model: Model<B>,
 		device: B::Device,
 		step: u64,
+		secret: u64,
 	) -> anyhow::Result<Self> {
-		let corpus = Corpus::new(text, config.model.context, config.heldout_fraction)?;
+		let corpus = Corpus::private(text, config.model.context, config.heldout_fraction, secret)?;
 		let optim = AdamConfig::new().init::<B, Model<B>>();
 		let rng = StdRng::seed_from_u64(config.seed.wrapping_add(step));
 		let peer_rng = StdRng::seed_from_u64(!config.seed.wrapping_add(step));
@@ -152,10 +179,12 @@ impl<B: AutodiffBackend> Miner<B> {
 			rng,
 			peer_rng,
 			step,
+			secret,
 			data_dir: None,
 			peers: None,
 			scores,
 			slot_policy: SlotPolicy::default(),
+			signer: None,
 			served: None,
 			train_loss_sum: 0.0,
 			train_loss_n: 0,
@@ -169,8 +198,15 @@ impl<B: AutodiffBackend> Miner<B> {
 		let Some(checkpoint) = load_checkpoint::<B>(dir, &device)? else {
 			return Ok(None);
 		};
-		let Checkpoint { config, model, step } = checkpoint;
-		let mut miner = Self::assemble(config, text, model, device, step)?;
+		let Checkpoint { config, model, step, secret } = checkpoint;
+		let secret = secret.unwrap_or_else(|| {
+			log::warn!(
+				"{} predates private held-out splits: drawing one (the held-out text changes)",
+				dir.display()
+			);
+			rand::random()
+		});
+		let mut miner = Self::assemble(config, text, model, device, step, secret)?;
 		let optim_path = dir.join("optim");
 		if optim_path.with_extension("mpk").exists() {
 			match Recorder::<B>::load(&Rec::default(), optim_path, &miner.device) {
@@ -209,7 +245,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		Recorder::<B>::record(&Rec::default(), self.optim.to_record(), scratch.join("optim"))
 			.map_err(|e| anyhow::anyhow!("cannot write {}/optim.mpk: {e}", scratch.display()))?;
 		self.scores.save(&scratch.join(PEER_TABLE))?;
-		let state = State { step: self.step, protocol: PROTOCOL };
+		let state = State { step: self.step, protocol: PROTOCOL, secret: Some(self.secret) };
 		std::fs::write(scratch.join("state.json"), serde_json::to_string(&state)?)
 			.with_context(|| format!("cannot write {}/state.json", scratch.display()))?;
 		for file in ["config.json", "model.mpk", "optim.mpk", PEER_TABLE, "state.json"] {
@@ -236,7 +272,11 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// scores, new ones wait for a free slot, others are forgotten; slots rotate after each
 	/// evaluation (see [`crate::peers::scoring`]). The dendrite keeps the circuit breakers of
 	/// addresses it already had; `link` gives it a runtime when it has none yet.
-	pub fn offer_peers(&mut self, candidates: &[Candidate], link: Option<(tokio::runtime::Handle, Duration)>) {
+	pub fn offer_peers(
+		&mut self,
+		candidates: &[Candidate],
+		link: Option<(tokio::runtime::Handle, Duration)>,
+	) {
 		let slots = self.config.model.max_peers;
 		let changes = self.scores.offer(candidates, slots);
 		self.apply_slot_changes(&changes);
@@ -244,12 +284,15 @@ impl<B: AutodiffBackend> Miner<B> {
 		let max_dim = self.config.model.max_peer_dim;
 		self.peers = match (self.peers.take(), link) {
 			_ if addrs.is_empty() => None,
-			(Some(old), _) => Some(PeerLink { dendrite: old.dendrite.retarget(&addrs), handle: old.handle }),
+			(Some(old), _) => {
+				Some(PeerLink { dendrite: old.dendrite.retarget(&addrs), handle: old.handle })
+			}
 			(None, Some((handle, timeout))) => {
 				Some(PeerLink { dendrite: Dendrite::new(&addrs, timeout, max_dim), handle })
 			}
 			(None, None) => None,
 		};
+		self.sign_requests();
 		if candidates.len() > slots {
 			log::info!(
 				"{} peers for {slots} slots: slots rotate, {} a round after a trial of {} rounds",
@@ -258,6 +301,30 @@ impl<B: AutodiffBackend> Miner<B> {
 				self.slot_policy.trial_rounds
 			);
 		}
+	}
+
+	/// Signs the miner's requests to its peers with `signer` (its operator key), so that their
+	/// axons know who asks.
+	pub fn set_signer(&mut self, signer: Signer) {
+		self.signer = Some(signer);
+		self.sign_requests();
+	}
+
+	/// Gives the dendrite the signer and each peer's axon key.
+	fn sign_requests(&mut self) {
+		let Some(link) = self.peers.take() else { return };
+		let keys: Vec<Option<AccountId32>> = self
+			.scores
+			.peers
+			.iter()
+			.map(|p| p.axon_key.as_deref().and_then(|k| parse_account(k).ok()))
+			.collect();
+		let mut dendrite = match &self.signer {
+			Some(signer) => link.dendrite.with_signer(signer.clone()),
+			None => link.dendrite,
+		};
+		dendrite.set_accounts(&keys);
+		self.peers = Some(PeerLink { dendrite, handle: link.handle });
 	}
 
 	/// Resets the model's slots that changed hands, and says so.
@@ -370,12 +437,16 @@ impl<B: AutodiffBackend> Miner<B> {
 		let mut loss = self.model.loss(tokens, targets, &Vec::new(), 0.0);
 		let mut present = 0;
 		let mut probe_batch = None;
-		if self.peers.is_some() {
+		// A step asks its peers once: for training probes, or, when it evaluates, for the
+		// held-out probes only, of the same size. Peers cannot tell evaluations apart.
+		let evaluates = self.step.saturating_add(1).is_multiple_of(self.config.eval_every.max(1));
+		if self.peers.is_some() && !evaluates {
 			// The peers' part of the step: probes, disjoint windows of the training text, each
 			// sent to the peers without the byte after it, which the mixture predicts.
 			let window = self.config.model.peer_window.clamp(1, self.config.model.context);
-			let probes =
-				self.corpus.sample_probes(&mut self.peer_rng, self.config.peer_batch, window);
+			// No more than an evaluation holds, so that the two look alike.
+			let count = self.config.peer_batch.min(self.corpus.heldout_probe_capacity(window));
+			let probes = self.corpus.sample_probes(&mut self.peer_rng, count, window);
 			let replies = self.query_peers(&probes);
 			// Peer dropout: each answer is left out of this step with probability
 			// `peer_dropout`.
@@ -390,7 +461,8 @@ impl<B: AutodiffBackend> Miner<B> {
 			let probe_tokens = ids_tensor::<B>(&probes.tokens, probes.size(), &self.device);
 			let probe_targets = ids_tensor::<B>(&probes.targets, probes.size(), &self.device);
 			let distill = self.config.distill;
-			let probe = self.model.loss(probe_tokens.clone(), probe_targets.clone(), &peers, distill);
+			let probe =
+				self.model.loss(probe_tokens.clone(), probe_targets.clone(), &peers, distill);
 			if let Some(peer) = probe.peer {
 				loss.total = loss.total + peer;
 			}
@@ -398,7 +470,8 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 		// One read for both: the own loss is reported, the total decides whether to step.
 		let both = Tensor::cat(vec![loss.own.clone(), loss.total.clone()], 0);
-		let both: Vec<f64> = both.into_data().convert::<f64>().into_vec::<f64>().unwrap_or_default();
+		let both: Vec<f64> =
+			both.into_data().convert::<f64>().into_vec::<f64>().unwrap_or_default();
 		let (loss_value, total) = (both.first().copied(), both.get(1).copied());
 		let (loss_value, total) = (loss_value.unwrap_or(f64::NAN), total.unwrap_or(f64::NAN));
 		if !loss_value.is_finite() {
@@ -433,8 +506,16 @@ impl<B: AutodiffBackend> Miner<B> {
 					self.step
 				);
 			}
-			log::warn!("step {} skipped: peers in slots {offenders:?} made the loss non-finite", self.step);
-			return Ok(StepReport { step: self.step, loss: loss_value, peers_present: present, eval: None });
+			log::warn!(
+				"step {} skipped: peers in slots {offenders:?} made the loss non-finite",
+				self.step
+			);
+			return Ok(StepReport {
+				step: self.step,
+				loss: loss_value,
+				peers_present: present,
+				eval: None,
+			});
 		}
 		self.skipped_in_a_row = 0;
 		let grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
@@ -461,37 +542,79 @@ impl<B: AutodiffBackend> Miner<B> {
 		Ok(StepReport { step: self.step, loss: loss_value, peers_present: present, eval })
 	}
 
-	/// Held-out loss with all peers, without any, and without each peer in turn.
+	/// Held-out loss with all peers, without any, and without each peer in turn, on held-out
+	/// probes drawn afresh for each scoring round (the same until the round is scored).
 	pub fn evaluate(&self) -> Evaluation {
 		let window = self.config.model.peer_window.clamp(1, self.config.model.context);
-		let batch = self.corpus.heldout_probes(self.config.seed, self.config.eval_batch, window);
+		let round = self.scores.round.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+		let batch = self.corpus.heldout_probes(self.secret ^ round, self.config.eval_batch, window);
 		let replies = self.query_peers(&batch);
 		let model = self.model.valid();
 		let device = &self.device;
 		let features: Vec<Option<PeerFeatures>> =
 			replies.iter().map(|r| r.as_ref().ok().cloned()).collect();
 		let all = self.peer_tensors::<B::InnerBackend>(&features, &batch, device);
-		let loss = |peers: &PeerInputs<B::InnerBackend>| -> f64 {
-			let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
-			let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
-			model.loss(tokens, targets, peers, 0.0).last.into_scalar().elem()
+		let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
+		let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
+		let per_probe = |peers: &PeerInputs<B::InnerBackend>| -> Vec<f64> {
+			let losses = model.last_losses(tokens.clone(), targets.clone(), peers);
+			losses.into_data().convert::<f64>().into_vec::<f64>().unwrap_or_default()
 		};
-		let with_all = loss(&all);
-		let loss_no_peers =
-			if all.iter().any(Option::is_some) { loss(&Vec::new()) } else { with_all };
+		let with_rows = per_probe(&all);
+		let with_all = mean_and_stderr(&with_rows).0;
+		let loss_no_peers = if all.iter().any(Option::is_some) {
+			mean_and_stderr(&per_probe(&Vec::new())).0
+		} else {
+			with_all
+		};
+		let copy_of = self.find_copies(&all, batch.size());
+		let mut stderr = vec![0.0; replies.len()];
 		let saved = replies
 			.iter()
+			.zip(stderr.iter_mut())
 			.enumerate()
-			.map(|(k, reply)| match reply {
-				Ok(_) => {
-					let without: PeerInputs<B::InnerBackend> =
-						all.iter().enumerate().map(|(j, p)| p.clone().filter(|_| j != k)).collect();
-					Ok(loss(&without) - with_all)
+			.map(|(k, (reply, se))| match (reply, copy_of.get(k).copied().flatten()) {
+				(Ok(_), Some(original)) => Err(self.copy_verdict(original)),
+				(Ok(_), None) => {
+					// Leave out the peer and every copy of it: one source, scored once.
+					let group = |j: usize| j == k || copy_of.get(j).copied().flatten() == Some(k);
+					let without: PeerInputs<B::InnerBackend> = all
+						.iter()
+						.enumerate()
+						.map(|(j, p)| p.clone().filter(|_| !group(j)))
+						.collect();
+					let diffs: Vec<f64> =
+						per_probe(&without).iter().zip(&with_rows).map(|(a, b)| a - b).collect();
+					let (mean, error) = mean_and_stderr(&diffs);
+					*se = error;
+					Ok(mean)
 				}
-				Err(why) => Err(why.clone()),
+				(Err(why), _) => Err(why.clone()),
 			})
 			.collect();
-		Evaluation { loss: with_all, loss_no_peers, saved }
+		Evaluation { loss: with_all, loss_no_peers, saved, stderr }
+	}
+
+	/// Per slot, the slot whose answers this one's copy (see [`crate::peers::copies`]).
+	fn find_copies<Bk: Backend>(&self, all: &PeerInputs<Bk>, rows: usize) -> Vec<Option<usize>> {
+		let answers: Vec<Option<Vec<f32>>> = all
+			.iter()
+			.map(|t| {
+				t.as_ref().and_then(|t| t.clone().into_data().convert::<f32>().into_vec().ok())
+			})
+			.collect();
+		let slots = self.config.model.max_peers;
+		let seniority = self.scores.seniority(slots);
+		copies::copies(&answers, rows, self.config.model.max_peer_dim, &seniority)
+	}
+
+	/// Why a copy of the occupant of slot `original` observes nothing.
+	fn copy_verdict(&self, original: usize) -> String {
+		let occupants = self.scores.occupants(self.config.model.max_peers);
+		let of = occupants.get(original).copied().flatten().and_then(|i| self.scores.peers.get(i));
+		let of =
+			of.map_or_else(|| format!("slot {original}"), |p| format!("{} ({})", p.id, p.addr));
+		format!("copy: answers as {of} does, which came first")
 	}
 
 	/// The model's own loss (no peers) on `size` held-out sequences of `corpus`, another text
@@ -510,7 +633,8 @@ impl<B: AutodiffBackend> Miner<B> {
 	pub fn evaluate_and_score(&mut self) -> anyhow::Result<Evaluation> {
 		let eval = self.evaluate();
 		let uniform = (tokenizer::VOCAB_SIZE as f64).ln();
-		self.scores.update(self.step, uniform - eval.loss_no_peers, &eval.saved);
+		let own = uniform - eval.loss_no_peers;
+		self.scores.observe(self.step, own, &eval.saved, &eval.stderr);
 		let changes = self.scores.rotate(self.config.model.max_peers, self.slot_policy);
 		self.apply_slot_changes(&changes);
 		let train_loss = if self.train_loss_n > 0 {
@@ -528,6 +652,20 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 		Ok(eval)
 	}
+}
+
+/// Mean of `xs` and its standard error (0 for fewer than two values).
+fn mean_and_stderr(xs: &[f64]) -> (f64, f64) {
+	let n = xs.len() as f64;
+	if xs.is_empty() {
+		return (f64::NAN, 0.0);
+	}
+	let mean = xs.iter().sum::<f64>() / n;
+	if xs.len() < 2 {
+		return (mean, 0.0);
+	}
+	let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+	(mean, (var / n).sqrt())
 }
 
 /// The slots of `peers` whose features alone make the mixture's loss non-finite (ablation:
@@ -563,6 +701,8 @@ pub struct Checkpoint<B: Backend> {
 	pub model: Model<B>,
 	/// Steps trained.
 	pub step: u64,
+	/// The secret of its held-out split, if it has one.
+	pub secret: Option<u64>,
 }
 
 /// Loads the model saved in `dir` (by [`Miner::save`]) onto `device`, without its optimizer or
@@ -599,7 +739,7 @@ pub fn load_checkpoint<B: Backend>(
 		.init::<B>(device)
 		.load_file(dir.join("model"), &Rec::default(), device)
 		.map_err(|e| anyhow::anyhow!("cannot load {}/model.mpk: {e}", dir.display()))?;
-	Ok(Some(Checkpoint { config, model, step: state.step }))
+	Ok(Some(Checkpoint { config, model, step: state.step, secret: state.secret }))
 }
 
 fn append_loss_row(dir: &Path, step: u64, train: f64, eval: &Evaluation) -> anyhow::Result<()> {

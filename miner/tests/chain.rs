@@ -1,6 +1,7 @@
 //! End to end on the real binaries: a dev node (manual sealing, the test seals a block every
 //! 500 ms) and three `tensor-miner run` processes: //Bob and //Charlie, pre-trained for 300 steps
-//! with `tensor-miner train`, and //Dave, a new model that serves noise. Within a bounded time
+//! with `tensor-miner train`, and //Dave, a new, small model that serves noise (Charlie and Dave
+//! on the voyages, Bob on the stories). Within a bounded time
 //! all three register, announce their axons and post weights; payouts follow rank, the noise
 //! miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
 //! transaction fees burned. Then Charlie is killed: Bob and Dave keep posting, and their next
@@ -20,7 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::miners::{
-	fees_burned, pretrain, spawn_miner, tensor_miner, uid_of, weights_peer, DropWatch, MinerProc, STAKE_TAO,
+	fees_burned, pretrain, spawn_dave, spawn_miner, tensor_miner, uid_of, weights_peer, DropWatch,
+	MinerProc, STAKE_TAO,
 };
 use common::node::start_dev_node;
 use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
@@ -87,7 +89,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	let mut miners = vec![
 		spawn_miner("Bob", false, "0.01", rpc_port, 300, dir),
 		spawn_miner("Charlie", false, "0.01", rpc_port, 300, dir),
-		spawn_miner("Dave", true, "0.002", rpc_port, 300, dir),
+		spawn_dave(rpc_port, 300, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 
@@ -158,7 +160,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 
 	// 3. A consumer asks the network about a text: `tensor-miner query` with a model none of
 	// the running miners writes to finds the three serving neurons, best rank first, and each
-	// answers with its hidden states (Dave's are noise, of the right shape).
+	// answers with its hidden states (Dave's are noise, of the right shape, 8 wide).
 	pretrain("Eve", dir, 50);
 	let node_url = format!("ws://127.0.0.1:{rpc_port}");
 	let eve = dir.join("Eve");
@@ -173,7 +175,9 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	let ranks: Vec<f64> = answers.iter().map(|p| p["rank"].as_f64().unwrap()).collect();
 	assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "not by rank: {report}");
 	for p in answers {
-		assert_eq!(p["dim"], 32, "{report}");
+		// Dave's model is 8 wide, the others 32.
+		let dim = if p["uid"] == serde_json::json!(uids[2]) { 8 } else { 32 };
+		assert_eq!(p["dim"], dim, "{report}");
 		assert!(p["error"].is_null() && p["saved"].is_f64(), "{report}");
 	}
 	assert!(report["loss_alone"].as_f64().unwrap().is_finite());

@@ -58,6 +58,13 @@ fn a_peer_trained_on_other_text_helps_through_the_mixture() {
 	let dendrite = Dendrite::new(&[axon.addr.to_string()], Duration::from_secs(2), max_dim);
 	taught.set_peers(PeerLink { dendrite, handle: rt.handle().clone() }).unwrap();
 	common::train(&mut taught, steps);
+	// Eight evaluations, each on held-out probes drawn afresh: what the peer saves, on average.
+	let gains: Vec<f64> = (0..8)
+		.map(|_| {
+			let e = taught.evaluate_and_score().unwrap();
+			e.loss_no_peers - e.loss
+		})
+		.collect();
 	let with_peer = taught.evaluate();
 	taught.clear_peers();
 
@@ -71,13 +78,12 @@ fn a_peer_trained_on_other_text_helps_through_the_mixture() {
 		with_peer.loss, with_peer.loss_no_peers
 	);
 	// The mixture uses what the peer knows: with it the student predicts its own held-out text
-	// better than it does alone.
-	assert!(
-		with_peer.loss < with_peer.loss_no_peers - 0.02,
-		"with the peer {} vs alone {}",
-		with_peer.loss,
-		with_peer.loss_no_peers
-	);
+	// better than it does alone, by more than the spread of the draws.
+	let mean = gains.iter().sum::<f64>() / gains.len() as f64;
+	let var = gains.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (gains.len() - 1) as f64;
+	let se = (var / gains.len() as f64).sqrt();
+	eprintln!("gain with the peer over 8 draws: mean {mean:.4} (standard error {se:.4}): {gains:.4?}");
+	assert!(mean > 0.02 && mean > 3.0 * se, "gains {gains:?}");
 	// Not asserted: whether the own model, alone, keeps what the peer taught. With peers sent
 	// only probes that leave out every target, that difference swings from 0.03 better to 0.10
 	// worse across sampling variants at this size (docs/miner.md, Model), so no threshold would

@@ -107,6 +107,8 @@ fn chain_peers(axons: &[Axon]) -> Vec<ChainPeer> {
 			uid: i as u16,
 			id: format!("5Peer{i}@{}", 10 * (i + 1)),
 			addr: a.addr.to_string(),
+			registered_at: 10 * (i as u32 + 1),
+			operator: String::new(),
 		})
 		.collect()
 }
@@ -219,6 +221,94 @@ fn a_peer_keeps_its_slot_when_the_metagraph_reorders_and_across_a_restart() {
 	assert!(fresh.loss > before.loss + 0.01, "{} vs {}", fresh.loss, before.loss);
 	std::fs::remove_dir_all(&dir).unwrap();
 	for axon in axons {
+		rt.block_on(axon.stop());
+	}
+}
+
+/// A peer that relays another axon's answers: every request it gets, it asks the original
+/// (through a dendrite on its own thread) and serves what comes back.
+struct Relay(
+	std::sync::Mutex<std::sync::mpsc::Sender<(Vec<u32>, usize, std::sync::mpsc::Sender<Vec<f32>>)>>,
+);
+
+impl Relay {
+	fn of(original: String) -> Self {
+		let (tx, rx) =
+			std::sync::mpsc::channel::<(Vec<u32>, usize, std::sync::mpsc::Sender<Vec<f32>>)>();
+		std::thread::spawn(move || {
+			let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+			let dendrite =
+				tensor_miner::peers::Dendrite::new(&[original], Duration::from_secs(2), 512);
+			while let Ok((tokens, sequences, reply)) = rx.recv() {
+				let answer = rt.block_on(dendrite.forward(&tokens, sequences));
+				let values = match answer.into_iter().next() {
+					Some(Ok(features)) => features.values,
+					_ => vec![0.0; tokens.len() * ORACLE_DIM],
+				};
+				let _ = reply.send(values);
+			}
+		});
+		Self(std::sync::Mutex::new(tx))
+	}
+}
+
+impl Encoder for Relay {
+	fn encode(&self, tokens: &[u32], sequences: usize) -> Vec<f32> {
+		let (tx, rx) = std::sync::mpsc::channel();
+		let sent = self.0.lock().unwrap().send((tokens.to_vec(), sequences, tx));
+		sent.ok().and_then(|_| rx.recv().ok()).unwrap_or_default()
+	}
+}
+
+#[test]
+fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
+	let rt = runtime();
+	let text = common::corpus(400);
+	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
+	let relay = rt.block_on(axon(Arc::new(Relay::of(original.addr.to_string())), ORACLE_DIM));
+	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(9))), NOISE_DIM));
+	// The relay has the lowest uid and is listed first, but registered last.
+	let peers = vec![
+		ChainPeer {
+			uid: 0,
+			id: "5Relay@50".into(),
+			addr: relay.addr.to_string(),
+			registered_at: 50,
+			operator: String::new(),
+		},
+		ChainPeer {
+			uid: 1,
+			id: "5Orig@10".into(),
+			addr: original.addr.to_string(),
+			registered_at: 10,
+			operator: String::new(),
+		},
+		ChainPeer {
+			uid: 2,
+			id: "5Noise@20".into(),
+			addr: noise.addr.to_string(),
+			registered_at: 20,
+			operator: String::new(),
+		},
+	];
+	let mut miner = common::miner(&text, 3, 47);
+	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+	for _ in 0..4 {
+		common::train(&mut miner, 20);
+		miner.evaluate_and_score().unwrap();
+	}
+	let scores = miner.scores().clone();
+	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
+	let weights = chain_weights(&report, 100, &peers);
+	eprintln!("{}weights {weights:?}", scores.render());
+	let [relayed, orig, _] = [0, 1, 2].map(|i| scores.peers[i].clone());
+	assert_eq!((relayed.score, relayed.present_rounds), (0.0, 0), "the relay scored");
+	let why = relayed.last_absent.unwrap_or_default();
+	assert!(why.contains("copy") && why.contains("5Orig@10"), "{why}");
+	assert!(orig.score > 0.05, "the original scored only {}", orig.score);
+	assert!(weights.iter().all(|w| w.0 != 0), "the relay is paid: {weights:?}");
+	assert!(weights.iter().any(|w| w.0 == 1 && w.1 > 0), "the original is not paid: {weights:?}");
+	for axon in [original, relay, noise] {
 		rt.block_on(axon.stop());
 	}
 }

@@ -22,7 +22,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::miners::{
-	fees_burned, pretrain, spawn_miner, uid_of, weights_peer, DropWatch, MinerProc, STAKE_TAO,
+	fees_burned, pretrain, spawn_dave, spawn_miner, uid_of, weights_peer, DropWatch, MinerProc,
+	STAKE_TAO,
 };
 use common::node::{connect_when_up, node_binary, peer_id_of, start_validator, Validator};
 use serde_json::{json, Value};
@@ -208,7 +209,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 	let mut miners = vec![
 		spawn_miner("Bob", false, "0.01", nodes[1].rpc_port, 500, dir),
 		spawn_miner("Charlie", false, "0.01", nodes[0].rpc_port, 500, dir),
-		spawn_miner("Dave", true, "0.002", nodes[0].rpc_port, 500, dir),
+		spawn_dave(nodes[0].rpc_port, 500, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 	let net = Net { client: &client, nodes: &nodes, miners: &miners, started };

@@ -80,6 +80,16 @@ impl Signer {
 	pub fn ss58(&self) -> String {
 		ss58(&self.account())
 	}
+
+	/// Signs an axon request (see [`crate::peers::auth`]).
+	pub fn sign_request(
+		&self,
+		axon: &AccountId32,
+		nonce: u64,
+		tokens: &[Vec<u32>],
+	) -> crate::peers::auth::Auth {
+		crate::peers::auth::sign(&self.pair, axon, nonce, tokens)
+	}
 }
 
 /// `account` as an SS58 address with the chain's prefix (42), as the node's RPC shows accounts.

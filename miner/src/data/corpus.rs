@@ -57,7 +57,10 @@ impl Batch {
 	}
 }
 
-/// A tokenized corpus split into a training stream and a held-out tail.
+/// Tokens per block of a private split ([`Corpus::private`]).
+pub const HELDOUT_BLOCK: usize = 512;
+
+/// A tokenized corpus split into a training stream and a held-out stream.
 #[derive(Clone, Debug)]
 pub struct Corpus {
 	train: Vec<u32>,
@@ -76,17 +79,58 @@ impl Corpus {
 		let held = ((ids.len() as f64) * heldout_fraction.clamp(0.0, 0.5)).round() as usize;
 		let split = ids.len().saturating_sub(held);
 		let (train, heldout) = ids.split_at(split);
+		Self::checked(ids.len(), train.to_vec(), heldout.to_vec(), len)
+	}
+
+	/// Tokenizes `text` and holds out a secret choice of blocks of [`HELDOUT_BLOCK`] tokens,
+	/// `heldout_fraction` of them, drawn with `secret`: what a miner evaluates its peers on. A
+	/// peer that knows the text cannot tell which parts score, and no held-out block is ever
+	/// sent as a training probe. Each stream is its blocks in text order, so a sequence may
+	/// span the seam of two blocks that were not adjacent. A text of fewer than two blocks is
+	/// split as [`Corpus::new`] does.
+	pub fn private(
+		text: &str,
+		len: usize,
+		heldout_fraction: f64,
+		secret: u64,
+	) -> anyhow::Result<Self> {
+		let ids = tokenizer::encode(text);
+		let blocks: Vec<&[u32]> = ids.chunks(HELDOUT_BLOCK).collect();
+		if blocks.len() < 2 {
+			return Self::new(text, len, heldout_fraction);
+		}
+		let fraction = heldout_fraction.clamp(0.0, 0.5);
+		let held = ((blocks.len() as f64) * fraction).round() as usize;
+		let held = held.clamp(1, blocks.len() - 1);
+		let mut order: Vec<usize> = (0..blocks.len()).collect();
+		order.shuffle(&mut StdRng::seed_from_u64(secret));
+		let mut is_held = vec![false; blocks.len()];
+		for &b in order.iter().take(held) {
+			is_held[b] = true;
+		}
+		let (mut train, mut heldout) = (Vec::new(), Vec::new());
+		for (block, held) in blocks.iter().zip(&is_held) {
+			if *held { &mut heldout } else { &mut train }.extend_from_slice(block);
+		}
+		Self::checked(ids.len(), train, heldout, len)
+	}
+
+	fn checked(
+		total: usize,
+		train: Vec<u32>,
+		heldout: Vec<u32>,
+		len: usize,
+	) -> anyhow::Result<Self> {
 		let min = len.saturating_add(2);
 		if len == 0 || train.len() < min || heldout.len() < min {
 			anyhow::bail!(
-				"corpus too small: {} bytes give {} training and {} held-out tokens; need at \
-				 least {min} in each for sequences of {len} tokens",
-				ids.len(),
+				"corpus too small: {total} bytes give {} training and {} held-out tokens; need \
+				 at least {min} in each for sequences of {len} tokens",
 				train.len(),
 				heldout.len()
 			);
 		}
-		Ok(Self { train: train.to_vec(), heldout: heldout.to_vec(), len })
+		Ok(Self { train, heldout, len })
 	}
 
 	/// Number of training tokens.
@@ -110,8 +154,14 @@ impl Corpus {
 		sample(&self.train, window.max(1), rng, count)
 	}
 
-	/// Like [`Corpus::sample_probes`] from the held-out text with a fixed seed: the probes of
-	/// every evaluation.
+	/// How many disjoint probes of `window` tokens the held-out text holds.
+	pub fn heldout_probe_capacity(&self, window: usize) -> usize {
+		let window = window.max(1);
+		let span = 2 * window + 1;
+		self.heldout.len().saturating_sub(window + 1) / span + 1
+	}
+
+	/// Like [`Corpus::sample_probes`] from the held-out text, drawn with `seed`.
 	pub fn heldout_probes(&self, seed: u64, count: usize, window: usize) -> Batch {
 		sample(&self.heldout, window.max(1), &mut StdRng::seed_from_u64(seed), count)
 	}
@@ -197,6 +247,35 @@ mod tests {
 		let b = sample(&stream[..100], 8, &mut StdRng::seed_from_u64(1), 50);
 		assert_eq!(b.size(), (100 - 9) / 17 + 1);
 		assert!(disjoint(&b));
+	}
+
+	#[test]
+	fn a_private_split_holds_out_secret_blocks_and_never_trains_on_them() {
+		// Random letters: every 8-byte window is unique, so windows tell where they came from.
+		let mut state = 7u64;
+		let text: String = (0..24 * HELDOUT_BLOCK)
+			.map(|_| {
+				state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+				char::from(b'a' + ((state >> 33) % 26) as u8)
+			})
+			.collect();
+		let a = Corpus::private(&text, 8, 0.1, 1).unwrap();
+		let b = Corpus::private(&text, 8, 0.1, 2).unwrap();
+		let blocks = text.len().div_ceil(HELDOUT_BLOCK);
+		let held = (blocks as f64 * 0.1).round() as usize * HELDOUT_BLOCK;
+		assert_eq!((a.heldout_tokens(), a.train_tokens()), (held, text.len() - held));
+		// Another secret, other blocks; neither is the tail.
+		assert_ne!(a.heldout, b.heldout);
+		let tail = tokenizer::encode(&text[text.len() - held..]);
+		assert_ne!(a.heldout, tail);
+		// No training probe ever covers held-out text.
+		let mut rng = StdRng::seed_from_u64(3);
+		for _ in 0..20 {
+			let probes = a.sample_probes(&mut rng, 64, 8);
+			for w in probes.tokens.chunks(8) {
+				assert!(!a.heldout.windows(8).any(|h| h == w), "a training probe is held out");
+			}
+		}
 	}
 
 	#[test]

@@ -4,8 +4,9 @@
 //! requests run that snapshot on a blocking worker, so serving never waits on a training step
 //! and a slow request never holds up the next snapshot.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +14,9 @@ use jsonrpsee::server::{RpcModule, Server, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use rand::Rng;
 use serde_json::Value;
+use sp_core::crypto::AccountId32;
 
+use super::auth::{now_ms, Admission, Auth, Callers, Held, PriorityGate, Verifier};
 use super::wire::{encode_f32, AxonInfo, ForwardResponse, METHOD_FORWARD, METHOD_INFO, PROTOCOL};
 use crate::data::tokenizer;
 
@@ -23,8 +26,12 @@ pub const INVALID_PARAMS: i32 = -32602;
 pub const TIMEOUT: i32 = -32000;
 /// JSON-RPC error code for an axon with no model published yet.
 pub const NOT_READY: i32 = -32001;
-/// JSON-RPC error code for an axon already computing as many replies as it allows.
+/// JSON-RPC error code for an axon already computing as many replies as it allows (for the
+/// caller's class, or for that caller).
 pub const BUSY: i32 = -32002;
+/// JSON-RPC error code for a signature that does not verify, a replayed request, or a missing
+/// signature where the axon requires one.
+pub const UNAUTHORIZED: i32 = -32003;
 
 /// Computes hidden states: a snapshot of the trainer's model.
 pub trait Encoder: Send + Sync {
@@ -76,10 +83,24 @@ pub struct AxonConfig {
 	pub timeout: Duration,
 	/// Serve random hidden states of the right shape instead of the model's (tests and demos).
 	pub serve_noise: bool,
-	/// Most replies computed at once; further requests are refused as busy at once. A reply
-	/// that runs past `timeout` still holds its place until it finishes, so callers that give
-	/// up and retry cannot pile up work.
+	/// Most replies computed at once. A reply that runs past `timeout` still holds its place
+	/// until it finishes, so callers that give up and retry cannot pile up work.
 	pub max_concurrent: usize,
+	/// The axon's account (its operator key), which callers sign for; `None`: signatures are
+	/// not checked and every caller is anonymous.
+	pub identity: Option<AccountId32>,
+	/// The callers it knows and their priorities; `None`: no classes, every request may use
+	/// every worker (a private `serve`), and requests beyond are refused as busy at once.
+	pub callers: Option<Callers>,
+	/// Refuse unsigned requests.
+	pub require_signature: bool,
+	/// Workers that callers it does not know may use at once (with a caller table).
+	pub anonymous_workers: usize,
+	/// Replies one known caller may have in progress at once.
+	pub per_caller: usize,
+	/// How long a known caller's request waits for a worker (highest priority first) before
+	/// it is refused as busy.
+	pub queue_wait: Duration,
 }
 
 impl Default for AxonConfig {
@@ -90,6 +111,12 @@ impl Default for AxonConfig {
 			timeout: Duration::from_secs(2),
 			serve_noise: false,
 			max_concurrent: 4,
+			identity: None,
+			callers: None,
+			require_signature: false,
+			anonymous_workers: 1,
+			per_caller: 2,
+			queue_wait: Duration::from_millis(500),
 		}
 	}
 }
@@ -104,26 +131,176 @@ pub struct Axon {
 struct Ctx {
 	served: Served,
 	config: AxonConfig,
-	workers: Arc<tokio::sync::Semaphore>,
+	workers: PriorityGate,
+	anonymous: Arc<tokio::sync::Semaphore>,
+	verifier: Option<Verifier>,
+	in_progress: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+fn busy(msg: String) -> ErrorObjectOwned {
+	ErrorObjectOwned::owned(BUSY, format!("busy: {msg}; retry later"), None::<()>)
+}
+
+fn unauthorized(msg: String) -> ErrorObjectOwned {
+	ErrorObjectOwned::owned(UNAUTHORIZED, msg, None::<()>)
+}
+
+/// What a request holds while its reply is computed: a worker, and its share of the caller's
+/// or the anonymous class's limit. All are released on drop.
+struct Admitted {
+	_worker: Held,
+	_anonymous: Option<tokio::sync::OwnedSemaphorePermit>,
+	_caller: Option<CallerSlot>,
+}
+
+/// One of a known caller's [`AxonConfig::per_caller`] places.
+struct CallerSlot {
+	caller: String,
+	in_progress: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for CallerSlot {
+	fn drop(&mut self) {
+		let mut map = self.in_progress.lock().unwrap_or_else(|e| e.into_inner());
+		if let Some(n) = map.get_mut(&self.caller) {
+			*n = n.saturating_sub(1);
+			if *n == 0 {
+				map.remove(&self.caller);
+			}
+		}
+	}
+}
+
+impl Ctx {
+	/// Who is asking: a known caller if `auth` verifies and its key is in the caller table,
+	/// otherwise anonymous; an error for a bad signature, a replay, or no signature where one
+	/// is required.
+	fn classify(
+		&self,
+		tokens: &[Vec<u32>],
+		auth: Option<Auth>,
+	) -> Result<Admission, ErrorObjectOwned> {
+		let caller = match (auth, &self.verifier) {
+			(Some(auth), Some(verifier)) => {
+				Some(verifier.verify(&auth, tokens, now_ms()).map_err(unauthorized)?)
+			}
+			(None, _) if self.config.require_signature => {
+				return Err(unauthorized(
+					"this axon answers signed requests only: add {\"auth\": {\"caller\", \
+					 \"nonce\", \"signature\"}} (see docs/miner.md)"
+						.into(),
+				));
+			}
+			_ => None,
+		};
+		let known = caller.and_then(|c| {
+			let priority = self.config.callers.as_ref()?.priority(&c)?;
+			Some(Admission::Known { caller: c, priority })
+		});
+		Ok(known.unwrap_or(Admission::Anonymous))
+	}
+
+	/// A worker for a request of `class`, or busy.
+	async fn admit(&self, class: Admission) -> Result<Admitted, ErrorObjectOwned> {
+		let workers = self.config.max_concurrent.max(1);
+		if self.config.callers.is_none() {
+			let worker = self.workers.acquire(0, Duration::ZERO).await.ok_or_else(|| {
+				busy(format!("{workers} replies in progress, the most this axon computes at once"))
+			})?;
+			return Ok(Admitted { _worker: worker, _anonymous: None, _caller: None });
+		}
+		match class {
+			Admission::Anonymous => {
+				let share = self.config.anonymous_workers;
+				let permit = self.anonymous.clone().try_acquire_owned().map_err(|_| {
+					busy(format!(
+						"callers this axon does not know share {share} worker(s); sign with a \
+						 registered operator key for a place in the queue"
+					))
+				})?;
+				let worker = self.workers.acquire(0, Duration::ZERO).await.ok_or_else(|| {
+					busy(format!("all {workers} workers are serving known callers"))
+				})?;
+				Ok(Admitted { _worker: worker, _anonymous: Some(permit), _caller: None })
+			}
+			Admission::Known { caller, priority } => {
+				let limit = self.config.per_caller.max(1);
+				{
+					let mut map = self.in_progress.lock().unwrap_or_else(|e| e.into_inner());
+					let n = map.entry(caller.clone()).or_default();
+					if *n >= limit {
+						return Err(busy(format!(
+							"{caller} already has {limit} request(s) in progress here"
+						)));
+					}
+					*n += 1;
+				}
+				let slot = CallerSlot { caller, in_progress: self.in_progress.clone() };
+				// Above every anonymous request (priority 0).
+				let priority = priority.saturating_add(1);
+				let worker = self.workers.acquire(priority, self.config.queue_wait).await;
+				let worker = worker.ok_or_else(|| {
+					busy(format!(
+						"no worker free within {:?} for this caller's priority",
+						self.config.queue_wait
+					))
+				})?;
+				Ok(Admitted { _worker: worker, _anonymous: None, _caller: Some(slot) })
+			}
+		}
+	}
 }
 
 fn invalid(msg: impl Into<String>) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(INVALID_PARAMS, msg.into(), None::<()>)
 }
 
-/// Accepts `[[[ids…], …]]` (positional) or `{"tokens": [[ids…], …]}` (named).
-fn parse_tokens(params: &Params<'_>) -> Result<Vec<Vec<i64>>, ErrorObjectOwned> {
-	const USAGE: &str = "expected params [tokens] or {\"tokens\": [[ids...], ...]}";
+/// Accepts `[[[ids…], …]]` or `[[[ids…], …], auth]` (positional) or `{"tokens": [[ids…], …],
+/// "auth": {…}}` (named, `auth` optional).
+fn parse_request(params: &Params<'_>) -> Result<(Vec<Vec<i64>>, Option<Auth>), ErrorObjectOwned> {
+	const USAGE: &str =
+		"expected params [tokens] / [tokens, auth] or {\"tokens\": [[ids...], ...], \"auth\": ...}";
 	let value: Value = params.parse().map_err(|_| invalid(format!("missing params: {USAGE}")))?;
-	let tokens = match value {
-		Value::Array(mut a) if a.len() == 1 => a.swap_remove(0),
+	let (tokens, auth) = match value {
+		Value::Array(mut a) if a.len() == 1 => (a.swap_remove(0), None),
+		Value::Array(mut a) if a.len() == 2 => {
+			let auth = a.pop();
+			(a.swap_remove(0), auth)
+		}
 		Value::Object(mut o) => {
-			o.remove("tokens").ok_or_else(|| invalid(format!("no tokens field: {USAGE}")))?
+			let tokens =
+				o.remove("tokens").ok_or_else(|| invalid(format!("no tokens field: {USAGE}")))?;
+			(tokens, o.remove("auth"))
 		}
 		_ => return Err(invalid(USAGE)),
 	};
-	serde_json::from_value(tokens)
-		.map_err(|e| invalid(format!("tokens must be a list of lists of integers: {e}")))
+	let tokens = serde_json::from_value(tokens)
+		.map_err(|e| invalid(format!("tokens must be a list of lists of integers: {e}")))?;
+	let auth = auth
+		.filter(|a| !a.is_null())
+		.map(serde_json::from_value::<Auth>)
+		.transpose()
+		.map_err(|e| invalid(format!("auth must be {{caller, nonce, signature}}: {e}")))?;
+	Ok((tokens, auth))
+}
+
+/// The ids as signed (`u32`); an error for one that is not.
+fn signed_ids(tokens: &[Vec<i64>]) -> Result<Vec<Vec<u32>>, ErrorObjectOwned> {
+	tokens
+		.iter()
+		.map(|seq| {
+			seq.iter()
+				.map(|&id| {
+					u32::try_from(id).map_err(|_| {
+						invalid(format!(
+							"token id {id} is outside the vocabulary (valid ids are 0..{})",
+							tokenizer::VOCAB_SIZE
+						))
+					})
+				})
+				.collect()
+		})
+		.collect()
 }
 
 /// Checks a request against the limits and flattens it: `(ids, sequences, length)`.
@@ -212,25 +389,20 @@ impl Axon {
 			.await
 			.with_context(|| format!("cannot bind the axon to {addr} (port in use?)"))?;
 		let bound = server.local_addr().context("axon has no local address")?;
-		let workers = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent.max(1)));
-		let mut module = RpcModule::new(Ctx { served, config, workers });
+		let workers = PriorityGate::new(config.max_concurrent.max(1));
+		let anonymous = Arc::new(tokio::sync::Semaphore::new(config.anonymous_workers));
+		let verifier = config.identity.clone().map(Verifier::new);
+		let in_progress = Arc::default();
+		let ctx = Ctx { served, config, workers, anonymous, verifier, in_progress };
+		let mut module = RpcModule::new(ctx);
 		module.register_async_method(METHOD_FORWARD, |params, ctx, _| async move {
-			let tokens = parse_tokens(&params)?;
+			let (tokens, auth) = parse_request(&params)?;
+			let class = ctx.classify(&signed_ids(&tokens)?, auth)?;
+			let admitted = ctx.admit(class).await?;
 			let timeout = ctx.config.timeout;
-			let permit = ctx.workers.clone().try_acquire_owned().map_err(|_| {
-				ErrorObjectOwned::owned(
-					BUSY,
-					format!(
-						"busy: {} replies in progress, the most this axon computes at once; \
-						 retry later",
-						ctx.config.max_concurrent.max(1)
-					),
-					None::<()>,
-				)
-			})?;
 			let work = tokio::task::spawn_blocking(move || {
 				let reply = forward(&ctx, &tokens);
-				drop(permit);
+				drop(admitted);
 				reply
 			});
 			match tokio::time::timeout(timeout, work).await {

@@ -14,8 +14,14 @@ use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sp_core::crypto::AccountId32;
+
+use super::auth;
 use super::axon::BUSY;
 use super::wire::{ForwardResponse, METHOD_FORWARD};
+use crate::chain::Signer;
 use crate::data::tokenizer;
 use crate::model::PeerFeatures;
 
@@ -50,6 +56,8 @@ struct Peer {
 	addr: String,
 	client: Result<HttpClient, String>,
 	health: Mutex<Health>,
+	/// The account its axon signs as; requests to it are signed when the dendrite has a key.
+	account: Option<AccountId32>,
 }
 
 impl Peer {
@@ -63,6 +71,7 @@ impl Peer {
 				.build(url(addr))
 				.map_err(|e| format!("invalid peer address {addr}: {e}")),
 			health: Mutex::default(),
+			account: None,
 		}
 	}
 
@@ -135,6 +144,10 @@ pub struct Dendrite {
 	timeout: Duration,
 	max_dim: usize,
 	tokenizer: String,
+	/// Signs requests to peers whose account is known.
+	signer: Option<Signer>,
+	/// The last nonce used: nonces are the clock in ms, kept increasing.
+	nonce: AtomicU64,
 }
 
 /// Normalizes `host:port` (or a full URL) to an HTTP URL.
@@ -150,13 +163,40 @@ impl Dendrite {
 	/// A dendrite for `peers` (`host:port`), accepting hidden states up to `max_dim` wide.
 	pub fn new(peers: &[String], timeout: Duration, max_dim: usize) -> Self {
 		let peers = peers.iter().map(|addr| Peer::new(addr, timeout)).collect();
-		Self { peers, timeout, max_dim, tokenizer: tokenizer::hash() }
+		let tokenizer = tokenizer::hash();
+		Self { peers, timeout, max_dim, tokenizer, signer: None, nonce: AtomicU64::new(0) }
+	}
+
+	/// Signs every request to a peer whose axon account is known (see
+	/// [`Dendrite::set_accounts`]) with `signer`, so that axons give it its place as a known
+	/// caller.
+	pub fn with_signer(mut self, signer: Signer) -> Self {
+		self.signer = Some(signer);
+		self
+	}
+
+	/// The account each peer's axon signs as, in order (`None`: unknown, requests unsigned).
+	pub fn set_accounts(&mut self, accounts: &[Option<AccountId32>]) {
+		for (peer, account) in self.peers.iter_mut().zip(accounts) {
+			peer.account = account.clone();
+		}
+	}
+
+	/// A fresh nonce: the clock in ms, above every earlier one.
+	fn next_nonce(&self) -> u64 {
+		let now = auth::now_ms();
+		let prev = self.nonce.fetch_max(now, Ordering::Relaxed);
+		if prev >= now {
+			self.nonce.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+		} else {
+			now
+		}
 	}
 
 	/// The dendrite for `peers`, keeping the connection and circuit breaker of every address it
 	/// already had: a peer does not escape its backoff by being listed again.
 	pub fn retarget(self, peers: &[String]) -> Self {
-		let Self { peers: mut old, timeout, max_dim, tokenizer } = self;
+		let Self { peers: mut old, timeout, max_dim, tokenizer, signer, nonce } = self;
 		let peers = peers
 			.iter()
 			.map(|addr| match old.iter().position(|p| &p.addr == addr) {
@@ -164,7 +204,7 @@ impl Dendrite {
 				None => Peer::new(addr, timeout),
 			})
 			.collect();
-		Self { peers, timeout, max_dim, tokenizer }
+		Self { peers, timeout, max_dim, tokenizer, signer, nonce }
 	}
 
 	/// How long a call may take.
@@ -240,7 +280,18 @@ impl Dendrite {
 		let per_call = (MAX_TOKENS_PER_CALL / len).max(1);
 		let calls = rows.chunks(per_call).map(|chunk| async move {
 			// The client has its own timeout too; this one also bounds connection set-up.
-			let call = client.request::<ForwardResponse, _>(METHOD_FORWARD, rpc_params![chunk]);
+			let auth = match (&self.signer, &peer.account) {
+				(Some(signer), Some(account)) => {
+					let ids: Vec<Vec<u32>> = chunk.to_vec();
+					Some(signer.sign_request(account, self.next_nonce(), &ids))
+				}
+				_ => None,
+			};
+			let params = match auth {
+				Some(auth) => rpc_params![chunk, auth],
+				None => rpc_params![chunk],
+			};
+			let call = client.request::<ForwardResponse, _>(METHOD_FORWARD, params);
 			let reply = tokio::time::timeout(self.timeout, call)
 				.await
 				.map_err(|_| {
@@ -293,8 +344,12 @@ mod tests {
 
 	#[test]
 	fn failures_back_off_and_are_forgiven_only_after_a_run_of_answers() {
-		let peer =
-			Peer { addr: "p".into(), client: Err("unused".into()), health: Mutex::default() };
+		let peer = Peer {
+			addr: "p".into(),
+			client: Err("unused".into()),
+			health: Mutex::default(),
+			account: None,
+		};
 		let t0 = Instant::now();
 		let ok: PeerReply = Ok(PeerFeatures { dim: 1, values: vec![0.0] });
 		let down: PeerReply = Err("p: down".into());

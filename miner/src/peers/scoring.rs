@@ -19,11 +19,13 @@
 //! average.
 //!
 //! **Weights.** Only peers that were in a slot and answered at the latest evaluation, and whose
-//! score is above [`MIN_PAID_SCORE`] (what noise reaches), are paid (weights pay for service
-//! now), in proportion to their scores. The miner's own
+//! score is above [`MIN_PAID_SCORE`] and [`NOISE_MULTIPLE`] standard errors of a round's
+//! saving (what noise reaches), are paid (weights pay for service now), in proportion to their
+//! scores. The miner's own
 //! weight is on the same scale: when peers saved anything it keeps the fraction
 //! [`Scores::self_share`] of the total, i.e. its score is `share / (1 − share)` times the sum
-//! of the paid peers' scores; when none saved anything it keeps everything.
+//! of the paid peers' scores (at least [`FULL_SHARE_SAVING`], so peers that save little get
+//! little); when none saved anything it keeps everything.
 
 use std::path::Path;
 
@@ -39,12 +41,19 @@ pub struct Candidate {
 	pub addr: String,
 	/// Its uid on chain, when it has one.
 	pub uid: Option<u16>,
+	/// The block it registered in, when on chain: of two peers serving the same answers, the
+	/// one registered first is the original.
+	pub registered_at: Option<u32>,
+	/// SS58 address of the key its axon verifies requests for (its operator key), when known:
+	/// requests to it are then signed.
+	pub axon_key: Option<String>,
 }
 
 impl Candidate {
 	/// A peer known only by its address.
 	pub fn at(addr: &str) -> Self {
-		Self { id: addr.to_string(), addr: addr.to_string(), uid: None }
+		let addr = addr.to_string();
+		Self { id: addr.clone(), addr, uid: None, registered_at: None, axon_key: None }
 	}
 }
 
@@ -85,6 +94,12 @@ pub struct PeerScore {
 	/// Its uid on chain, if any.
 	#[serde(default)]
 	pub uid: Option<u16>,
+	/// The block it registered in, if on chain.
+	#[serde(default)]
+	pub registered_at: Option<u32>,
+	/// The key its axon verifies requests for, if known.
+	#[serde(default)]
+	pub axon_key: Option<String>,
 	/// The model slot it holds, if any.
 	#[serde(default)]
 	pub slot: Option<usize>,
@@ -104,6 +119,10 @@ pub struct PeerScore {
 	pub present_rounds: u64,
 	/// Why the peer was absent last time, if it was.
 	pub last_absent: Option<String>,
+	/// Standard error of its score (the EMA of per-round savings, each with its standard error
+	/// over that round's probes): the noise its score is judged against.
+	#[serde(default)]
+	pub noise: f64,
 }
 
 impl PeerScore {
@@ -112,6 +131,8 @@ impl PeerScore {
 			id: c.id.clone(),
 			addr: c.addr.clone(),
 			uid: c.uid,
+			registered_at: c.registered_at,
+			axon_key: c.axon_key.clone(),
 			slot: None,
 			since: 0,
 			last_round: None,
@@ -120,17 +141,19 @@ impl PeerScore {
 			rounds: 0,
 			present_rounds: 0,
 			last_absent: None,
+			noise: 0.0,
 		}
 	}
 
-	/// Whether the latest weights pay this peer: it held a slot, answered in `round` and saves
-	/// more than `floor`.
+	/// Whether the latest weights pay this peer: it held a slot, answered in `round`, and saves
+	/// more than `floor` and more than [`NOISE_MULTIPLE`] standard errors of a round's saving.
 	fn paid_in(&self, round: u64, floor: f64) -> bool {
 		self.slot.is_some()
 			&& self.last_round == Some(round)
 			&& self.last_absent.is_none()
 			&& self.score.is_finite()
 			&& self.score > floor.max(0.0)
+			&& self.score > NOISE_MULTIPLE * self.noise
 	}
 }
 
@@ -138,11 +161,19 @@ fn default_self_share() -> f64 {
 	0.5
 }
 
-/// The least score a peer is paid for (nats per byte): leave-one-out differences of peers that
-/// know nothing wander by about a tenth of this on 128 held-out probes (measured in
-/// `tests/hostile.rs`), and were they paid, weights proportional to scores would hand such a
-/// peer as much as a useful one whenever nobody useful is around.
+/// The least score a peer is paid for (nats per byte), whatever its noise.
 pub const MIN_PAID_SCORE: f64 = 1e-3;
+
+/// A peer is paid only when its score exceeds this many of its standard errors (from the
+/// spread of each round's saving over its probes). A peer that knows nothing scores within
+/// noise of 0.
+pub const NOISE_MULTIPLE: f64 = 2.0;
+
+/// What the paid peers must save together (nats per byte) for the full `1 − self_share` of the
+/// weight; less gets proportionally less, the rest stays with the miner. Without it, a peer
+/// saving a thousandth of a nat would get as much weight as one saving a tenth whenever it is
+/// the only one paid. About what a peer that knows the miner's text well saves in the tests.
+pub const FULL_SHARE_SAVING: f64 = 0.05;
 
 fn default_min_paid() -> f64 {
 	MIN_PAID_SCORE
@@ -170,6 +201,16 @@ pub struct Scores {
 	pub own_saved: f64,
 	/// Every candidate, in the order they were offered.
 	pub peers: Vec<PeerScore>,
+}
+
+/// The standard error of an EMA after one more observation with standard error `new`
+/// (independent rounds): `sqrt((1 − α)² old² + α² new²)`.
+fn ema_error(old: f64, new: f64, alpha: f64, first: bool) -> f64 {
+	if first {
+		new
+	} else {
+		((1.0 - alpha).powi(2) * old * old + alpha * alpha * new * new).sqrt()
+	}
 }
 
 fn ema(old: f64, new: f64, alpha: f64, first: bool) -> f64 {
@@ -210,6 +251,8 @@ impl Scores {
 					let mut e = old.swap_remove(i);
 					e.addr = c.addr.clone();
 					e.uid = c.uid;
+					e.registered_at = c.registered_at;
+					e.axon_key = c.axon_key.clone();
 					e.slot = e.slot.filter(|&k| k < slots);
 					e
 				}
@@ -218,6 +261,22 @@ impl Scores {
 			self.peers.push(entry);
 		}
 		self.fill(slots, None)
+	}
+
+	/// Per slot, who counts as earlier when two occupants serve the same answers: the
+	/// registration block, else the order of offer (after every registered peer).
+	pub fn seniority(&self, slots: usize) -> Vec<u64> {
+		let offered_after = u64::from(u32::MAX);
+		self.occupants(slots)
+			.into_iter()
+			.map(|i| match i.and_then(|i| self.peers.get(i).map(|p| (i, p))) {
+				Some((_, p)) if p.registered_at.is_some() => {
+					u64::from(p.registered_at.unwrap_or_default())
+				}
+				Some((i, _)) => offered_after + i as u64,
+				None => u64::MAX,
+			})
+			.collect()
 	}
 
 	/// The peer in each of `slots` slots (its index in [`Scores::peers`]), `None` for a free one.
@@ -295,6 +354,18 @@ impl Scores {
 	/// Records one evaluation: `own_saved` for the miner, and per slot either the loss its
 	/// occupant saved or why it was absent. Peers without a slot decay toward 0.
 	pub fn update(&mut self, step: u64, own_saved: f64, per_slot: &[Result<f64, String>]) {
+		self.observe(step, own_saved, per_slot, &[]);
+	}
+
+	/// [`Scores::update`] with the standard error of each slot's saving over the probes
+	/// (missing: 0), which sets how much a peer must save to be paid.
+	pub fn observe(
+		&mut self,
+		step: u64,
+		own_saved: f64,
+		per_slot: &[Result<f64, String>],
+		stderr: &[f64],
+	) {
 		let first = self.round == 0;
 		self.own_saved = ema(self.own_saved, own_saved, self.alpha, first);
 		self.step = step;
@@ -304,8 +375,11 @@ impl Scores {
 		for p in &mut self.peers {
 			let Some(obs) = p.slot.and_then(|k| per_slot.get(k)) else {
 				p.score *= 1.0 - alpha;
+				p.noise *= 1.0 - alpha;
 				continue;
 			};
+			let se = p.slot.and_then(|k| stderr.get(k)).copied().filter(|e| e.is_finite());
+			p.noise = ema_error(p.noise, se.unwrap_or(0.0), alpha, p.rounds == 0);
 			let first = p.rounds == 0;
 			p.rounds += 1;
 			p.last_round = Some(round);
@@ -336,7 +410,7 @@ impl Scores {
 		if paid_total <= 0.0 || self.self_share >= 1.0 {
 			return None;
 		}
-		Some(self.self_share / (1.0 - self.self_share) * paid_total)
+		Some(self.self_share / (1.0 - self.self_share) * paid_total.max(FULL_SHARE_SAVING))
 	}
 
 	/// Weights for the chain: `(index, weight)` with index 0 the miner itself and `k + 1` the
@@ -403,12 +477,26 @@ impl Scores {
 		let w = |i: usize| weights.get(i).map(|x| x.1).unwrap_or(0);
 		let mut out = format!(
 			"step {} (round {}), self share {}\n{:<4} {:<4} {:<24} {:>10} {:>8} {:>9}  {}\n",
-			self.step, self.round, self.self_share, "idx", "slot", "peer", "score", "weight",
-			"present", "last"
+			self.step,
+			self.round,
+			self.self_share,
+			"idx",
+			"slot",
+			"peer",
+			"score",
+			"weight",
+			"present",
+			"last"
 		);
 		out.push_str(&format!(
 			"{:<4} {:<4} {:<24} {:>10} {:>8} {:>9}  own model saves {:.5} over uniform\n",
-			0, "-", "(self)", "-", w(0), "-", self.own_saved
+			0,
+			"-",
+			"(self)",
+			"-",
+			w(0),
+			"-",
+			self.own_saved
 		));
 		for (i, p) in self.peers.iter().enumerate() {
 			let last = match (&p.last_saved, &p.last_absent) {
@@ -417,6 +505,7 @@ impl Scores {
 				(None, None) => "-".into(),
 			};
 			let slot = p.slot.map_or("-".to_string(), |k| k.to_string());
+			let last = format!("{last} (noise {:.5})", p.noise);
 			out.push_str(&format!(
 				"{:<4} {:<4} {:<24} {:>10.5} {:>8} {:>9}  {last}\n",
 				i + 1,
@@ -452,7 +541,7 @@ mod tests {
 	#[test]
 	fn self_keeps_its_share_and_unpaid_peers_get_nothing() {
 		let mut s = table(&["a:1", "b:2", "c:3"], 3);
-		s.update(1, 3.0, &[Ok(0.03), Ok(-0.5), Err("down".into())]);
+		s.update(1, 3.0, &[Ok(0.3), Ok(-0.5), Err("down".into())]);
 		let w = s.weights();
 		assert_eq!(w.iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
 		assert_eq!(w.iter().map(|x| u32::from(x.1)).sum::<u32>(), u32::from(u16::MAX));
@@ -474,6 +563,18 @@ mod tests {
 		assert_eq!(s.peers[0].present_rounds, 1);
 		// Absent at the latest round: not paid.
 		assert_eq!(s.weights(), vec![(0, u16::MAX), (1, 0)]);
+	}
+
+	#[test]
+	fn a_saving_within_noise_is_not_paid() {
+		let mut s = table(&["a:1", "b:2"], 2);
+		// Both save 0.01; a's saving varies by 0.002 over the probes, b's by 0.008.
+		s.observe(1, 1.0, &[Ok(0.01), Ok(0.01)], &[0.002, 0.008]);
+		let w = s.weights();
+		assert!(w[1].1 > 0 && w[2].1 == 0, "{w:?}");
+		// a saves a fifth of what the full peer share takes: it gets about a fifth of it.
+		let a = f64::from(w[1].1) / f64::from(u16::MAX);
+		assert!((a - 0.01 / (0.05 + 0.01)).abs() < 1e-3, "{w:?}");
 	}
 
 	#[test]
@@ -502,10 +603,16 @@ mod tests {
 	#[test]
 	fn a_new_occupant_of_a_uid_is_a_new_peer() {
 		let mut s = Scores::new(0.5, 0.5);
-		let old = Candidate { id: "5Old@10".into(), addr: "h:1".into(), uid: Some(3) };
+		let old = Candidate {
+			id: "5Old@10".into(),
+			addr: "h:1".into(),
+			uid: Some(3),
+			registered_at: Some(10),
+			axon_key: None,
+		};
 		s.offer(std::slice::from_ref(&old), 2);
 		s.update(1, 1.0, &[Ok(0.5), Err("free".into())]);
-		let new = Candidate { id: "5New@90".into(), addr: "h:1".into(), uid: Some(3) };
+		let new = Candidate { id: "5New@90".into(), registered_at: Some(90), ..old };
 		let changes = s.offer(&[new], 2);
 		assert_eq!(changes, vec![SlotChange { slot: 0, left: None, entered: "5New@90".into() }]);
 		assert_eq!((s.peers.len(), s.peers[0].rounds, s.peers[0].score), (1, 0, 0.0));

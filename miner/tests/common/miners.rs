@@ -15,10 +15,11 @@ pub const STAKE_TAO: u128 = 100_000;
 const STORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stories.txt");
 const VOYAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/voyages.txt");
 
-/// The corpus //`name` trains on: Charlie on ships and ports, everyone else on animals, so the
-/// network always holds miners trained on different text (they share only the tokenizer).
+/// The corpus //`name` trains on: Charlie and Dave on ships and ports, everyone else on
+/// animals, so the network always holds miners trained on different text (they share only the
+/// tokenizer).
 pub fn corpus_of(name: &str) -> &'static str {
-	if name == "Charlie" {
+	if name == "Charlie" || name == "Dave" {
 		VOYAGES
 	} else {
 		STORIES
@@ -94,6 +95,18 @@ pub fn spawn_miner(
 		args.push("--serve-noise".into());
 	}
 	spawn_run(name, &args, rpc_port, chain_poll_ms, dir)
+}
+
+/// //Dave: a new model, 8 wide (a quarter of the others), on the voyages, learning slowly and
+/// serving noise. What Charlie (pre-trained on the voyages, 32 wide) knows saves it real loss,
+/// so Dave's weights name Charlie, while its own noise saves nobody anything.
+pub fn spawn_dave(rpc_port: u16, chain_poll_ms: u32, dir: &Path) -> MinerProc {
+	let args: Vec<String> = ["--stake", &STAKE_TAO.to_string(), "--lr", "0.002", "--serve-noise"]
+		.into_iter()
+		.chain(["--d-model", "8"])
+		.map(String::from)
+		.collect();
+	spawn_run("Dave", &args, rpc_port, chain_poll_ms, dir)
 }
 
 /// `tensor-miner run` as //`name` with `extra` arguments besides the common ones (node, key,

@@ -51,7 +51,9 @@ pub fn small_config(max_peers: usize, seed: u64) -> MinerConfig {
 
 /// A fresh CPU miner on `text`.
 pub fn miner(text: &str, max_peers: usize, seed: u64) -> Miner<CpuBackend> {
-	Miner::new(small_config(max_peers, seed), text, Default::default()).expect("miner")
+	// The seed is the secret too, so the held-out split and evaluations are reproducible.
+	Miner::with_secret(small_config(max_peers, seed), text, Default::default(), seed)
+		.expect("miner")
 }
 
 /// Trains `miner` for `steps` steps.

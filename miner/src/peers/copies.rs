@@ -1,0 +1,128 @@
+//! Copy detection: a peer that relays another peer's answers (or serves the same model) brings
+//! nothing of its own, yet under leave-one-out scoring each of the two makes the other look
+//! redundant, so a copier would take the original's score away as well as a share of its own.
+//!
+//! Two peers' answers to the same probes are compared by linear CKA (centered kernel
+//! alignment) of their normalized rows: `⟨HKH, HLH⟩ / (‖HKH‖ ‖HLH‖)` with `K = XXᵀ`, `L = YYᵀ`
+//! the probes' Gram matrices and `H` the centering matrix. It is 1 for identical answers and is
+//! unchanged by any rotation, reflection, permutation or scaling of the features, so a relay
+//! cannot hide behind a change of basis; small noise added to a copy barely moves it. A pair at
+//! or above [`COPY_SIMILARITY`] is one source: the peer that registered first (or was offered
+//! first) is the original and is scored leaving out the whole group, the others are copies and
+//! observe 0.
+
+/// CKA at or above which two peers' answers count as one source.
+pub const COPY_SIMILARITY: f64 = 0.98;
+
+/// The centered Gram matrix of `rows` rows of `dim` values, row-major (`rows × rows`).
+fn centered_gram(x: &[f32], rows: usize, dim: usize) -> Vec<f64> {
+	let row = |i: usize| x.get(i * dim..(i + 1) * dim).unwrap_or(&[]);
+	let mut k = vec![0.0f64; rows * rows];
+	for i in 0..rows {
+		for j in i..rows {
+			let dot: f64 =
+				row(i).iter().zip(row(j)).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+			k[i * rows + j] = dot;
+			k[j * rows + i] = dot;
+		}
+	}
+	// H K H: subtract row and column means, add back the grand mean.
+	let n = rows as f64;
+	let means: Vec<f64> =
+		(0..rows).map(|i| k[i * rows..(i + 1) * rows].iter().sum::<f64>() / n).collect();
+	let grand = means.iter().sum::<f64>() / n;
+	for i in 0..rows {
+		for j in 0..rows {
+			k[i * rows + j] += grand - means[i] - means[j];
+		}
+	}
+	k
+}
+
+/// Linear CKA of two answers to the same `rows` probes (`rows × dim` each, row-major); 0 when
+/// either carries no variation.
+pub fn similarity(a: &[f32], b: &[f32], rows: usize, dim: usize) -> f64 {
+	let (ka, kb) = (centered_gram(a, rows, dim), centered_gram(b, rows, dim));
+	let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
+	let norms = (dot(&ka, &ka) * dot(&kb, &kb)).sqrt();
+	if norms > 0.0 && norms.is_finite() {
+		dot(&ka, &kb) / norms
+	} else {
+		0.0
+	}
+}
+
+/// For each slot, the slot whose copy it is, if any: `answers[k]` is slot `k`'s normalized
+/// answer (`rows × dim`) when present, `seniority[k]` orders originals (lower is earlier;
+/// ties go to the lower slot). A copy of a copy points at the original.
+pub fn copies(
+	answers: &[Option<Vec<f32>>],
+	rows: usize,
+	dim: usize,
+	seniority: &[u64],
+) -> Vec<Option<usize>> {
+	let senior = |k: usize| (seniority.get(k).copied().unwrap_or(u64::MAX), k);
+	let mut order: Vec<usize> =
+		(0..answers.len()).filter(|&k| matches!(answers.get(k), Some(Some(_)))).collect();
+	order.sort_by_key(|&k| senior(k));
+	let mut copy_of: Vec<Option<usize>> = vec![None; answers.len()];
+	for (pos, &k) in order.iter().enumerate() {
+		let Some(Some(answer)) = answers.get(k) else { continue };
+		// Compare with the earlier originals only.
+		for &j in order.iter().take(pos) {
+			if copy_of.get(j).copied().flatten().is_some() {
+				continue;
+			}
+			let Some(Some(original)) = answers.get(j) else { continue };
+			if similarity(original, answer, rows, dim) >= COPY_SIMILARITY {
+				if let Some(c) = copy_of.get_mut(k) {
+					*c = Some(j);
+				}
+				break;
+			}
+		}
+	}
+	copy_of
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn random(seed: u64, n: usize) -> Vec<f32> {
+		let mut state = seed;
+		(0..n)
+			.map(|_| {
+				state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+				((state >> 33) % 2001) as f32 / 1000.0 - 1.0
+			})
+			.collect()
+	}
+
+	#[test]
+	fn a_rotated_rescaled_noisy_copy_is_a_copy_and_independent_answers_are_not() {
+		let (rows, dim) = (64, 16);
+		let original = random(1, rows * dim);
+		// Permute and flip the columns, scale by 3, add 1% noise.
+		let noise = random(2, rows * dim);
+		let relayed: Vec<f32> = (0..rows * dim)
+			.map(|i| {
+				let (r, c) = (i / dim, i % dim);
+				let source = original[r * dim + (c * 5 + 3) % dim];
+				let sign = if c % 2 == 0 { 1.0 } else { -1.0 };
+				3.0 * sign * source + 0.01 * noise[i]
+			})
+			.collect();
+		let other = random(3, rows * dim);
+		assert!(similarity(&original, &original, rows, dim) > 0.999_999);
+		assert!(similarity(&original, &relayed, rows, dim) > COPY_SIMILARITY);
+		assert!(similarity(&original, &other, rows, dim) < 0.5);
+		// Slot 2 relays slot 1, which registered earlier; slot 0 is independent. The copy is
+		// found whichever slot it sits in.
+		let answers =
+			vec![Some(other.clone()), Some(original.clone()), Some(relayed.clone()), None];
+		assert_eq!(copies(&answers, rows, dim, &[5, 10, 20, 0]), vec![None, None, Some(1), None]);
+		let answers = vec![Some(relayed), Some(other), Some(original)];
+		assert_eq!(copies(&answers, rows, dim, &[30, 5, 10]), vec![Some(2), None, None]);
+	}
+}
