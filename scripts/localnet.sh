@@ -14,6 +14,7 @@
 #   STAKE=100        TAO each miner registers with
 #   RPC_PORT=9944    validator i serves RPC on RPC_PORT+i, p2p on P2P_PORT+i (30333)
 #   AXON_PORT=7101   miner k serves its axon on AXON_PORT+k
+#   METRICS_PORT=7201  miner k serves Prometheus metrics on METRICS_PORT+k (/metrics)
 #   CHAIN_SPEC=      a chain spec file (e.g. chain-specs/local.json); default: generated from the
 #                    node binary (`build-spec --chain local --raw`), so its runtime matches
 #   LOCALNET_DIR=/tmp/tensor-localnet   bases, logs, miner data and the pid file
@@ -36,6 +37,7 @@ STAKE="${STAKE:-100}"
 RPC_PORT="${RPC_PORT:-9944}"
 P2P_PORT="${P2P_PORT:-30333}"
 AXON_PORT="${AXON_PORT:-7101}"
+METRICS_PORT="${METRICS_PORT:-7201}"
 RUN="${LOCALNET_DIR:-/tmp/tensor-localnet}"
 CORPUS="${CORPUS:-miner/tests/data/stories.txt}"
 CORPUS_ODD="${CORPUS_ODD:-miner/tests/data/voyages.txt}"
@@ -138,7 +140,7 @@ for (( k = 0; k < MINERS; k++ )); do
 	args=(run --node "ws://127.0.0.1:$rpc" --suri "//$key" --corpus "$corpus"
 		--data-dir "$RUN/miner-$k" --axon-host 127.0.0.1 --axon-port "$port"
 		--external-addr "127.0.0.1:$port" --stake "$STAKE" --threads 1 --device cpu
-		--preset tiny --step-pause-ms 20)
+		--preset tiny --step-pause-ms 20 --metrics-port "$(( METRICS_PORT + k ))")
 	if [[ "$NOISE" == 1 ]] && (( k == MINERS - 1 )); then
 		args+=(--serve-noise)
 	fi
@@ -151,7 +153,7 @@ for (( i = 0; i < VALIDATORS; i++ )); do
 	echo "  ${NAMES[$i]}: RPC ws://127.0.0.1:$(( RPC_PORT + i )), p2p $(( P2P_PORT + i )), log $RUN/logs/${NAMES[$i]}.log"
 done
 for (( k = 0; k < MINERS; k++ )); do
-	echo "  miner-$k (//${MINER_KEYS[$k]}): axon 127.0.0.1:$(( AXON_PORT + k )), log $RUN/logs/miner-$k.log"
+	echo "  miner-$k (//${MINER_KEYS[$k]}): axon 127.0.0.1:$(( AXON_PORT + k )), metrics http://127.0.0.1:$(( METRICS_PORT + k ))/metrics, log $RUN/logs/miner-$k.log"
 done
 echo "watch: curl -s -H 'Content-Type: application/json' -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incentive_emissions\",\"params\":[]}' http://127.0.0.1:$RPC_PORT"
 echo "stop: Ctrl-C here, or $0 stop"

@@ -130,6 +130,21 @@ pub struct TrainArgs {
 	/// CPU threads for the Flex backend (default: all cores).
 	#[arg(long)]
 	pub threads: Option<usize>,
+	/// Serve Prometheus metrics on this port (at --axon-host), path /metrics; off by default.
+	#[arg(long)]
+	pub metrics_port: Option<u16>,
+}
+
+/// Starts the metrics server if `--metrics-port` was given.
+pub(crate) fn start_metrics(
+	args: &TrainArgs,
+	runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<()> {
+	let Some(port) = args.metrics_port else { return Ok(()) };
+	let host: std::net::IpAddr = args.axon_host.parse().map_err(|e| {
+		anyhow::anyhow!("--axon-host {:?} is not an IP address: {e}", args.axon_host)
+	})?;
+	crate::metrics::init(std::net::SocketAddr::new(host, port), runtime)
 }
 
 /// The node to talk to and the key to sign with (`run`: the operator key; `owner`: the owner
@@ -313,8 +328,11 @@ fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {
 /// Applies the command line's self share and slot rotation (these may change between runs).
 fn with_peer_policy<B: AutodiffBackend>(mut miner: Miner<B>, args: &TrainArgs) -> Miner<B> {
 	miner.set_self_share(args.self_share);
-	let policy =
-		SlotPolicy { trial_rounds: args.slot_trial_rounds, rotate_per_round: args.rotate_per_round };
+	let policy = SlotPolicy {
+		trial_rounds: args.slot_trial_rounds,
+		rotate_per_round: args.rotate_per_round,
+		..SlotPolicy::default()
+	};
 	miner.set_slot_policy(policy);
 	miner
 }
@@ -380,6 +398,7 @@ fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result
 		.enable_all()
 		.build()
 		.context("cannot start the async runtime")?;
+	start_metrics(args, runtime.handle())?;
 	let axon = match args.axon_port {
 		Some(port) => {
 			let served = Served::default();

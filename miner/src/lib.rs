@@ -23,6 +23,7 @@ pub mod config;
 pub mod consumer;
 pub mod data;
 pub mod device;
+pub mod metrics;
 pub mod model;
 pub mod owner;
 pub mod peers;

@@ -281,7 +281,8 @@ impl Agent {
 		}
 		let announced = neuron.axon.as_ref().and_then(|a| a.socket_addr());
 		if announced != Some(self.config.external_addr) && !*axon_checked {
-			let included = client.serve_axon(&self.signer, self.config.external_addr).await?;
+			let included = client.serve_axon(&self.signer, self.config.external_addr).await;
+			let included = counted("serve_axon", included)?;
 			log::info!(
 				"announced axon {} in block {}",
 				self.config.external_addr,
@@ -314,7 +315,8 @@ impl Agent {
 			return Ok(());
 		};
 		let uid = neuron.uid;
-		let included = client.accept_operator(&self.signer, uid, owner_account).await?;
+		let included = client.accept_operator(&self.signer, uid, owner_account).await;
+		let included = counted("accept_operator", included)?;
 		log::info!(
 			"accepted the operator role of uid {uid} (owner {owner}) in block {}",
 			included.block_number
@@ -348,6 +350,7 @@ impl Agent {
 		let max_fee = self.config.max_registration_fee;
 		let registered =
 			client.register(&self.signer, stake, max_fee, Some(self.config.external_addr)).await;
+		let registered = counted("register", registered);
 		if let Err(error) = &registered {
 			if error.dispatch_name() == Some("FeeAboveLimit") {
 				log::warn!(
@@ -388,7 +391,7 @@ impl Agent {
 		let mut weights = chain_weights(&report, uid, &current);
 		weights.truncate(metagraph.params.max_edges as usize);
 		self.posted_step = Some(report.step);
-		match client.set_weights(&self.signer, weights.clone()).await {
+		match counted("set_weights", client.set_weights(&self.signer, weights.clone()).await) {
 			Ok(included) => {
 				log::info!(
 					"weights of step {} posted in block {}: {weights:?}",
@@ -406,6 +409,16 @@ impl Agent {
 			Err(e) => Err(e),
 		}
 	}
+}
+
+/// Counts a chain submission of `call` in the metrics and passes its result on.
+fn counted<T>(call: &str, result: Result<T, ChainError>) -> Result<T, ChainError> {
+	let outcome = match &result {
+		Ok(_) => "ok".to_string(),
+		Err(e) => e.dispatch_name().map_or_else(|| "error".to_string(), str::to_string),
+	};
+	crate::metrics::chain_outcome(call, &outcome);
+	result
 }
 
 /// Replaces `old` with `new` when they differ; returns whether it did (for `send_if_modified`).
@@ -426,26 +439,28 @@ fn callers_of(metagraph: &Metagraph, me: Option<u16>, priority: Priority) -> Has
 		.map(|n| {
 			let p = match priority {
 				Priority::Stake => n.stake,
+				// Weight alone would be free to give (a neuron with no stake giving this miner
+				// all its weight): what it pays is its stake times the share it gives.
 				Priority::Weight => me
 					.and_then(|me| n.edges.iter().find(|e| e.0 == me && n.uid != me))
-					.map_or(0, |e| u128::from(e.1)),
+					.map_or(0, |e| n.stake.saturating_mul(u128::from(e.1)) / u128::from(u16::MAX)),
 			};
 			(n.operator_key().to_string(), p)
 		})
 		.collect()
 }
 
-/// The peers of `me` in `metagraph`, one per address (the lowest uid wins a shared address).
+/// The peers of `me` in `metagraph`. Two neurons may announce the same address: both are
+/// peers, and since requests are signed for each one's operator key, only the neuron whose key
+/// the axon holds gets answers (a neuron claiming another's address cannot push it out).
 fn peers_of(metagraph: &Metagraph, me: Option<u16>) -> Vec<ChainPeer> {
 	let mut out: Vec<ChainPeer> = Vec::new();
 	for (uid, addr) in metagraph.peers(me) {
-		let addr = addr.to_string();
 		let Some(neuron) = metagraph.neuron(uid) else { continue };
-		if !out.iter().any(|p| p.addr == addr) {
-			let id = format!("{}@{}", neuron.account, neuron.registered_at);
-			let operator = neuron.operator_key().to_string();
-			out.push(ChainPeer { uid, id, addr, registered_at: neuron.registered_at, operator });
-		}
+		let id = format!("{}@{}", neuron.account, neuron.registered_at);
+		let operator = neuron.operator_key().to_string();
+		let addr = addr.to_string();
+		out.push(ChainPeer { uid, id, addr, registered_at: neuron.registered_at, operator });
 	}
 	out
 }
@@ -501,6 +516,7 @@ fn run_on<B: AutodiffBackend>(
 		.enable_all()
 		.build()
 		.context("cannot start the async runtime")?;
+	crate::cli::start_metrics(args, runtime.handle())?;
 	let served = Served::default();
 	miner.serve_into(served.clone());
 	// Callers sign for the operator account; those the metagraph knows queue by priority.

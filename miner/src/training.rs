@@ -220,7 +220,10 @@ impl<B: AutodiffBackend> Miner<B> {
 		// projections and gate columns were trained for.
 		let table = dir.join(PEER_TABLE);
 		if table.exists() {
-			miner.scores = Scores::load(&table)?;
+			match Scores::load(&table) {
+				Ok(scores) => miner.scores = scores,
+				Err(e) => log::warn!("{e:#}; starting with an empty peer table"),
+			}
 		}
 		miner.data_dir = Some(dir.to_path_buf());
 		Ok(Some(miner))
@@ -499,6 +502,9 @@ impl<B: AutodiffBackend> Miner<B> {
 				}
 			}
 			self.skipped_in_a_row += 1;
+			if let Some(m) = crate::metrics::get() {
+				m.skipped_steps.inc();
+			}
 			if self.skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW {
 				anyhow::bail!(
 					"{MAX_SKIPPED_IN_A_ROW} steps in a row had a non-finite loss with peers and \
@@ -518,6 +524,10 @@ impl<B: AutodiffBackend> Miner<B> {
 			});
 		}
 		self.skipped_in_a_row = 0;
+		if let Some(m) = crate::metrics::get() {
+			m.steps.inc();
+			m.train_loss.set(loss_value);
+		}
 		let grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
 		self.model = self.optim.step(self.config.learning_rate, self.model.clone(), grads);
 		self.step += 1;
@@ -603,9 +613,18 @@ impl<B: AutodiffBackend> Miner<B> {
 				t.as_ref().and_then(|t| t.clone().into_data().convert::<f32>().into_vec().ok())
 			})
 			.collect();
-		let slots = self.config.model.max_peers;
-		let seniority = self.scores.seniority(slots);
-		copies::copies(&answers, rows, self.config.model.max_peer_dim, &seniority)
+		// The original of two copies is the one that answered first: a relay has to wait for
+		// its source's answer, while which neuron registered first says nothing about who
+		// computes (an old neuron could relay a new one and take its credit).
+		let occupants = self.scores.occupants(self.config.model.max_peers);
+		let answered_after: Vec<u64> = occupants
+			.iter()
+			.map(|o| {
+				let latency = o.zip(self.peers.as_ref()).and_then(|(i, l)| l.dendrite.latency(i));
+				latency.map_or(u64::MAX, |t| t.as_micros().min(u128::from(u64::MAX - 1)) as u64)
+			})
+			.collect();
+		copies::copies(&answers, rows, self.config.model.max_peer_dim, &answered_after)
 	}
 
 	/// Why a copy of the occupant of slot `original` observes nothing.
@@ -614,7 +633,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let of = occupants.get(original).copied().flatten().and_then(|i| self.scores.peers.get(i));
 		let of =
 			of.map_or_else(|| format!("slot {original}"), |p| format!("{} ({})", p.id, p.addr));
-		format!("copy: answers as {of} does, which came first")
+		format!("copy: answers as {of} does, which answered first")
 	}
 
 	/// The model's own loss (no peers) on `size` held-out sequences of `corpus`, another text
@@ -637,6 +656,13 @@ impl<B: AutodiffBackend> Miner<B> {
 		self.scores.observe(self.step, own, &eval.saved, &eval.stderr);
 		let changes = self.scores.rotate(self.config.model.max_peers, self.slot_policy);
 		self.apply_slot_changes(&changes);
+		if let Some(m) = crate::metrics::get() {
+			m.heldout_loss.with_label_values(&["peers"]).set(eval.loss);
+			m.heldout_loss.with_label_values(&["alone"]).set(eval.loss_no_peers);
+			for p in &self.scores.peers {
+				m.peer_score.with_label_values(&[p.addr.as_str()]).set(p.score);
+			}
+		}
 		let train_loss = if self.train_loss_n > 0 {
 			self.train_loss_sum / self.train_loss_n as f64
 		} else {

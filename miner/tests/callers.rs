@@ -178,7 +178,7 @@ async fn a_flood_from_unknown_callers_leaves_registered_callers_served() {
 	let (known, known_failed) = serial_calls(&signed, 150).await;
 	let known_time = started.elapsed();
 	let anonymous = Dendrite::new(&[addr.to_string()], Duration::from_secs(2), 8);
-	let (crowd, crowd_failed) = serial_calls(&anonymous, 150).await;
+	let (_, crowd_failed) = serial_calls(&anonymous, 150).await;
 	stop.store(true, std::sync::atomic::Ordering::Relaxed);
 	for f in flood {
 		f.await.unwrap();

@@ -243,7 +243,8 @@ impl Relay {
 				let answer = rt.block_on(dendrite.forward(&tokens, sequences));
 				let values = match answer.into_iter().next() {
 					Some(Ok(features)) => features.values,
-					_ => vec![0.0; tokens.len() * ORACLE_DIM],
+					// Its source failed: so does it (an answer of the wrong size).
+					_ => Vec::new(),
 				};
 				let _ = reply.send(values);
 			}
@@ -267,13 +268,14 @@ fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
 	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
 	let relay = rt.block_on(axon(Arc::new(Relay::of(original.addr.to_string())), ORACLE_DIM));
 	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(9))), NOISE_DIM));
-	// The relay has the lowest uid and is listed first, but registered last.
+	// The relay has the lowest uid, is listed first and registered first: the original is the
+	// one that answers first, whatever the chain says about age.
 	let peers = vec![
 		ChainPeer {
 			uid: 0,
-			id: "5Relay@50".into(),
+			id: "5Relay@5".into(),
 			addr: relay.addr.to_string(),
-			registered_at: 50,
+			registered_at: 5,
 			operator: String::new(),
 		},
 		ChainPeer {

@@ -94,7 +94,7 @@ pub fn sign(pair: &sr25519::Pair, axon: &AccountId32, nonce: u64, tokens: &[Vec<
 /// Checks signatures for one axon and remembers each caller's last nonce.
 pub struct Verifier {
 	axon: AccountId32,
-	seen: Mutex<HashMap<AccountId32, std::collections::VecDeque<u64>>>,
+	seen: Mutex<HashMap<AccountId32, std::collections::BTreeSet<u64>>>,
 }
 
 impl Verifier {
@@ -137,7 +137,7 @@ impl Verifier {
 		}
 		let nonces = seen.entry(caller.clone()).or_default();
 		let too_old = nonces.len() >= NONCES_PER_CALLER
-			&& nonces.iter().min().is_some_and(|&oldest| auth.nonce <= oldest);
+			&& nonces.first().is_some_and(|&oldest| auth.nonce <= oldest);
 		if nonces.contains(&auth.nonce) || too_old {
 			return Err(format!(
 				"replayed request: nonce {} from {} was used here already (or is older than \
@@ -145,10 +145,10 @@ impl Verifier {
 				auth.nonce, auth.caller
 			));
 		}
-		if nonces.len() >= NONCES_PER_CALLER {
-			nonces.pop_front();
+		nonces.insert(auth.nonce);
+		if nonces.len() > NONCES_PER_CALLER {
+			nonces.pop_first();
 		}
-		nonces.push_back(auth.nonce);
 		Ok(crate::chain::ss58(&caller))
 	}
 }
@@ -174,7 +174,7 @@ impl Callers {
 struct Waiter {
 	priority: u128,
 	seq: std::cmp::Reverse<u64>,
-	grant: oneshot::Sender<()>,
+	grant: oneshot::Sender<Held>,
 }
 
 impl PartialEq for Waiter {
@@ -226,11 +226,14 @@ impl PriorityGate {
 
 	fn release(&self) {
 		let mut state = self.state();
-		// Hand the worker to the best waiter still waiting (a waiter that gave up dropped its
-		// receiver, so the send fails and the next one is tried).
+		// Hand the worker itself to the best waiter still waiting. A waiter that gave up has
+		// dropped its receiver: the send fails and the next one is tried (the returned worker
+		// is forgotten, not dropped, as dropping it would release it again under this lock).
+		// A worker sent to a receiver dropped later is released when the channel drops.
 		while let Some(waiter) = state.waiting.pop() {
-			if waiter.grant.send(()).is_ok() {
-				return;
+			match waiter.grant.send(Held(self.clone())) {
+				Ok(()) => return,
+				Err(unsent) => std::mem::forget(unsent),
 			}
 		}
 		state.free += 1;
@@ -244,6 +247,10 @@ impl PriorityGate {
 				state.free -= 1;
 				return Some(Held(self.clone()));
 			}
+			if wait.is_zero() {
+				// Never queued: a waiter that cannot wait would only pile up in the heap.
+				return None;
+			}
 			let (grant, rx) = oneshot::channel();
 			let seq = std::cmp::Reverse(state.next_seq);
 			state.next_seq = state.next_seq.wrapping_add(1);
@@ -251,9 +258,8 @@ impl PriorityGate {
 			rx
 		};
 		match tokio::time::timeout(wait, rx).await {
-			Ok(Ok(())) => Some(Held(self.clone())),
-			// Timed out. A grant may have raced the timeout; the dropped receiver makes
-			// `release` pass the worker on, so nothing leaks.
+			Ok(Ok(held)) => Some(held),
+			// Timed out (or cancelled): the receiver drops, and with it any worker sent to it.
 			_ => None,
 		}
 	}

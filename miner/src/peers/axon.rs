@@ -181,6 +181,9 @@ impl Ctx {
 		auth: Option<Auth>,
 	) -> Result<Admission, ErrorObjectOwned> {
 		let caller = match (auth, &self.verifier) {
+			// A key the caller table lacks is anonymous whatever it signed: verifying it, and
+			// remembering its nonces, would only let throwaway keys cost the axon memory and time.
+			(Some(auth), Some(_)) if !self.knows(&auth.caller) => None,
 			(Some(auth), Some(verifier)) => {
 				Some(verifier.verify(&auth, tokens, now_ms()).map_err(unauthorized)?)
 			}
@@ -198,6 +201,16 @@ impl Ctx {
 			Some(Admission::Known { caller: c, priority })
 		});
 		Ok(known.unwrap_or(Admission::Anonymous))
+	}
+
+	/// Whether the caller table (if any) holds `caller` (an SS58 address in any format).
+	fn knows(&self, caller: &str) -> bool {
+		let Some(callers) = &self.config.callers else { return true };
+		let Ok(account) = <AccountId32 as sp_core::crypto::Ss58Codec>::from_ss58check(caller)
+		else {
+			return false;
+		};
+		callers.priority(&crate::chain::ss58(&account)).is_some()
 	}
 
 	/// A worker for a request of `class`, or busy.
@@ -372,6 +385,31 @@ fn forward(ctx: &Ctx, tokens: &[Vec<i64>]) -> Result<ForwardResponse, ErrorObjec
 	})
 }
 
+/// One `axon_forward` request: parse, admit, compute on a blocking worker within the limit.
+async fn answer(
+	ctx: Arc<Ctx>,
+	params: Params<'static>,
+) -> Result<ForwardResponse, ErrorObjectOwned> {
+	let (tokens, auth) = parse_request(&params)?;
+	let class = ctx.classify(&signed_ids(&tokens)?, auth)?;
+	let admitted = ctx.admit(class).await?;
+	let timeout = ctx.config.timeout;
+	let work = tokio::task::spawn_blocking(move || {
+		let reply = forward(&ctx, &tokens);
+		drop(admitted);
+		reply
+	});
+	match tokio::time::timeout(timeout, work).await {
+		Ok(Ok(reply)) => reply,
+		Ok(Err(_)) => Err(ErrorObjectOwned::owned(-32603, "axon worker failed", None::<()>)),
+		Err(_) => Err(ErrorObjectOwned::owned(
+			TIMEOUT,
+			format!("request took longer than {timeout:?}"),
+			None::<()>,
+		)),
+	}
+}
+
 impl Axon {
 	/// Binds `addr` (port 0 picks a free port) and starts serving `served`.
 	pub async fn start(addr: &str, served: Served, config: AxonConfig) -> anyhow::Result<Self> {
@@ -396,26 +434,9 @@ impl Axon {
 		let ctx = Ctx { served, config, workers, anonymous, verifier, in_progress };
 		let mut module = RpcModule::new(ctx);
 		module.register_async_method(METHOD_FORWARD, |params, ctx, _| async move {
-			let (tokens, auth) = parse_request(&params)?;
-			let class = ctx.classify(&signed_ids(&tokens)?, auth)?;
-			let admitted = ctx.admit(class).await?;
-			let timeout = ctx.config.timeout;
-			let work = tokio::task::spawn_blocking(move || {
-				let reply = forward(&ctx, &tokens);
-				drop(admitted);
-				reply
-			});
-			match tokio::time::timeout(timeout, work).await {
-				Ok(Ok(reply)) => reply,
-				Ok(Err(_)) => {
-					Err(ErrorObjectOwned::owned(-32603, "axon worker failed", None::<()>))
-				}
-				Err(_) => Err(ErrorObjectOwned::owned(
-					TIMEOUT,
-					format!("request took longer than {timeout:?}"),
-					None::<()>,
-				)),
-			}
+			let reply = answer(ctx, params).await;
+			crate::metrics::axon_outcome(reply.as_ref().err().map(|e| e.code()));
+			reply
 		})?;
 		module.register_method(METHOD_INFO, |_, ctx, _| {
 			let snapshot = ctx.served.current();

@@ -6,10 +6,16 @@
 //! alignment) of their normalized rows: `⟨HKH, HLH⟩ / (‖HKH‖ ‖HLH‖)` with `K = XXᵀ`, `L = YYᵀ`
 //! the probes' Gram matrices and `H` the centering matrix. It is 1 for identical answers and is
 //! unchanged by any rotation, reflection, permutation or scaling of the features, so a relay
-//! cannot hide behind a change of basis; small noise added to a copy barely moves it. A pair at
-//! or above [`COPY_SIMILARITY`] is one source: the peer that registered first (or was offered
-//! first) is the original and is scored leaving out the whole group, the others are copies and
-//! observe 0.
+//! cannot hide behind a rotation; small noise added to a copy barely moves it. A pair at or
+//! above [`COPY_SIMILARITY`] is one source: the peer that answered first is the original (a
+//! relay must wait for its source's answer; which neuron registered first says nothing about
+//! who computes) and is scored leaving out the whole group, the others are copies and observe
+//! 0.
+//!
+//! Not caught: a relay that applies a general invertible linear map to what it relays (CKA is
+//! blind to rotations and scaling, not to every linear map), which the miner's per-slot
+//! projection could learn to undo. Such a relay is then scored by leave-one-out like any
+//! redundant pair, both sharing the credit.
 
 /// CKA at or above which two peers' answers count as one source.
 pub const COPY_SIMILARITY: f64 = 0.98;
@@ -53,8 +59,9 @@ pub fn similarity(a: &[f32], b: &[f32], rows: usize, dim: usize) -> f64 {
 }
 
 /// For each slot, the slot whose copy it is, if any: `answers[k]` is slot `k`'s normalized
-/// answer (`rows × dim`) when present, `seniority[k]` orders originals (lower is earlier;
-/// ties go to the lower slot). A copy of a copy points at the original.
+/// answer (`rows × dim`) when present, `seniority[k]` orders originals (lower is earlier, e.g.
+/// the time the answer took; ties go to the lower slot). A copy of a copy points at the
+/// original.
 pub fn copies(
 	answers: &[Option<Vec<f32>>],
 	rows: usize,

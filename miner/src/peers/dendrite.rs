@@ -58,6 +58,9 @@ struct Peer {
 	health: Mutex<Health>,
 	/// The account its axon signs as; requests to it are signed when the dendrite has a key.
 	account: Option<AccountId32>,
+	/// How long its usable answers take, smoothed (EMA, 0.3 for the newest): a relay is
+	/// slower than its source every time, jitter only now and then.
+	latency: Mutex<Option<Duration>>,
 }
 
 impl Peer {
@@ -72,7 +75,17 @@ impl Peer {
 				.map_err(|e| format!("invalid peer address {addr}: {e}")),
 			health: Mutex::default(),
 			account: None,
+			latency: Mutex::default(),
 		}
+	}
+
+	fn note_latency(&self, took: Option<Duration>) {
+		let Some(took) = took else { return };
+		let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+		*latency = Some(match *latency {
+			Some(old) => old.mul_f64(0.7) + took.mul_f64(0.3),
+			None => took,
+		});
 	}
 
 	fn health(&self) -> std::sync::MutexGuard<'_, Health> {
@@ -150,6 +163,17 @@ pub struct Dendrite {
 	nonce: AtomicU64,
 }
 
+/// Records a query to `addr` in the metrics: its time if it was sent, and whether it failed.
+fn record_query(addr: &str, took: Option<Duration>, ok: bool) {
+	let Some(m) = crate::metrics::get() else { return };
+	if let Some(took) = took {
+		m.peer_latency.with_label_values(&[addr]).observe(took.as_secs_f64());
+	}
+	if !ok {
+		m.peer_errors.with_label_values(&[addr]).inc();
+	}
+}
+
 /// Normalizes `host:port` (or a full URL) to an HTTP URL.
 fn url(addr: &str) -> String {
 	if addr.starts_with("http://") || addr.starts_with("https://") {
@@ -207,6 +231,12 @@ impl Dendrite {
 		Self { peers, timeout, max_dim, tokenizer, signer, nonce }
 	}
 
+	/// How long peer `index`'s usable answers take (smoothed), if it gave any.
+	pub fn latency(&self, index: usize) -> Option<Duration> {
+		let peer = self.peers.get(index)?;
+		*peer.latency.lock().unwrap_or_else(|e| e.into_inner())
+	}
+
 	/// How long a call may take.
 	pub fn timeout(&self) -> Duration {
 		self.timeout
@@ -243,8 +273,15 @@ impl Dendrite {
 	) -> Vec<PeerReply> {
 		let calls = which.iter().map(|&index| async move {
 			let peer = self.peers.get(index).ok_or_else(|| format!("no peer {index}"))?;
-			peer.check_open(Instant::now())?;
+			if let Err(why) = peer.check_open(Instant::now()) {
+				record_query(&peer.addr, None, false);
+				return Err(why);
+			}
+			let started = Instant::now();
 			let result = self.ask(peer, tokens, sequences).await;
+			let took = started.elapsed();
+			record_query(&peer.addr, Some(took), result.is_ok());
+			peer.note_latency(result.is_ok().then_some(took));
 			// A busy axon is absent this time but not broken: anyone can keep an honest axon
 			// busy, and opening its breaker on that would let them keep it out of every
 			// consumer's scoring.
@@ -349,6 +386,7 @@ mod tests {
 			client: Err("unused".into()),
 			health: Mutex::default(),
 			account: None,
+			latency: Mutex::default(),
 		};
 		let t0 = Instant::now();
 		let ok: PeerReply = Ok(PeerFeatures { dim: 1, values: vec![0.0] });

@@ -41,8 +41,7 @@ pub struct Candidate {
 	pub addr: String,
 	/// Its uid on chain, when it has one.
 	pub uid: Option<u16>,
-	/// The block it registered in, when on chain: of two peers serving the same answers, the
-	/// one registered first is the original.
+	/// The block it registered in, when on chain.
 	pub registered_at: Option<u32>,
 	/// SS58 address of the key its axon verifies requests for (its operator key), when known:
 	/// requests to it are then signed.
@@ -62,13 +61,18 @@ impl Candidate {
 pub struct SlotPolicy {
 	/// Scoring rounds an occupant holds its slot before it can be recycled.
 	pub trial_rounds: u64,
-	/// Slots recycled per scoring round (while peers wait).
+	/// Slots recycled per scoring round (while peers wait), each time the weakest unpaid
+	/// occupant past its trial.
 	pub rotate_per_round: usize,
+	/// When every occupant past its trial is paid, the weakest of them still makes room every
+	/// this many rounds, so that a better newcomer gets its chance; paid peers are otherwise
+	/// left alone (a crowd of useless candidates does not evict useful peers every round).
+	pub explore_every: u64,
 }
 
 impl Default for SlotPolicy {
 	fn default() -> Self {
-		Self { trial_rounds: 2, rotate_per_round: 1 }
+		Self { trial_rounds: 2, rotate_per_round: 1, explore_every: 4 }
 	}
 }
 
@@ -145,11 +149,11 @@ impl PeerScore {
 		}
 	}
 
-	/// Whether the latest weights pay this peer: it held a slot, answered in `round`, and saves
-	/// more than `floor` and more than [`NOISE_MULTIPLE`] standard errors of a round's saving.
+	/// Whether the latest weights pay this peer: it answered in a slot in `round` (it may have
+	/// made room for another since; it is paid for that round still), and saves more than
+	/// `floor` and more than [`NOISE_MULTIPLE`] standard errors of its score.
 	fn paid_in(&self, round: u64, floor: f64) -> bool {
-		self.slot.is_some()
-			&& self.last_round == Some(round)
+		self.last_round == Some(round)
 			&& self.last_absent.is_none()
 			&& self.score.is_finite()
 			&& self.score > floor.max(0.0)
@@ -263,22 +267,6 @@ impl Scores {
 		self.fill(slots, None)
 	}
 
-	/// Per slot, who counts as earlier when two occupants serve the same answers: the
-	/// registration block, else the order of offer (after every registered peer).
-	pub fn seniority(&self, slots: usize) -> Vec<u64> {
-		let offered_after = u64::from(u32::MAX);
-		self.occupants(slots)
-			.into_iter()
-			.map(|i| match i.and_then(|i| self.peers.get(i).map(|p| (i, p))) {
-				Some((_, p)) if p.registered_at.is_some() => {
-					u64::from(p.registered_at.unwrap_or_default())
-				}
-				Some((i, _)) => offered_after + i as u64,
-				None => u64::MAX,
-			})
-			.collect()
-	}
-
 	/// The peer in each of `slots` slots (its index in [`Scores::peers`]), `None` for a free one.
 	pub fn occupants(&self, slots: usize) -> Vec<Option<usize>> {
 		(0..slots).map(|k| self.peers.iter().position(|p| p.slot == Some(k))).collect()
@@ -319,18 +307,24 @@ impl Scores {
 			if waiting == 0 {
 				break;
 			}
-			let round = self.round;
-			let weakest = self
-				.peers
-				.iter()
-				.enumerate()
-				.filter(|(_, p)| {
-					p.slot.is_some_and(|k| k < slots)
-						&& round.saturating_sub(p.since) >= policy.trial_rounds
-				})
-				.min_by(|(_, a), (_, b)| a.score.total_cmp(&b.score).then(a.since.cmp(&b.since)))
-				.map(|(i, _)| i);
-			let Some(i) = weakest else { break };
+			let (round, floor) = (self.round, self.min_paid);
+			let past_trial = |p: &PeerScore| {
+				p.slot.is_some_and(|k| k < slots)
+					&& round.saturating_sub(p.since) >= policy.trial_rounds
+			};
+			let explore = policy.explore_every.max(1);
+			let weakest = |unpaid_only: bool| {
+				self.peers
+					.iter()
+					.enumerate()
+					.filter(|(_, p)| past_trial(p) && !(unpaid_only && p.paid_in(round, floor)))
+					.min_by(|(_, a), (_, b)| {
+						a.score.total_cmp(&b.score).then(a.since.cmp(&b.since))
+					})
+					.map(|(i, _)| i)
+			};
+			let chosen = weakest(true).or_else(|| weakest(false).filter(|_| round % explore == 0));
+			let Some(i) = chosen else { break };
 			let Some(left) = self.peers.get_mut(i) else { break };
 			let (slot, id) = (left.slot.take(), left.id.clone());
 			let filled = self.fill(slots, Some(i));
@@ -367,7 +361,9 @@ impl Scores {
 		stderr: &[f64],
 	) {
 		let first = self.round == 0;
-		self.own_saved = ema(self.own_saved, own_saved, self.alpha, first);
+		if own_saved.is_finite() {
+			self.own_saved = ema(self.own_saved, own_saved, self.alpha, first);
+		}
 		self.step = step;
 		self.round += 1;
 		let round = self.round;
@@ -461,6 +457,16 @@ impl Scores {
 		for p in &mut scores.peers {
 			if p.id.is_empty() {
 				p.id = p.addr.clone();
+			}
+		}
+		// An edited file: factors back in range, and each slot held once at most.
+		scores.alpha = if scores.alpha.is_finite() { scores.alpha.clamp(0.0, 1.0) } else { 0.3 };
+		scores.self_share =
+			if scores.self_share.is_finite() { scores.self_share.clamp(0.0, 1.0) } else { 0.5 };
+		let mut held = std::collections::BTreeSet::new();
+		for p in &mut scores.peers {
+			if p.slot.is_some_and(|k| !held.insert(k)) {
+				p.slot = None;
 			}
 		}
 		Ok(scores)
@@ -652,6 +658,28 @@ mod tests {
 		assert!(paid <= 10, "paid from round {paid}");
 		let w = s.weights();
 		assert!(w[8].1 > w.iter().skip(1).take(7).map(|x| x.1).max().unwrap_or(0));
+	}
+
+	#[test]
+	fn paid_peers_make_room_only_to_explore_and_are_paid_for_their_last_round() {
+		// Two useful peers in two slots, one waiting.
+		let mut s = table(&["a", "b", "c"], 2);
+		let policy = SlotPolicy::default();
+		for round in 1..=3 {
+			s.update(round, 1.0, &[Ok(0.2), Ok(0.1)]);
+			assert!(s.rotate(2, policy).is_empty(), "round {round}");
+		}
+		// Every 4th round the weakest paid one makes room, and is paid for that round still.
+		s.update(4, 1.0, &[Ok(0.2), Ok(0.1)]);
+		let changes = s.rotate(2, policy);
+		let room = SlotChange { slot: 1, left: Some("b".into()), entered: "c".into() };
+		assert_eq!(changes, vec![room]);
+		assert!(s.weights()[2].1 > 0, "{:?}", s.weights());
+		// An unpaid occupant past its trial makes room at once.
+		s.update(5, 1.0, &[Ok(0.2), Ok(0.0)]);
+		s.update(6, 1.0, &[Ok(0.2), Ok(0.0)]);
+		let changes = s.rotate(2, policy);
+		assert_eq!(changes.first().map(|c| c.entered.as_str()), Some("b"));
 	}
 
 	#[test]
