@@ -9,8 +9,10 @@
 #   VALIDATORS=4     1..4: Alice, Bob, Charlie, Dave (the authorities of the `local` chain; blocks
 #                    are finalized only with 3 or more running, they are produced with any)
 #   MINERS=3         0..5, signing as //Charlie, //Dave, //Eve, //Ferdie, //Bob (dev accounts,
-#                    endowed in genesis); the last one serves noise when NOISE=1
+#                    endowed in genesis); the last one serves noise when NOISE=1, or is
+#                    hostile (serves ±3e38 in every cell) when HOSTILE=1
 #   NOISE=0
+#   HOSTILE=0
 #   STAKE=100        TAO each miner registers with
 #   RPC_PORT=9944    validator i serves RPC on RPC_PORT+i, p2p on P2P_PORT+i (30333)
 #   AXON_PORT=7101   miner k serves its axon on AXON_PORT+k
@@ -33,6 +35,7 @@ TENSOR_MINER="${TENSOR_MINER:-$CARGO_TARGET_DIR/release/tensor-miner}"
 VALIDATORS="${VALIDATORS:-4}"
 MINERS="${MINERS:-3}"
 NOISE="${NOISE:-0}"
+HOSTILE="${HOSTILE:-0}"
 STAKE="${STAKE:-100}"
 RPC_PORT="${RPC_PORT:-9944}"
 P2P_PORT="${P2P_PORT:-30333}"
@@ -143,6 +146,8 @@ for (( k = 0; k < MINERS; k++ )); do
 		--preset tiny --step-pause-ms 20 --metrics-port "$(( METRICS_PORT + k ))")
 	if [[ "$NOISE" == 1 ]] && (( k == MINERS - 1 )); then
 		args+=(--serve-noise)
+	elif [[ "$HOSTILE" == 1 ]] && (( k == MINERS - 1 )); then
+		args+=(--serve-huge)
 	fi
 	RAYON_NUM_THREADS=1 "$TENSOR_MINER" "${args[@]}" >"$RUN/logs/miner-$k.log" 2>&1 &
 	echo "$! miner-$k $TENSOR_MINER" >>"$PIDS"

@@ -81,6 +81,10 @@ pub struct TrainArgs {
 	/// Serve random hidden states of the right shape instead of the model's (tests, demos).
 	#[arg(long)]
 	pub serve_noise: bool,
+	/// Serve ±3e38 in every cell instead of the model's hidden states: a hostile peer, for
+	/// tests and drills (peers must shrug it off).
+	#[arg(long, conflicts_with = "serve_noise")]
+	pub serve_huge: bool,
 	/// Time limit of one peer query, in milliseconds.
 	#[arg(long, default_value_t = 1000)]
 	pub peer_timeout_ms: u64,
@@ -403,7 +407,11 @@ fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result
 		Some(port) => {
 			let served = Served::default();
 			miner.serve_into(served.clone());
-			let config = AxonConfig { serve_noise: args.serve_noise, ..Default::default() };
+			let config = AxonConfig {
+				serve_noise: args.serve_noise,
+				serve_huge: args.serve_huge,
+				..Default::default()
+			};
 			let addr = format!("{}:{port}", args.axon_host);
 			Some(runtime.block_on(Axon::start(&addr, served, config))?)
 		}

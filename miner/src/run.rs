@@ -522,6 +522,7 @@ fn run_on<B: AutodiffBackend>(
 	// Callers sign for the operator account; those the metagraph knows queue by priority.
 	let axon_config = AxonConfig {
 		serve_noise: args.serve_noise,
+		serve_huge: args.serve_huge,
 		identity: Some(signer.account()),
 		callers: Some(config.callers.clone()),
 		require_signature: run_args.require_signed,
@@ -530,7 +531,12 @@ fn run_on<B: AutodiffBackend>(
 	};
 	let bind = format!("{}:{}", args.axon_host, args.axon_port.unwrap_or_default());
 	let axon = runtime.block_on(Axon::start(&bind, served, axon_config))?;
-	log::info!("axon on {bind}{}", if args.serve_noise { " serving noise" } else { "" });
+	let serving = match (args.serve_noise, args.serve_huge) {
+		(true, _) => " serving noise",
+		(_, true) => " serving ±3e38 (hostile drill)",
+		_ => "",
+	};
+	log::info!("axon on {bind}{serving}");
 
 	let stop = Arc::new(AtomicBool::new(false));
 	let (agent, mut link) = Agent::new(config, signer);

@@ -127,6 +127,24 @@ pub struct Miner<B: AutodiffBackend> {
 	train_loss_sum: f64,
 	train_loss_n: u64,
 	skipped_in_a_row: u32,
+	/// The step after which the next evaluation runs (see [`next_evaluation`]).
+	next_eval: u64,
+}
+
+/// The step of the evaluation after one at `step`: `eval_every` steps later on average, drawn
+/// from the secret between half and one and a half times that, so that a peer counting
+/// requests cannot tell which ones score.
+fn next_evaluation(secret: u64, step: u64, eval_every: u64) -> u64 {
+	let every = eval_every.max(1);
+	if every < 2 {
+		return step.saturating_add(1);
+	}
+	// splitmix64 of the secret and the step.
+	let mut z = secret ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+	z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+	z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+	z ^= z >> 31;
+	step.saturating_add(every / 2).saturating_add(z % (every + 1)).max(step.saturating_add(1))
 }
 
 /// The peer table's file in a checkpoint (and, written after every evaluation, in the data dir
@@ -170,6 +188,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let rng = StdRng::seed_from_u64(config.seed.wrapping_add(step));
 		let peer_rng = StdRng::seed_from_u64(!config.seed.wrapping_add(step));
 		let scores = Scores::new(config.score_alpha, 0.5);
+		let next_eval = next_evaluation(secret, step, config.eval_every);
 		Ok(Self {
 			config,
 			corpus,
@@ -189,6 +208,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			train_loss_sum: 0.0,
 			train_loss_n: 0,
 			skipped_in_a_row: 0,
+			next_eval,
 		})
 	}
 
@@ -442,7 +462,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		let mut probe_batch = None;
 		// A step asks its peers once: for training probes, or, when it evaluates, for the
 		// held-out probes only, of the same size. Peers cannot tell evaluations apart.
-		let evaluates = self.step.saturating_add(1).is_multiple_of(self.config.eval_every.max(1));
+		let evaluates = self.step.saturating_add(1) >= self.next_eval;
 		if self.peers.is_some() && !evaluates {
 			// The peers' part of the step: probes, disjoint windows of the training text, each
 			// sent to the peers without the byte after it, which the mixture predicts.
@@ -539,7 +559,8 @@ impl<B: AutodiffBackend> Miner<B> {
 				served.publish(self.snapshot());
 			}
 		}
-		let eval = if self.step.is_multiple_of(self.config.eval_every.max(1)) {
+		let eval = if self.step >= self.next_eval {
+			self.next_eval = next_evaluation(self.secret, self.step, self.config.eval_every);
 			Some(self.evaluate_and_score()?)
 		} else {
 			None
@@ -782,4 +803,27 @@ fn append_loss_row(dir: &Path, step: u64, train: f64, eval: &Evaluation) -> anyh
 	let present = eval.saved.iter().filter(|s| s.is_ok()).count();
 	writeln!(f, "{step},{train:.5},{:.5},{:.5},{present}", eval.loss, eval.loss_no_peers)?;
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn evaluations_come_every_eval_every_steps_on_average_at_secret_steps() {
+		let (secret, every) = (7u64, 50u64);
+		let mut step = 0;
+		let mut gaps = Vec::new();
+		for _ in 0..2000 {
+			let next = next_evaluation(secret, step, every);
+			gaps.push(next - step);
+			step = next;
+		}
+		assert!(gaps.iter().all(|&g| (25..=75).contains(&g)), "{gaps:?}");
+		let mean = gaps.iter().sum::<u64>() as f64 / gaps.len() as f64;
+		assert!((mean - 50.0).abs() < 2.0, "mean gap {mean}");
+		// Another secret, other steps.
+		assert_ne!(next_evaluation(8, 0, every), next_evaluation(secret, 0, every));
+		assert_eq!(next_evaluation(secret, 10, 1), 11);
+	}
 }

@@ -1,8 +1,8 @@
 //! End to end on the real binaries: a dev node (manual sealing, the test seals a block every
 //! 500 ms) and three `tensor-miner run` processes: //Bob and //Charlie, pre-trained for 300 steps
-//! with `tensor-miner train`, and //Dave, a new, small model that serves noise (Charlie and Dave
+//! with `tensor-miner train`, and //Dave, a new, small, hostile model that serves ±3e38 (Charlie and Dave
 //! on the voyages, Bob on the stories). Within a bounded time
-//! all three register, announce their axons and post weights; payouts follow rank, the noise
+//! all three register, announce their axons and post weights; payouts follow rank, the hostile
 //! miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
 //! transaction fees burned. Then Charlie is killed: Bob and Dave keep posting, and their next
 //! weights leave Charlie out.
@@ -82,7 +82,8 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 
 	// Bob and Charlie come with 300 steps of training; Dave starts from nothing (and learns
 	// slowly), so their features save Dave real loss and Dave's weights to them are clear, while
-	// Dave serves noise, which saves them nothing. Dave must end up ranked lowest.
+	// Dave serves ±3e38 in every cell, which saves them nothing and must not stop their
+	// training. Dave must end up ranked lowest.
 	pretrain("Bob", dir, 300);
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
@@ -109,7 +110,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
 	}
 
-	// 2. Ranks from those weights: wait for payouts in which the noise miner (Dave) ranks lowest.
+	// 2. Ranks from those weights: wait for payouts in which the hostile miner (Dave) ranks lowest.
 	let noise = uids[2];
 	let m = wait_until(&client, &miners, Duration::from_secs(150), "noise ranking lowest", |m| {
 		let weighted = signers.iter().all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
@@ -160,7 +161,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 
 	// 3. A consumer asks the network about a text: `tensor-miner query` with a model none of
 	// the running miners writes to finds the three serving neurons, best rank first, and each
-	// answers with its hidden states (Dave's are noise, of the right shape, 8 wide).
+	// answers with its hidden states (Dave's are ±3e38, of the right shape, 8 wide).
 	pretrain("Eve", dir, 50);
 	let node_url = format!("ws://127.0.0.1:{rpc_port}");
 	let eve = dir.join("Eve");

@@ -2,9 +2,9 @@
 //! only Aura and GRANDPA authorities of a chain spec made here from `build-spec --chain local`
 //! (default `--sealing aura`: a block every 6-second slot, finalized by GRANDPA), and three
 //! `tensor-miner run` processes as in `chain.rs`: //Bob and //Charlie, pre-trained for 300 steps,
-//! and //Dave, a new model that serves noise. //Bob's miner talks to Bob's node, the others to
+//! and //Dave, a new, small model that serves ±3e38 (hostile). //Bob's miner talks to Bob's node, the others to
 //! Alice's. Within a bounded time all three register and post weights; payouts follow rank, the
-//! noise miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
+//! hostile miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
 //! transaction fees burned, all read at a finalized block (so at one that both nodes agree on).
 //! Then Charlie is killed: Bob and Dave keep posting, and their next weights leave Charlie out.
 //!
@@ -202,7 +202,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 	eprintln!("Alice and Bob peered ({:?})", started.elapsed());
 
 	// Bob and Charlie come with 300 steps of training; Dave starts from nothing (and learns
-	// slowly) and serves noise, which saves the others nothing. Dave must end up ranked lowest.
+	// slowly) and serves ±3e38, which saves the others nothing. Dave must end up ranked lowest.
 	pretrain("Bob", dir, 300);
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
@@ -234,7 +234,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
 	}
 
-	// 2. Ranks from those weights, read at the finalized head: payouts in which the noise miner
+	// 2. Ranks from those weights, read at the finalized head: payouts in which the hostile miner
 	// (Dave) ranks lowest.
 	let noise = uids[2];
 	let m = net

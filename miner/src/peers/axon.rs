@@ -83,6 +83,8 @@ pub struct AxonConfig {
 	pub timeout: Duration,
 	/// Serve random hidden states of the right shape instead of the model's (tests and demos).
 	pub serve_noise: bool,
+	/// Serve ±3e38 in every cell (a hostile peer, for tests and drills).
+	pub serve_huge: bool,
 	/// Most replies computed at once. A reply that runs past `timeout` still holds its place
 	/// until it finishes, so callers that give up and retry cannot pile up work.
 	pub max_concurrent: usize,
@@ -110,6 +112,7 @@ impl Default for AxonConfig {
 			max_request_bytes: 64 * 1024,
 			timeout: Duration::from_secs(2),
 			serve_noise: false,
+			serve_huge: false,
 			max_concurrent: 4,
 			identity: None,
 			callers: None,
@@ -373,6 +376,8 @@ fn forward(ctx: &Ctx, tokens: &[Vec<i64>]) -> Result<ForwardResponse, ErrorObjec
 	let dim = snapshot.dim;
 	let values = if ctx.config.serve_noise {
 		noise(ids.len().saturating_mul(dim))
+	} else if ctx.config.serve_huge {
+		noise(ids.len().saturating_mul(dim)).into_iter().map(|x| 3.0e38f32.copysign(x)).collect()
 	} else {
 		snapshot.encoder.encode(&ids, sequences)
 	};

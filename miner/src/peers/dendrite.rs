@@ -38,6 +38,9 @@ pub const BACKOFF_START: Duration = Duration::from_secs(1);
 /// The longest a failing peer is skipped before it is tried again.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
+/// Answers whose times [`Dendrite::latency`] looks at.
+pub const LATENCY_WINDOW: usize = 16;
+
 /// Usable answers in a row after which a peer's failures are forgiven.
 pub const FORGIVE_AFTER: u32 = 8;
 
@@ -58,9 +61,8 @@ struct Peer {
 	health: Mutex<Health>,
 	/// The account its axon signs as; requests to it are signed when the dendrite has a key.
 	account: Option<AccountId32>,
-	/// How long its usable answers take, smoothed (EMA, 0.3 for the newest): a relay is
-	/// slower than its source every time, jitter only now and then.
-	latency: Mutex<Option<Duration>>,
+	/// How long its last [`LATENCY_WINDOW`] usable answers took.
+	latency: Mutex<std::collections::VecDeque<Duration>>,
 }
 
 impl Peer {
@@ -82,10 +84,10 @@ impl Peer {
 	fn note_latency(&self, took: Option<Duration>) {
 		let Some(took) = took else { return };
 		let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-		*latency = Some(match *latency {
-			Some(old) => old.mul_f64(0.7) + took.mul_f64(0.3),
-			None => took,
-		});
+		if latency.len() >= LATENCY_WINDOW {
+			latency.pop_front();
+		}
+		latency.push_back(took);
 	}
 
 	fn health(&self) -> std::sync::MutexGuard<'_, Health> {
@@ -231,10 +233,12 @@ impl Dendrite {
 		Self { peers, timeout, max_dim, tokenizer, signer, nonce }
 	}
 
-	/// How long peer `index`'s usable answers take (smoothed), if it gave any.
+	/// The fastest of peer `index`'s last [`LATENCY_WINDOW`] usable answers, if it gave any:
+	/// what it takes at best. A relay's best is its source's best plus a hop, every time;
+	/// jitter on a loaded machine only slows single answers.
 	pub fn latency(&self, index: usize) -> Option<Duration> {
 		let peer = self.peers.get(index)?;
-		*peer.latency.lock().unwrap_or_else(|e| e.into_inner())
+		peer.latency.lock().unwrap_or_else(|e| e.into_inner()).iter().min().copied()
 	}
 
 	/// How long a call may take.

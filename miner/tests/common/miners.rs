@@ -98,10 +98,11 @@ pub fn spawn_miner(
 }
 
 /// //Dave: a new model, 8 wide (a quarter of the others), on the voyages, learning slowly and
-/// serving noise. What Charlie (pre-trained on the voyages, 32 wide) knows saves it real loss,
-/// so Dave's weights name Charlie, while its own noise saves nobody anything.
+/// hostile: it serves ±3e38 in every cell. What Charlie (pre-trained on the voyages, 32 wide)
+/// knows saves it real loss, so Dave's weights name Charlie, while what it serves saves nobody
+/// anything (and must not stop anyone training).
 pub fn spawn_dave(rpc_port: u16, chain_poll_ms: u32, dir: &Path) -> MinerProc {
-	let args: Vec<String> = ["--stake", &STAKE_TAO.to_string(), "--lr", "0.002", "--serve-noise"]
+	let args: Vec<String> = ["--stake", &STAKE_TAO.to_string(), "--lr", "0.002", "--serve-huge"]
 		.into_iter()
 		.chain(["--d-model", "8"])
 		.map(String::from)
