@@ -271,10 +271,17 @@ impl<B: AutodiffBackend> Miner<B> {
 		let state = State { step: self.step, protocol: PROTOCOL, secret: Some(self.secret) };
 		std::fs::write(scratch.join("state.json"), serde_json::to_string(&state)?)
 			.with_context(|| format!("cannot write {}/state.json", scratch.display()))?;
-		for file in ["config.json", "model.mpk", "optim.mpk", PEER_TABLE, "state.json"] {
+		let files = ["config.json", "model.mpk", "optim.mpk", PEER_TABLE, "state.json"];
+		// On disk before they are renamed into place, and the renames on disk before the
+		// checkpoint counts as written: a power cut leaves the old checkpoint or the new one.
+		for file in files {
+			sync(&scratch.join(file))?;
+		}
+		for file in files {
 			std::fs::rename(scratch.join(file), dir.join(file))
 				.with_context(|| format!("cannot move {file} into {}", dir.display()))?;
 		}
+		sync(dir)?;
 		// Best effort: an empty scratch directory left behind is harmless.
 		let _ = std::fs::remove_dir(&scratch);
 		self.data_dir = Some(dir.to_path_buf());
@@ -699,6 +706,13 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 		Ok(eval)
 	}
+}
+
+/// Flushes `path` (a file or a directory) to disk.
+fn sync(path: &Path) -> anyhow::Result<()> {
+	std::fs::File::open(path)
+		.and_then(|f| f.sync_all())
+		.with_context(|| format!("cannot flush {} to disk", path.display()))
 }
 
 /// Mean of `xs` and its standard error (0 for fewer than two values).
