@@ -139,12 +139,8 @@ fn next_evaluation(secret: u64, step: u64, eval_every: u64) -> u64 {
 	if every < 2 {
 		return step.saturating_add(1);
 	}
-	// splitmix64 of the secret and the step.
-	let mut z = secret ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-	z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-	z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-	z ^= z >> 31;
-	step.saturating_add(every / 2).saturating_add(z % (every + 1)).max(step.saturating_add(1))
+	let gap = StdRng::seed_from_u64(secret ^ step).gen_range(0..=every);
+	step.saturating_add(every / 2).saturating_add(gap).max(step.saturating_add(1))
 }
 
 /// The peer table's file in a checkpoint (and, written after every evaluation, in the data dir
@@ -385,9 +381,7 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// The fraction of its weight the miner keeps when peers help (see
 	/// [`crate::peers::scoring`]); clamped to `[0, 1]`.
 	pub fn set_self_share(&mut self, share: f64) {
-		if share.is_finite() {
-			self.scores.self_share = share.clamp(0.0, 1.0);
-		}
+		self.scores.set_self_share(share);
 	}
 
 	/// Makes the miner publish its model to `served` (an axon's snapshot) on schedule, and

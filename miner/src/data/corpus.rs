@@ -156,9 +156,7 @@ impl Corpus {
 
 	/// How many disjoint probes of `window` tokens the held-out text holds.
 	pub fn heldout_probe_capacity(&self, window: usize) -> usize {
-		let window = window.max(1);
-		let span = 2 * window + 1;
-		self.heldout.len().saturating_sub(window + 1) / span + 1
+		fitting(self.heldout.len(), window.max(1))
 	}
 
 	/// Like [`Corpus::sample_probes`] from the held-out text, drawn with `seed`.
@@ -174,6 +172,12 @@ impl Corpus {
 	}
 }
 
+/// How many sequences of `len` tokens [`sample`] can draw from a stream of `stream_len`: each
+/// takes `2 len + 1` tokens (itself, its target, the `len` after), the last only `len + 1`.
+fn fitting(stream_len: usize, len: usize) -> usize {
+	stream_len.saturating_sub(len + 1) / (2 * len + 1) + 1
+}
+
 /// `size` sequences of `len` tokens (and their targets) from `stream`, each followed, after its
 /// target, by `len` tokens that no other one covers: what peers are sent of one never holds a
 /// target of another, nor the bytes right after it (from which a peer could guess a target with
@@ -182,8 +186,7 @@ impl Corpus {
 fn sample(stream: &[u32], len: usize, rng: &mut StdRng, size: usize) -> Batch {
 	let span = 2 * len + 1;
 	// `Corpus::new` guarantees stream.len() >= len + 2, so at least one fits.
-	let fit = (stream.len() - len - 1) / span + 1;
-	let size = size.min(fit).max(1);
+	let size = size.min(fitting(stream.len(), len)).max(1);
 	let mut starts: Vec<usize> = Vec::with_capacity(size);
 	let mut attempts = 0usize;
 	while starts.len() < size && attempts < size.saturating_mul(64) {

@@ -228,15 +228,24 @@ fn ema(old: f64, new: f64, alpha: f64, first: bool) -> f64 {
 impl Scores {
 	/// An empty table.
 	pub fn new(alpha: f64, self_share: f64) -> Self {
-		let self_share = if self_share.is_finite() { self_share.clamp(0.0, 1.0) } else { 0.5 };
-		Self {
+		let mut scores = Self {
 			alpha: alpha.clamp(0.0, 1.0),
-			self_share,
+			self_share: default_self_share(),
 			min_paid: MIN_PAID_SCORE,
 			step: 0,
 			round: 0,
 			own_saved: 0.0,
 			peers: Vec::new(),
+		};
+		scores.set_self_share(self_share);
+		scores
+	}
+
+	/// The fraction of its weight the miner keeps when peers are paid, clamped to `[0, 1]`; a
+	/// value that is not a number leaves it as it is.
+	pub fn set_self_share(&mut self, share: f64) {
+		if share.is_finite() {
+			self.self_share = share.clamp(0.0, 1.0);
 		}
 	}
 
@@ -461,8 +470,7 @@ impl Scores {
 		}
 		// An edited file: factors back in range, and each slot held once at most.
 		scores.alpha = if scores.alpha.is_finite() { scores.alpha.clamp(0.0, 1.0) } else { 0.3 };
-		scores.self_share =
-			if scores.self_share.is_finite() { scores.self_share.clamp(0.0, 1.0) } else { 0.5 };
+		scores.set_self_share(scores.self_share);
 		let mut held = std::collections::BTreeSet::new();
 		for p in &mut scores.peers {
 			if p.slot.is_some_and(|k| !held.insert(k)) {
