@@ -1,4 +1,5 @@
-//! Stake-weighted attribution ranking and the emission split that follows from it.
+//! Stake-weighted attribution ranking, the consensus mechanism, and the emission splits that
+//! follow from them.
 //!
 //! This crate is the maths of the incentive mechanism, kept apart from FRAME so that the pallet,
 //! its benchmarks, the runtime API and the miner all compute the same thing from plain data. It
@@ -41,6 +42,8 @@
 //! - `weights.rs`: [`normalize`], from posted raw weights to fixed-point fractions.
 //! - `walk.rs`: the adjacency and the passes of [`rank`].
 //! - `emission.rs`: [`split_emission`].
+//! - `consensus.rs`: the second mechanism, [`consensus`] (stake-weighted clipping, bonds and
+//!   dividends; `docs/consensus.md`), and [`split_consensus_emission`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -48,6 +51,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+mod consensus;
 mod emission;
 mod walk;
 mod weights;
@@ -55,6 +59,9 @@ mod weights;
 #[cfg(test)]
 mod tests;
 
+pub use consensus::{
+	consensus, split_consensus_emission, Bonds, ConsensusOutcome, ConsensusParams,
+};
 pub use emission::split_emission;
 pub use sp_arithmetic::Perquintill;
 pub use walk::{rank, Absorption, RankingGraph};
