@@ -215,6 +215,10 @@ impl_runtime_apis! {
 		fn registration_fee() -> Balance {
 			crate::incentive_api::registration_fee()
 		}
+
+		fn mechanism_params() -> pallet_incentive::MechanismParams<BlockNumber> {
+			crate::incentive_api::mechanism_params()
+		}
 	}
 
 	#[cfg(feature = "try-runtime")]

@@ -7,8 +7,9 @@
 
 use alloc::vec::Vec;
 use pallet_incentive::{
-	counted_edges, registration_blocks, EdgeCount, IncentiveParams, NeuronCount, NeuronInfoOf,
-	Neurons, OperatorOffers, Params, PendingEmission, TotalBurned, TotalPaid, UidEnd, Weights,
+	counted_edges, registration_blocks, Bonds, EdgeCount, IncentiveParams, MechanismConfig,
+	MechanismParams, NeuronCount, NeuronInfoOf, Neurons, OperatorOffers, Params, PendingEmission,
+	TotalBurned, TotalPaid, UidEnd, Weights,
 };
 use pallet_incentive_runtime_api::{
 	next_payout_block, total_stake, Emissions, Metagraph, NeuronEmission, NeuronView,
@@ -37,6 +38,8 @@ fn view(
 	let counted = counted_edges(uid, info.last_weights_at, &edges, registered_at);
 	let mut view = NeuronView::new(uid, info, edges, &counted, uid_end);
 	view.operator_offer = OperatorOffers::<Runtime>::get(uid);
+	view.bonds =
+		Bonds::<Runtime>::get(uid).map(|(_, bonds)| bonds.into_inner()).unwrap_or_default();
 	view
 }
 
@@ -73,6 +76,7 @@ pub fn metagraph() -> RuntimeMetagraph {
 		registration_fee: Incentive::registration_fee(),
 		total_burned: TotalBurned::<Runtime>::get(),
 		params: Params::<Runtime>::get(),
+		mechanism: MechanismConfig::<Runtime>::get(),
 	}
 }
 
@@ -103,6 +107,7 @@ pub fn emissions() -> RuntimeEmissions {
 		emission_per_block: params.emission_per_block,
 		tempo: params.tempo,
 		emission_destination: params.emission_destination,
+		mechanism: MechanismConfig::<Runtime>::get().mechanism,
 		next_payout_block: next_payout_block(block, params.tempo),
 		pending_emission: PendingEmission::<Runtime>::get(),
 		total_paid: TotalPaid::<Runtime>::get(),
@@ -116,6 +121,11 @@ pub fn emissions() -> RuntimeEmissions {
 /// `IncentiveApi::params`: the parameters in force.
 pub fn params() -> IncentiveParams<Balance, BlockNumber> {
 	Params::<Runtime>::get()
+}
+
+/// `IncentiveApi::mechanism_params`: the mechanism in force and its parameters.
+pub fn mechanism_params() -> MechanismParams<BlockNumber> {
+	MechanismConfig::<Runtime>::get()
 }
 
 /// `IncentiveApi::registration_fee`: the registration fee in force at this block.

@@ -76,7 +76,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("tensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("tensor"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -155,6 +155,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	pallet_incentive::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_incentive::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_incentive::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Dispatches blocks and transactions to the pallets.

@@ -17,6 +17,7 @@ fn share_of_block(weight: Weight) -> u64 {
 /// The payout hook's charged weight for the largest graph as a share of a block, in percent.
 fn payout_share_of_block(passes: u32) -> u64 {
 	share_of_block(pallet_incentive::Pallet::<Runtime>::payout_weight(
+		pallet_incentive::Mechanism::Attribution,
 		NEURONS,
 		EDGES,
 		passes,
@@ -36,6 +37,20 @@ fn payout_hook_of_the_largest_graph_takes_at_most_a_quarter_of_a_block() {
 		payout_share_of_block(35)
 	});
 	assert!(share <= 25, "4096 x 256 payout with {passes} passes takes {share}% of a block");
+}
+
+#[test]
+fn consensus_payout_of_the_largest_graph_takes_at_most_a_quarter_of_a_block() {
+	let weight = pallet_incentive::Pallet::<Runtime>::payout_weight(
+		pallet_incentive::Mechanism::Consensus,
+		NEURONS,
+		EDGES,
+		1,
+		pallet_incentive::EmissionDestination::Stake,
+	);
+	let share = share_of_block(weight);
+	println!("4096 x 256 consensus payout: {share}% of a block");
+	assert!(share <= 25, "4096 x 256 consensus payout takes {share}% of a block");
 }
 
 #[test]
@@ -80,9 +95,10 @@ fn fee_of(call: crate::RuntimeCall) -> Balance {
 	};
 	let signer = sp_keyring::Sr25519Keyring::Alice.pair();
 	let encoded = crate::signing::sign_call(call, &signer, ctx);
-	let extrinsic = crate::UncheckedExtrinsic::decode(&mut encoded.as_slice()).unwrap_or_else(|e| {
-		panic!("a signed extrinsic decodes: {e:?}");
-	});
+	let extrinsic =
+		crate::UncheckedExtrinsic::decode(&mut encoded.as_slice()).unwrap_or_else(|e| {
+			panic!("a signed extrinsic decodes: {e:?}");
+		});
 	let length = u32::try_from(encoded.len()).unwrap_or(u32::MAX);
 	pallet_transaction_payment::Pallet::<Runtime>::compute_fee(
 		length,
@@ -109,9 +125,16 @@ fn common_calls_cost_a_small_fraction_of_a_blocks_emission() {
 		// Priced by the state it executes in: an empty network has free uids.
 		(
 			"register",
-			RuntimeCall::Incentive(Incentive::register { stake: TAO, axon: Some(axon), max_fee: TAO }),
+			RuntimeCall::Incentive(Incentive::register {
+				stake: TAO,
+				axon: Some(axon),
+				max_fee: TAO,
+			}),
 		),
-		("set_weights (1 edge)", RuntimeCall::Incentive(Incentive::set_weights { weights: edges(1) })),
+		(
+			"set_weights (1 edge)",
+			RuntimeCall::Incentive(Incentive::set_weights { weights: edges(1) }),
+		),
 		(
 			"set_weights (256 edges)",
 			RuntimeCall::Incentive(Incentive::set_weights { weights: edges(256) }),

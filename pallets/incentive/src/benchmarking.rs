@@ -21,6 +21,7 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use incentive_ranking::NeuronInput;
+use sp_arithmetic::Perquintill;
 use sp_runtime::traits::{Bounded, CheckedDiv, Saturating, Zero};
 
 const SEED: u32 = 0;
@@ -162,6 +163,47 @@ fn set_up_payout<T: Config>(n: u32, e: u32) -> Result<(), BenchmarkError> {
 	}
 	EdgeCount::<T>::put(total);
 	PendingEmission::<T>::put(stake_unit::<T>().saturating_mul(n.into()));
+	Ok(())
+}
+
+/// A consensus payout's worst case: `n` neurons with `e` edges in all to other neurons (no self
+/// weights, which consensus ignores) and every neuron holding the most bonds it can keep, in
+/// other uids, computed at block 1 so that they count at the payout in block 2.
+fn set_up_consensus<T: Config>(n: u32, e: u32) -> Result<(), BenchmarkError> {
+	set_up::<T>(n);
+	MechanismConfig::<T>::mutate(|m| m.mechanism = Mechanism::Consensus);
+	frame_system::Pallet::<T>::set_block_number(0u32.into());
+	register_many::<T>(n)?;
+	let mut total = 0u32;
+	for (slot, edges) in spread_edges::<T>(n, e).into_iter().enumerate() {
+		total = total.saturating_add(u32::try_from(edges.len()).unwrap_or(u32::MAX));
+		let uid = u16::try_from(slot).map_err(|_| "uid")?;
+		let targets = (1..n).filter_map(|step| u32::from(uid).saturating_add(step).checked_rem(n));
+		let bonds: Vec<(u16, u64)> = targets
+			.take(T::MaxEdgesLimit::get() as usize)
+			.filter_map(|target| u16::try_from(target).ok())
+			.map(|target| (target, 1u64 << 20))
+			.collect();
+		let mut bonds = bonds;
+		bonds.sort_unstable();
+		Bonds::<T>::insert(
+			uid,
+			(BlockNumberFor::<T>::from(1u32), BoundedVec::truncate_from(bonds)),
+		);
+		if !edges.is_empty() {
+			let bounded: EdgesOf<T> = edges.try_into().map_err(|_| "too many edges")?;
+			Weights::<T>::insert(uid, bounded);
+		}
+	}
+	EdgeCount::<T>::put(total);
+	PendingEmission::<T>::put(stake_unit::<T>().saturating_mul(n.into()));
+	frame_system::Pallet::<T>::set_block_number(2u32.into());
+	Ok(())
+}
+
+/// The consensus payout of block 2 ran.
+fn ensure_consensus_ran<T: Config>() -> Result<(), BenchmarkError> {
+	ensure!(ConsensusShares::<T>::get().0 == 2u32.into(), "no consensus payout");
 	Ok(())
 }
 
@@ -389,6 +431,13 @@ mod benchmarks {
 			registration_fee_ceiling: Some(stake_unit::<T>().saturating_mul(10u32.into())),
 			registration_fee_growth_percent: Some(150),
 			registration_fee_half_life: Some(10u32.into()),
+			mechanism: Some(Mechanism::Consensus),
+			kappa: Some(Perquintill::from_percent(60)),
+			bond_alpha: Some(Perquintill::from_percent(20)),
+			dividend_share: Some(Perquintill::from_percent(40)),
+			commit_reveal_required: Some(true),
+			reveal_delay: Some(2u32.into()),
+			reveal_window: Some(3u32.into()),
 		};
 
 		#[extrinsic_call]
@@ -448,6 +497,83 @@ mod benchmarks {
 
 	/// What paying into free balance adds to a payout to `n` neurons: a mint into each
 	/// neuron's account (through the hook's own code path, `pay_free`).
+	#[benchmark]
+	fn consensus_payout(n: Linear<1, { max_neurons::<T>() }>) -> Result<(), BenchmarkError> {
+		// One edge per neuron, to the next: every neuron is evaluated and evaluates.
+		set_up_consensus::<T>(n, n)?;
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(2u32.into());
+		}
+
+		ensure_consensus_ran::<T>()
+	}
+
+	#[benchmark]
+	fn consensus_payout_edges(
+		e: Linear<0, { max_neurons::<T>().saturating_mul(T::MaxEdgesLimit::get()) }>,
+	) -> Result<(), BenchmarkError> {
+		set_up_consensus::<T>(max_neurons::<T>(), e)?;
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(2u32.into());
+		}
+
+		ensure_consensus_ran::<T>()
+	}
+
+	#[benchmark]
+	fn commit_weights() -> Result<(), BenchmarkError> {
+		set_up::<T>(1);
+		let caller = caller::<T>();
+		let uid = register_one::<T>(&caller)?;
+		// An expired commit to replace: the longest path.
+		WeightCommits::<T>::insert(uid, WeightCommit { hash: [1; 32], at: 0u32.into() });
+		let (_, last) = Pallet::<T>::reveal_window_of(0u32.into());
+		frame_system::Pallet::<T>::set_block_number(last.saturating_add(1u32.into()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), [2; 32]);
+
+		ensure!(WeightCommits::<T>::get(uid).map(|c| c.hash) == Some([2; 32]), "not committed");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reveal_weights(e: Linear<0, { T::MaxEdgesLimit::get() }>) -> Result<(), BenchmarkError> {
+		let most = T::MaxEdgesLimit::get();
+		let neurons = most.saturating_add(e).saturating_add(1).min(max_neurons::<T>());
+		set_up::<T>(neurons);
+		let caller = caller::<T>();
+		let uid = register_one::<T>(&caller)?;
+		register_many::<T>(neurons.saturating_sub(1))?;
+		// As `set_weights`: old edges to replace, new ones to other uids.
+		Pallet::<T>::do_set_weights(
+			caller.clone(),
+			edges_to(1..most.saturating_add(1).min(neurons)),
+		)?;
+		let new = edges_to((1..neurons).rev().take(e as usize));
+		let posted = new.len();
+		let salt = [7u8; 32];
+		let now = frame_system::Pallet::<T>::block_number();
+		let hash = Pallet::<T>::weights_hash(&caller, &new, &salt);
+		WeightCommits::<T>::insert(uid, WeightCommit { hash, at: now });
+		let (first, _) = Pallet::<T>::reveal_window_of(now);
+		let rate = Params::<T>::get().weights_rate_limit;
+		frame_system::Pallet::<T>::set_block_number(first.max(now.saturating_add(rate)));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), new, salt);
+
+		ensure!(
+			Weights::<T>::get(uid).map(|edges| edges.len()).unwrap_or(0) == posted,
+			"weights not revealed"
+		);
+		Ok(())
+	}
+
 	#[benchmark]
 	fn pay_free(n: Linear<1, { max_neurons::<T>() }>) -> Result<(), BenchmarkError> {
 		set_up::<T>(n);

@@ -1,5 +1,10 @@
 //! Emission: the block hook, where FRAME meets the `incentive-ranking` crate.
 //!
+//! The mechanism in force ([`MechanismConfig`]) decides how the pot is split: by the attribution
+//! walk's ranks, or by consensus (incentive and dividends, with each evaluator's bonds read
+//! before and written after: one more read and write per neuron). Everything else below holds
+//! for both.
+//!
 //! Every block adds `emission_per_block` to the pot ([`PendingEmission`]); nothing is minted
 //! then. In every block whose number is a multiple of `tempo`, the neurons are ranked from their
 //! ranked stake (the least stake each held since the last payout, see `stake.rs`) and weights,
@@ -26,15 +31,24 @@
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
 use frame_system::pallet_prelude::BlockNumberFor;
-use incentive_ranking::NeuronInput;
+use incentive_ranking::{ConsensusOutcome, ConsensusParams, NeuronInput, Perquintill};
 use sp_arithmetic::traits::CheckedRem;
 use sp_runtime::traits::{AccountIdConversion, CheckedAdd, Saturating, UniqueSaturatedInto, Zero};
 
 use crate::{
-	BalanceOf, Config, EdgeCount, EmissionDestination, Event, IncentiveParamsOf, NeuronCount,
+	BalanceOf, Bonds, Config, ConsensusShare, ConsensusShares, EdgeCount, EmissionDestination,
+	Event, IncentiveParamsOf, Mechanism, MechanismConfig, MechanismParamsOf, NeuronCount,
 	NeuronPayout, NeuronRecordOf, Neurons, Pallet, Params, Payouts, PayoutsOf, PendingEmission,
 	TotalPaid, UidEnd, WeightInfo, Weights,
 };
+
+/// What a mechanism made of one payout's inputs: each uid's share of the pot, the shares in
+/// base units, and the ranking passes run (attribution only).
+struct Split {
+	shares: Vec<Perquintill>,
+	amounts: Vec<u128>,
+	passes: u32,
+}
 
 impl<T: Config> Pallet<T> {
 	/// The hook: accrue, and pay on payout blocks. Returns the weight of the passes the ranking
@@ -52,19 +66,25 @@ impl<T: Config> Pallet<T> {
 		// Read before the payout: the work is over the graph as it stood.
 		let slots = UidEnd::<T>::get().max(neurons);
 		let edges = EdgeCount::<T>::get();
-		let passes = Self::payout(now, &params).clamp(1, params.max_ranking_passes);
-		Self::payout_weight(slots, edges, passes, params.emission_destination)
+		let mechanism = MechanismConfig::<T>::get();
+		let passes = Self::payout(now, &params, &mechanism).clamp(1, params.max_ranking_passes);
+		Self::payout_weight(mechanism.mechanism, slots, edges, passes, params.emission_destination)
 	}
 
 	/// The most a payout can weigh under `params`: every uid up to `max_neurons` registered with
 	/// `max_edges` edges each, `max_ranking_passes` passes, paid to free balance if that costs
 	/// more than stake.
+	/// Under either mechanism, so that root can switch between them at any time.
 	pub fn worst_payout_weight(params: &IncentiveParamsOf<T>) -> Weight {
 		let edges = params.max_neurons.saturating_mul(params.max_edges);
-		let at = |destination| {
-			Self::payout_weight(params.max_neurons, edges, params.max_ranking_passes, destination)
+		let passes = params.max_ranking_passes;
+		let at = |mechanism, destination| {
+			Self::payout_weight(mechanism, params.max_neurons, edges, passes, destination)
 		};
-		at(EmissionDestination::Stake).max(at(EmissionDestination::Free))
+		[Mechanism::Attribution, Mechanism::Consensus]
+			.into_iter()
+			.flat_map(|m| [at(m, EmissionDestination::Stake), at(m, EmissionDestination::Free)])
+			.fold(Weight::zero(), |worst, weight| worst.max(weight))
 	}
 
 	/// Whether `now` is a multiple of `tempo` (never, for a `tempo` of zero, which the
@@ -73,25 +93,33 @@ impl<T: Config> Pallet<T> {
 		now.checked_rem(&tempo).is_some_and(|rest| rest.is_zero())
 	}
 
-	/// Weight of a payout over `slots` uid slots with `edges` edges in all and at most `passes`
-	/// ranking passes, paid to `destination`.
+	/// Weight of a payout under `mechanism` over `slots` uid slots with `edges` edges in all
+	/// and at most `passes` ranking passes (attribution), paid to `destination`.
 	///
 	/// Neurons and edges are benchmarked apart (see `benchmarking.rs`): each part's edge
 	/// benchmark runs over the most neurons, so only its growth with `e` is added here. Paying
 	/// into free balance mints into every neuron's account, which `pay_free(slots)` prices.
+	/// Consensus has no passes: one sort and a few sweeps over the edges, and a bonds read and
+	/// write per neuron, all in its two benchmarks.
 	pub fn payout_weight(
+		mechanism: Mechanism,
 		slots: u32,
 		edges: u32,
 		passes: u32,
 		destination: EmissionDestination,
 	) -> Weight {
 		let growth = |of: fn(u32) -> Weight| of(edges).saturating_sub(of(0));
-		let payout = T::WeightInfo::on_initialize_payout(slots)
-			.saturating_add(growth(T::WeightInfo::payout_edges));
-		let pass = T::WeightInfo::ranking_pass_neurons(slots)
-			.saturating_add(growth(T::WeightInfo::ranking_pass_edges));
-		let weight =
-			payout.saturating_add(pass.saturating_mul(u64::from(passes.saturating_sub(1))));
+		let weight = match mechanism {
+			Mechanism::Attribution => {
+				let payout = T::WeightInfo::on_initialize_payout(slots)
+					.saturating_add(growth(T::WeightInfo::payout_edges));
+				let pass = T::WeightInfo::ranking_pass_neurons(slots)
+					.saturating_add(growth(T::WeightInfo::ranking_pass_edges));
+				payout.saturating_add(pass.saturating_mul(u64::from(passes.saturating_sub(1))))
+			}
+			Mechanism::Consensus => T::WeightInfo::consensus_payout(slots)
+				.saturating_add(growth(T::WeightInfo::consensus_payout_edges)),
+		};
 		match destination {
 			EmissionDestination::Stake => weight,
 			EmissionDestination::Free => weight.saturating_add(T::WeightInfo::pay_free(slots)),
@@ -111,7 +139,11 @@ impl<T: Config> Pallet<T> {
 	/// rank, last and total emission in [`Payouts`] are updated and one `EmissionPaid` event
 	/// tells the totals. Into stake, the whole payout is one mint into the pallet's account,
 	/// credited to the neurons as unsettled stake; into free balance, one mint per neuron.
-	pub(crate) fn payout(now: BlockNumberFor<T>, params: &IncentiveParamsOf<T>) -> u32 {
+	pub(crate) fn payout(
+		now: BlockNumberFor<T>,
+		params: &IncentiveParamsOf<T>,
+		mechanism: &MechanismParamsOf<T>,
+	) -> u32 {
 		let mut neurons: Vec<(u16, NeuronRecordOf<T>)> = Neurons::<T>::iter().collect();
 		neurons.sort_by_key(|&(uid, _)| uid);
 		let Some(slots) = neurons.last().map(|&(uid, _)| usize::from(uid).saturating_add(1)) else {
@@ -152,18 +184,13 @@ impl<T: Config> Pallet<T> {
 			.map(|(&stake, weights)| NeuronInput { stake, weights: weights.as_slice() })
 			.collect();
 
-		let ranking = incentive_ranking::rank(&inputs, params.max_ranking_passes);
 		let pot = PendingEmission::<T>::get();
-		let (shares, _) =
-			incentive_ranking::split_emission(pot.unique_saturated_into(), &ranking.ranks);
-		log::debug!(
-			target: "runtime::incentive",
-			"payout at {:?}: {} neurons, {} passes, {} base units of stake unabsorbed",
-			now,
-			neurons.len(),
-			ranking.passes,
-			ranking.in_flight,
-		);
+		let Split { shares: ranks, amounts: shares, passes } = match mechanism.mechanism {
+			Mechanism::Attribution => Self::split_by_rank(now, &inputs, pot, params),
+			Mechanism::Consensus => {
+				Self::split_by_consensus(now, &inputs, &registered_at, pot, mechanism)
+			}
+		};
 
 		// Each neuron's share, capped so that the sum never exceeds the pot whatever the split
 		// said (and, into stake, so that no unsettled stake overflows): `owed` is then exactly
@@ -219,7 +246,7 @@ impl<T: Config> Pallet<T> {
 				paid_neurons = paid_neurons.saturating_add(1);
 			}
 			total_paid = total_paid.saturating_add(paid);
-			entry.rank = ranking.ranks.get(usize::from(*uid)).copied().unwrap_or_default();
+			entry.rank = ranks.get(usize::from(*uid)).copied().unwrap_or_default();
 			entry.last_emission = paid;
 			entry.total_emission = entry.total_emission.saturating_add(paid);
 		}
@@ -235,7 +262,111 @@ impl<T: Config> Pallet<T> {
 			pot_left,
 			neurons: paid_neurons,
 		});
-		ranking.passes
+		passes
+	}
+
+	/// Attribution: the pot by rank.
+	fn split_by_rank(
+		now: BlockNumberFor<T>,
+		inputs: &[NeuronInput<'_>],
+		pot: BalanceOf<T>,
+		params: &IncentiveParamsOf<T>,
+	) -> Split {
+		let ranking = incentive_ranking::rank(inputs, params.max_ranking_passes);
+		let (amounts, _) =
+			incentive_ranking::split_emission(pot.unique_saturated_into(), &ranking.ranks);
+		log::debug!(
+			target: "runtime::incentive",
+			"payout at {:?}: {} uids, {} passes, {} base units of stake unabsorbed",
+			now,
+			inputs.len(),
+			ranking.passes,
+			ranking.in_flight,
+		);
+		Split { shares: ranking.ranks, amounts, passes: ranking.passes }
+	}
+
+	/// Consensus: the pot by incentive and dividends, with the bonds read before and stored
+	/// after, and each uid's incentive and dividends kept in [`ConsensusShares`].
+	fn split_by_consensus(
+		now: BlockNumberFor<T>,
+		inputs: &[NeuronInput<'_>],
+		registered_at: &[Option<BlockNumberFor<T>>],
+		pot: BalanceOf<T>,
+		mechanism: &MechanismParamsOf<T>,
+	) -> Split {
+		let params = ConsensusParams {
+			kappa: mechanism.kappa,
+			bond_alpha: mechanism.bond_alpha,
+			max_bonds: usize::try_from(T::MaxEdgesLimit::get()).unwrap_or(usize::MAX),
+		};
+		let bonds = Self::counted_bonds(registered_at);
+		let outcome = incentive_ranking::consensus(inputs, &bonds, &params);
+		let (amounts, _) = incentive_ranking::split_consensus_emission(
+			pot.unique_saturated_into(),
+			&outcome,
+			mechanism.dividend_share,
+		);
+		let shares = outcome.shares(mechanism.dividend_share);
+		Self::store_consensus(now, registered_at, &bonds, outcome);
+		Split { shares, amounts, passes: 1 }
+	}
+
+	/// Every uid's stored bonds that still count: those of an evaluator still the one that
+	/// earned them, in targets still held by the neuron they were earned in (the rule of stale
+	/// edges, [`crate::edge_counts`], with the payout block as the posting block).
+	fn counted_bonds(registered_at: &[Option<BlockNumberFor<T>>]) -> Vec<incentive_ranking::Bonds> {
+		let holds = |uid: u16, at: BlockNumberFor<T>| {
+			registered_at
+				.get(usize::from(uid))
+				.copied()
+				.flatten()
+				.is_some_and(|registered| crate::edge_counts(Some(at), registered))
+		};
+		(0..registered_at.len())
+			.map(|slot| {
+				let Ok(uid) = u16::try_from(slot) else { return Vec::new() };
+				match Bonds::<T>::get(uid) {
+					Some((at, bonds)) if holds(uid, at) => {
+						bonds.into_iter().filter(|&(target, _)| holds(target, at)).collect()
+					}
+					_ => Vec::new(),
+				}
+			})
+			.collect()
+	}
+
+	/// Writes the new bonds of every registered uid (removing those that are empty now) and the
+	/// payout's incentive and dividends.
+	fn store_consensus(
+		now: BlockNumberFor<T>,
+		registered_at: &[Option<BlockNumberFor<T>>],
+		before: &[incentive_ranking::Bonds],
+		outcome: ConsensusOutcome,
+	) {
+		let ConsensusOutcome { incentive, dividends, bonds, .. } = outcome;
+		for (slot, row) in bonds.into_iter().enumerate() {
+			let Ok(uid) = u16::try_from(slot) else { break };
+			if registered_at.get(slot).copied().flatten().is_none() {
+				continue;
+			}
+			if row.is_empty() {
+				// Nothing to write when nothing counted before either (an entry left whose
+				// targets all changed hands is dropped at the evaluator's next bond).
+				if before.get(slot).is_some_and(|old| !old.is_empty()) {
+					Bonds::<T>::remove(uid);
+				}
+				continue;
+			}
+			// The crate keeps at most `MaxEdgesLimit` bonds: nothing is truncated here.
+			Bonds::<T>::insert(uid, (now, BoundedVec::truncate_from(row)));
+		}
+		let shares: Vec<ConsensusShare> = incentive
+			.into_iter()
+			.zip(dividends)
+			.map(|(incentive, dividends)| ConsensusShare { incentive, dividends })
+			.collect();
+		ConsensusShares::<T>::put((now, BoundedVec::truncate_from(shares)));
 	}
 
 	/// Starts a new period: each neuron's ranked stake becomes the stake it holds now.

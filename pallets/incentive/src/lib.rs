@@ -25,17 +25,23 @@
 //! - **Axon**: the IP, port and version where a neuron serves ([`AxonInfo`]).
 //! - **Pot**: emission minted per block but not paid yet ([`PendingEmission`]). It is not minted
 //!   into any account, so total issuance grows only by what is paid.
-//! - **Payout**: every `tempo` blocks the pot is split by rank; each neuron's share is minted to
-//!   its stake (into the pallet's account, in one mint) or free balance; rounding remainders stay
-//!   in the pot. Ranks and emissions of all neurons are kept in one vector, [`Payouts`].
+//! - **Payout**: every `tempo` blocks the pot is split by the mechanism in force
+//!   ([`MechanismConfig`]): by rank under attribution (`docs/attribution.md`), by incentive and
+//!   dividends under consensus (`docs/consensus.md`, with [`Bonds`] kept between payouts). Each
+//!   neuron's share is minted to its stake (into the pallet's account, in one mint) or free
+//!   balance; rounding remainders stay in the pot. Ranks and emissions of all neurons are kept in
+//!   one vector, [`Payouts`].
+//! - **Commit-reveal**: a neuron may commit the hash of its weights ([`WeightCommits`]) and reveal
+//!   them within a window, so that others cannot copy them while they are fresh; the mechanism
+//!   parameters can make it required.
 //!
 //! ## Layout
 //!
 //! `lib.rs` holds the FRAME sections; each call hands off to a `do_*` helper in the file of its
 //! concern: `neurons.rs` (uids, registration, replacement, axons), `stake.rs` (held and
 //! unsettled stake), `graph.rs` (weights, the edge count and which edges count; `weights.rs` is the generated
-//! [`WeightInfo`]), `params.rs` (validation), `emission.rs` (the hook, where FRAME meets the
-//! ranking crate).
+//! [`WeightInfo`]), `commit_reveal.rs` (committed weights), `params.rs` (validation),
+//! `emission.rs` (the hook, where FRAME meets the ranking crate).
 //! `types.rs` has the stored and passed data types.
 //!
 //! ## Invariants
@@ -54,6 +60,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod commit_reveal;
 mod emission;
 mod fee;
 mod graph;
@@ -73,12 +80,12 @@ mod benchmarking;
 #[cfg(test)]
 mod tests;
 
-pub use types::{
-	AxonInfo, EmissionDestination, GenesisNeuron, IncentiveParams, IncentiveParamsUpdate,
-	NeuronInfo, NeuronPayout, NeuronRecord, RegistrationPrice, UnbondingChunk,
-	MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
-};
 pub use graph::{counted_edges, edge_counts, registration_blocks};
+pub use types::{
+	AxonInfo, ConsensusShare, EmissionDestination, GenesisNeuron, IncentiveParams,
+	IncentiveParamsUpdate, Mechanism, MechanismParams, NeuronInfo, NeuronPayout, NeuronRecord,
+	RegistrationPrice, UnbondingChunk, WeightCommit, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+};
 pub use weights::WeightInfo;
 
 // The FRAME macros expand to `expect` on lookups that a correctly built runtime always satisfies
@@ -113,6 +120,19 @@ pub mod pallet {
 	/// [`IncentiveParamsUpdate`] with the runtime's types.
 	pub type IncentiveParamsUpdateOf<T> = IncentiveParamsUpdate<BalanceOf<T>, BlockNumberFor<T>>;
 
+	/// [`MechanismParams`] with the runtime's types.
+	pub type MechanismParamsOf<T> = MechanismParams<BlockNumberFor<T>>;
+
+	/// An evaluator's [`Bonds`] entry: the payout block that computed them (a bond in a uid
+	/// whose neuron registered at or after it was meant for someone else and is dropped) and
+	/// `(target uid, bond)` sorted by uid, each bond a fraction of 2^32.
+	pub type BondsEntryOf<T> =
+		(BlockNumberFor<T>, BoundedVec<(u16, u64), <T as Config>::MaxEdgesLimit>);
+
+	/// The [`ConsensusShares`] item: the payout block and every uid's share.
+	pub type ConsensusSharesOf<T> =
+		(BlockNumberFor<T>, BoundedVec<ConsensusShare, <T as Config>::MaxNeuronsLimit>);
+
 	/// [`UnbondingChunk`] with the runtime's types.
 	pub type UnbondingChunkOf<T> = UnbondingChunk<BalanceOf<T>, BlockNumberFor<T>>;
 
@@ -128,8 +148,10 @@ pub mod pallet {
 	/// The storage version (see [`migrations`]): 1 added the registration fee and unbonding
 	/// parameters to [`Params`] and `ranked_stake` to [`Payouts`]; 2 added the operator key
 	/// ([`Operators`], `NeuronRecord::operator`) and dropped the reverse edge index, since edges
-	/// to a replaced neuron are now ignored rather than deleted.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// to a replaced neuron are now ignored rather than deleted; 3 added the consensus mechanism
+	/// ([`MechanismConfig`], [`Bonds`], [`ConsensusShares`]) and commit-reveal
+	/// ([`WeightCommits`]), all new items whose empty state is their correct start.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	/// A neuron's posted weights: `(target uid, raw weight)`, sorted by uid, no zero weights.
 	pub type EdgesOf<T> = BoundedVec<(u16, u16), <T as Config>::MaxEdgesLimit>;
@@ -189,6 +211,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, IncentiveParamsOf<T>, ValueQuery>;
 
+	/// The mechanism in force and its parameters, set at genesis and by root (`set_params`).
+	#[pallet::storage]
+	pub type MechanismConfig<T: Config> = StorageValue<_, MechanismParamsOf<T>, ValueQuery>;
+
+	/// Consensus: each evaluator's bonds, by its uid, from the last consensus payout.
+	#[pallet::storage]
+	pub type Bonds<T: Config> = StorageMap<_, Twox64Concat, u16, BondsEntryOf<T>, OptionQuery>;
+
+	/// Consensus: the block of the last consensus payout and each uid's incentive and dividends
+	/// then (for the runtime API; a uid whose neuron registered later shows zero).
+	#[pallet::storage]
+	pub type ConsensusShares<T: Config> = StorageValue<_, ConsensusSharesOf<T>, ValueQuery>;
+
+	/// A neuron's pending weight commit, by uid, until it is revealed or replaced.
+	#[pallet::storage]
+	pub type WeightCommits<T: Config> =
+		StorageMap<_, Twox64Concat, u16, WeightCommit<BlockNumberFor<T>>, OptionQuery>;
+
 	/// The registered neurons by uid.
 	#[pallet::storage]
 	pub type Neurons<T: Config> = StorageMap<_, Twox64Concat, u16, NeuronRecordOf<T>, OptionQuery>;
@@ -210,8 +250,7 @@ pub mod pallet {
 	/// The uid each operator key operates: one entry per neuron, for its `operator`. An
 	/// account operates at most one neuron.
 	#[pallet::storage]
-	pub type Operators<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, u16, OptionQuery>;
+	pub type Operators<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u16, OptionQuery>;
 
 	/// The key each neuron's owner offered the operator role to, until that key accepts it
 	/// (`accept_operator`) or the owner offers it elsewhere.
@@ -258,8 +297,7 @@ pub mod pallet {
 	/// The price the last registration set and its block; the fee in force decays from it
 	/// (the pallet's `registration_fee`).
 	#[pallet::storage]
-	pub type LastRegistrationPrice<T: Config> =
-		StorageValue<_, RegistrationPriceOf<T>, ValueQuery>;
+	pub type LastRegistrationPrice<T: Config> = StorageValue<_, RegistrationPriceOf<T>, ValueQuery>;
 
 	/// Events of the pallet.
 	#[pallet::event]
@@ -353,6 +391,19 @@ pub mod pallet {
 		ParamsUpdated {
 			/// The parameters now in force.
 			params: IncentiveParamsOf<T>,
+			/// The mechanism parameters now in force.
+			mechanism: MechanismParamsOf<T>,
+		},
+		/// A neuron committed the hash of its next weights.
+		WeightsCommitted {
+			/// The neuron's uid.
+			uid: u16,
+			/// The hash.
+			hash: [u8; 32],
+			/// The first block in which it can be revealed.
+			reveal_from: BlockNumberFor<T>,
+			/// The last block in which it can be revealed.
+			reveal_until: BlockNumberFor<T>,
 		},
 		/// A payout happened.
 		EmissionPaid {
@@ -453,6 +504,24 @@ pub mod pallet {
 		/// The neuron at that uid is not owned by the named owner, or its owner has not offered
 		/// the operator role to the signer.
 		NoOperatorOffer,
+		/// `kappa` must be above zero.
+		InvalidKappa,
+		/// `bond_alpha` must be above zero.
+		InvalidBondAlpha,
+		/// `reveal_window` must be at least 1.
+		InvalidRevealWindow,
+		/// Commit-reveal is required: commit the weights' hash, then reveal them.
+		CommitRevealRequired,
+		/// The neuron has no pending commit to reveal.
+		NoCommit,
+		/// Fewer than `reveal_delay` blocks since the commit.
+		RevealTooEarly,
+		/// The commit's reveal window has passed; commit again.
+		RevealTooLate,
+		/// The weights and salt do not hash to the commit.
+		RevealMismatch,
+		/// A commit is pending and its window has not passed: reveal it first.
+		CommitPending,
 	}
 
 	/// Genesis: the parameters and, optionally, neurons registered from the first block (for
@@ -467,6 +536,10 @@ pub mod pallet {
 		/// build with the error's name.
 		#[serde(default)]
 		pub neurons: Vec<GenesisNeuron<T::AccountId, BalanceOf<T>>>,
+		/// The initial [`MechanismConfig`]; see [`MechanismParams`] for the JSON field names.
+		/// Attribution when absent.
+		#[serde(default)]
+		pub mechanism_params: MechanismParamsOf<T>,
 	}
 
 	impl<T: Config> Default for GenesisConfig<T> {
@@ -476,6 +549,7 @@ pub mod pallet {
 				params: IncentiveParams::default()
 					.clamped_to(T::MaxNeuronsLimit::get(), T::MaxEdgesLimit::get()),
 				neurons: Vec::new(),
+				mechanism_params: MechanismParams::default(),
 			}
 		}
 	}
@@ -490,6 +564,11 @@ pub mod pallet {
 				panic!("invalid incentive genesis params: {name}");
 			}
 			Params::<T>::put(&self.params);
+			if let Err(error) = Pallet::<T>::validate_mechanism_params(&self.mechanism_params) {
+				let name: &'static str = error.into();
+				panic!("invalid incentive genesis mechanism params: {name}");
+			}
+			MechanismConfig::<T>::put(self.mechanism_params);
 			if super::graph::len_u32(self.neurons.len()) > self.params.max_neurons {
 				let name: &'static str = Error::<T>::TooManyGenesisNeurons.into();
 				panic!("invalid incentive genesis neurons: {name}");
@@ -632,11 +711,16 @@ pub mod pallet {
 		/// neuron keeps all stake that reaches it. At most one call per `weights_rate_limit`
 		/// blocks. Signed by the operator key. An edge counts in the ranking only while the
 		/// neuron it was posted to holds the uid: one posted before the uid's occupant
-		/// registered is ignored.
+		/// registered is ignored. Refused with `CommitRevealRequired` while the mechanism
+		/// parameters require commit-reveal.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_weights(Pallet::<T>::posted_edges_for_weight(weights)))]
 		pub fn set_weights(origin: OriginFor<T>, weights: Vec<(u16, u16)>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			ensure!(
+				!MechanismConfig::<T>::get().commit_reveal_required,
+				Error::<T>::CommitRevealRequired
+			);
 			Self::do_set_weights(who, weights)
 		}
 
@@ -684,6 +768,32 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_accept_operator(who, uid, owner)
+		}
+
+		/// Commits `hash = blake2_256(SCALE((signer, weights, salt)))` of the weights the neuron
+		/// will reveal with `reveal_weights` from `reveal_delay` blocks on, for `reveal_window`
+		/// blocks. One commit at a time: `CommitPending` while an earlier one can still be
+		/// revealed; one whose window has passed is replaced. Signed by the operator key.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::commit_weights())]
+		pub fn commit_weights(origin: OriginFor<T>, hash: [u8; 32]) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_weights(who, hash)
+		}
+
+		/// Reveals the committed weights with the commit's `salt`: checked against the hash
+		/// (`RevealMismatch`) and the window (`RevealTooEarly`, `RevealTooLate`), then stored as
+		/// `set_weights` stores them, with its checks and rate limit. Signed by the operator key
+		/// that committed.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::reveal_weights(Pallet::<T>::posted_edges_for_weight(weights)))]
+		pub fn reveal_weights(
+			origin: OriginFor<T>,
+			weights: Vec<(u16, u16)>,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_weights(who, weights, salt)
 		}
 	}
 }

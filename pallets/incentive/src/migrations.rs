@@ -291,3 +291,53 @@ pub mod v2 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2 to 3: the consensus mechanism and commit-reveal.
+///
+/// Only new items: [`MechanismConfig`](crate::MechanismConfig) is written with its default,
+/// attribution, so that payouts go on exactly as before and the explorer shows the item;
+/// [`Bonds`](crate::Bonds), [`ConsensusShares`](crate::ConsensusShares) and
+/// [`WeightCommits`](crate::WeightCommits) start empty, their correct value. No stored layout
+/// changes.
+pub mod v3 {
+	use crate::{Config, MechanismConfig, MechanismParams, Pallet};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
+	};
+
+	/// The step itself; use [`MigrateV2ToV3`], which runs it once.
+	pub struct InnerMigrateV2ToV3<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			MechanismConfig::<T>::put(MechanismParams::default());
+			T::DbWeight::get().writes(1)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			ensure!(!MechanismConfig::<T>::exists(), "MechanismConfig exists before version 3");
+			Ok(Vec::new())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			ensure!(
+				MechanismConfig::<T>::get().mechanism == crate::Mechanism::Attribution,
+				"the mechanism is not attribution after the upgrade"
+			);
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 2 to 3, run once: see the module.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		InnerMigrateV2ToV3<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

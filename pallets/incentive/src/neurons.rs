@@ -13,9 +13,10 @@ use sp_arithmetic::Perquintill;
 use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
 
 use crate::{
-	AxonInfo, BalanceOf, Config, Error, Event, FreeUids, NeuronCount, NeuronInfo, NeuronInfoOf,
-	NeuronPayout, NeuronRecord, NeuronRecordOf, Neurons, OperatorOffers, Operators, Pallet, Params,
-	Payouts, PayoutsOf, UidEnd, Uids, WeightInfo,
+	AxonInfo, BalanceOf, Bonds, Config, ConsensusShare, ConsensusShares, Error, Event, FreeUids,
+	NeuronCount, NeuronInfo, NeuronInfoOf, NeuronPayout, NeuronRecord, NeuronRecordOf, Neurons,
+	OperatorOffers, Operators, Pallet, Params, Payouts, PayoutsOf, UidEnd, Uids, WeightCommits,
+	WeightInfo,
 };
 
 /// What removing a neuron put into unbonding and cleared.
@@ -114,9 +115,8 @@ impl<T: Config> Pallet<T> {
 			Self::ensure_valid_axon(axon)?;
 		}
 		let fee = max_fee.map(|max_fee| Self::quote_fee(&params, max_fee)).transpose()?;
-		let fee_and_stake = stake
-			.checked_add(&fee.unwrap_or_default())
-			.ok_or(Error::<T>::InsufficientBalance)?;
+		let fee_and_stake =
+			stake.checked_add(&fee.unwrap_or_default()).ok_or(Error::<T>::InsufficientBalance)?;
 		Self::ensure_can_hold(&who, fee_and_stake)?;
 
 		let now = frame_system::Pallet::<T>::block_number();
@@ -309,12 +309,33 @@ impl<T: Config> Pallet<T> {
 			*entry = NeuronPayout::default();
 		}
 		let outbound = Self::clear_edges(uid);
+		Bonds::<T>::remove(uid);
+		WeightCommits::<T>::remove(uid);
 		Ok(RemovedNeuron { account: record.account, unbonding, release_at, outbound })
 	}
 
-	/// Everything about neuron `uid` (its record and payout entry), if it is registered.
+	/// The last consensus payout's share for neuron `uid`, registered at `registered_at`; zero
+	/// if that payout came before the neuron (the uid's earlier occupant earned it).
+	pub(crate) fn consensus_share_of(
+		shares: &crate::ConsensusSharesOf<T>,
+		uid: u16,
+		registered_at: BlockNumberFor<T>,
+	) -> ConsensusShare {
+		let (at, entries) = shares;
+		if !crate::edge_counts(Some(*at), registered_at) {
+			return ConsensusShare::default();
+		}
+		entries.get(usize::from(uid)).copied().unwrap_or_default()
+	}
+
+	/// Everything about neuron `uid` (its record, payout entry and consensus share), if it is
+	/// registered.
 	pub fn neuron(uid: u16) -> Option<NeuronInfoOf<T>> {
-		Neurons::<T>::get(uid).map(|record| NeuronInfo::new(record, Self::payout_of(uid)))
+		let shares = ConsensusShares::<T>::get();
+		Neurons::<T>::get(uid).map(|record| {
+			let share = Self::consensus_share_of(&shares, uid, record.registered_at);
+			NeuronInfo::new(record, Self::payout_of(uid), share)
+		})
 	}
 
 	/// Neuron `uid`'s payout entry; the zero entry for a uid without one.
@@ -326,8 +347,12 @@ impl<T: Config> Pallet<T> {
 	/// once for the whole list).
 	pub fn neurons() -> Vec<(u16, NeuronInfoOf<T>)> {
 		let payouts = Payouts::<T>::get();
+		let shares = ConsensusShares::<T>::get();
 		let mut neurons: Vec<(u16, NeuronInfoOf<T>)> = Neurons::<T>::iter()
-			.map(|(uid, record)| (uid, NeuronInfo::new(record, Self::entry_of(&payouts, uid))))
+			.map(|(uid, record)| {
+				let share = Self::consensus_share_of(&shares, uid, record.registered_at);
+				(uid, NeuronInfo::new(record, Self::entry_of(&payouts, uid), share))
+			})
 			.collect();
 		neurons.sort_by_key(|&(uid, _)| uid);
 		neurons

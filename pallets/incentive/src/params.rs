@@ -4,14 +4,29 @@ use frame_support::{pallet_prelude::*, traits::Get};
 use sp_runtime::traits::Zero;
 
 use crate::{
-	Config, EdgeCount, Error, Event, IncentiveParamsOf, IncentiveParamsUpdateOf, NeuronCount,
-	Pallet, Params, UidEnd, MAX_ADDRESSABLE_NEURONS, MAX_RANKING_PASSES,
+	Config, EdgeCount, Error, Event, IncentiveParamsOf, IncentiveParamsUpdateOf, MechanismConfig,
+	MechanismParamsOf, NeuronCount, Pallet, Params, UidEnd, MAX_ADDRESSABLE_NEURONS,
+	MAX_RANKING_PASSES,
 };
 
 impl<T: Config> Pallet<T> {
 	/// The parameters in force (for the runtime API and off-chain readers).
 	pub fn params() -> IncentiveParamsOf<T> {
 		Params::<T>::get()
+	}
+
+	/// The mechanism parameters in force (for the runtime API and off-chain readers).
+	pub fn mechanism_params() -> MechanismParamsOf<T> {
+		MechanismConfig::<T>::get()
+	}
+
+	/// Checks the mechanism parameters: `kappa` and `bond_alpha` above zero, a reveal window
+	/// of at least one block.
+	pub fn validate_mechanism_params(params: &MechanismParamsOf<T>) -> Result<(), Error<T>> {
+		ensure!(!params.kappa.is_zero(), Error::<T>::InvalidKappa);
+		ensure!(!params.bond_alpha.is_zero(), Error::<T>::InvalidBondAlpha);
+		ensure!(!params.reveal_window.is_zero(), Error::<T>::InvalidRevealWindow);
+		Ok(())
 	}
 
 	/// Checks every parameter against its range; the first one out of range names the error.
@@ -58,20 +73,27 @@ impl<T: Config> Pallet<T> {
 	/// posted weights until they are posted again, and a higher `min_stake` only binds the next
 	/// `register` and `remove_stake`. A new `unbonding_period` applies to stake removed from
 	/// then on; chunks already unbonding keep their release block. New fee parameters apply to
-	/// the next quote: the last registration's price decays toward the new floor.
+	/// the next quote: the last registration's price decays toward the new floor. A new
+	/// mechanism applies from the next payout; bonds are kept while attribution is in force and
+	/// used again if consensus returns. A new reveal delay or window applies to pending commits
+	/// too; requiring commit-reveal refuses `set_weights` from the next block on.
 	pub(crate) fn do_set_params(update: IncentiveParamsUpdateOf<T>) -> DispatchResult {
+		let mechanism = update.apply_to_mechanism(MechanismConfig::<T>::get());
+		Self::validate_mechanism_params(&mechanism)?;
 		let params = update.apply_to(Params::<T>::get());
 		Self::validate_params(&params)?;
 		// Lowering `max_neurons` or `max_edges` keeps the neurons and edges already stored, and
 		// the payout runs over those: price the worst case with them too.
 		Self::ensure_fits_half_a_block(Self::payout_weight(
+			mechanism.mechanism,
 			UidEnd::<T>::get().max(NeuronCount::<T>::get()),
 			EdgeCount::<T>::get(),
 			params.max_ranking_passes,
 			params.emission_destination,
 		))?;
 		Params::<T>::put(&params);
-		Self::deposit_event(Event::ParamsUpdated { params });
+		MechanismConfig::<T>::put(mechanism);
+		Self::deposit_event(Event::ParamsUpdated { params, mechanism });
 		Ok(())
 	}
 }

@@ -103,7 +103,9 @@ pub struct NeuronRecord<AccountId, Balance, BlockNumber> {
 /// balance when it leaves. Uids without a neuron have the zero entry.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen, Default)]
 pub struct NeuronPayout<Balance> {
-	/// The rank used at the last payout (zero until the first payout after registration).
+	/// The neuron's share of the last payout's pot (zero until the first payout after
+	/// registration): its rank under attribution; `(1 - dividend_share) · incentive +
+	/// dividend_share · dividends` under consensus.
 	pub rank: Perquintill,
 	/// What the neuron received at the last payout.
 	pub last_emission: Balance,
@@ -121,7 +123,16 @@ pub struct NeuronPayout<Balance> {
 /// Stake on its way out of the pallet: held under `HoldReason::Unbonding` on its account and
 /// released to the free balance by `withdraw_unbonded` from block `release_at` on.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct UnbondingChunk<Balance, BlockNumber> {
 	/// What is released.
@@ -134,7 +145,17 @@ pub struct UnbondingChunk<Balance, BlockNumber> {
 /// price in force decays from it toward `registration_fee_floor` (see the pallet's
 /// `registration_fee`).
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen, Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Default,
 )]
 pub struct RegistrationPrice<Balance, BlockNumber> {
 	/// The price right after the last registration.
@@ -143,7 +164,8 @@ pub struct RegistrationPrice<Balance, BlockNumber> {
 	pub at: BlockNumber,
 }
 
-/// Everything about one neuron: its [`NeuronRecord`] and its [`NeuronPayout`] together, as the
+/// Everything about one neuron: its [`NeuronRecord`], its [`NeuronPayout`] and, under
+/// consensus, its [`ConsensusShare`] together, as the
 /// pallet's `neuron` getter, the runtime API and the tests see it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
@@ -171,6 +193,10 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub total_emission: Balance,
 	/// The stake it ranks with at the next payout (see [`NeuronPayout::ranked_stake`]).
 	pub ranked_stake: Balance,
+	/// Consensus: its incentive at the last payout.
+	pub incentive: Perquintill,
+	/// Consensus: its dividends at the last payout.
+	pub dividends: Perquintill,
 }
 
 impl<AccountId, Balance: Copy + Saturating, BlockNumber>
@@ -180,6 +206,7 @@ impl<AccountId, Balance: Copy + Saturating, BlockNumber>
 	pub fn new(
 		record: NeuronRecord<AccountId, Balance, BlockNumber>,
 		payout: NeuronPayout<Balance>,
+		share: ConsensusShare,
 	) -> Self {
 		Self {
 			account: record.account,
@@ -194,6 +221,8 @@ impl<AccountId, Balance: Copy + Saturating, BlockNumber>
 			last_emission: payout.last_emission,
 			total_emission: payout.total_emission,
 			ranked_stake: payout.ranked_stake,
+			incentive: share.incentive,
+			dividends: share.dividends,
 		}
 	}
 }
@@ -227,13 +256,151 @@ pub enum EmissionDestination {
 	Free,
 }
 
+/// How a payout splits the pot (see `docs/attribution.md` and `docs/consensus.md`).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Mechanism {
+	/// The attribution walk: emission by rank. JSON: `"attribution"`.
+	#[serde(alias = "Attribution")]
+	Attribution,
+	/// Stake-weighted consensus: incentive and dividends. JSON: `"consensus"`.
+	#[serde(alias = "Consensus")]
+	Consensus,
+}
+
+/// A pending weight commit (`commit_weights`): the hash and the block it was made in.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct WeightCommit<BlockNumber> {
+	/// `blake2_256` of the SCALE encoding of `(operator account, weights, salt)`.
+	pub hash: [u8; 32],
+	/// The block of the commit; the reveal window is counted from it.
+	pub at: BlockNumber,
+}
+
+/// The mechanism and its parameters (storage item `MechanismConfig`), root-settable with
+/// `set_params` like [`IncentiveParams`] and kept apart from them because only payouts and
+/// weight calls read them.
+///
+/// Genesis JSON (key `incentive.mechanismParams`, camelCase, every field optional):
+/// `mechanism` (`"attribution"` or `"consensus"`), `kappa`, `bondAlpha`, `dividendShare` (parts of
+/// 10^18), `commitRevealRequired`, `revealDelay`, `revealWindow`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(
+	rename_all = "camelCase",
+	deny_unknown_fields,
+	bound(
+		serialize = "BlockNumber: Serialize",
+		deserialize = "BlockNumber: Deserialize<'de> + AtLeast32BitUnsigned"
+	)
+)]
+pub struct MechanismParams<BlockNumber> {
+	/// How payouts split the pot.
+	#[serde(default = "default_mechanism")]
+	pub mechanism: Mechanism,
+	/// Consensus: the share of the eligible voting stake that must give a neuron at least its
+	/// consensus weight (1/2: the stake-weighted median). Above zero.
+	#[serde(default = "default_half")]
+	pub kappa: Perquintill,
+	/// Consensus: the weight of each payout in the bonds' moving average. Above zero.
+	#[serde(default = "default_bond_alpha")]
+	pub bond_alpha: Perquintill,
+	/// Consensus: the share of the pot paid as dividends to evaluators.
+	#[serde(default = "default_half")]
+	pub dividend_share: Perquintill,
+	/// Whether weights must be committed and revealed (`set_weights` is then refused).
+	#[serde(default)]
+	pub commit_reveal_required: bool,
+	/// Blocks from a commit until it can be revealed.
+	#[serde(default = "default_reveal_delay")]
+	pub reveal_delay: BlockNumber,
+	/// Blocks after `reveal_delay` in which a commit can still be revealed. At least 1.
+	#[serde(default = "default_reveal_window")]
+	pub reveal_window: BlockNumber,
+}
+
+impl<BlockNumber: AtLeast32BitUnsigned> Default for MechanismParams<BlockNumber> {
+	/// Attribution, as before this mechanism existed; for consensus a median (`kappa` 1/2),
+	/// bonds averaged over about ten payouts, half the pot to dividends; commit-reveal off, with
+	/// a delay and a window of one default tempo each.
+	fn default() -> Self {
+		Self {
+			mechanism: default_mechanism(),
+			kappa: default_half(),
+			bond_alpha: default_bond_alpha(),
+			dividend_share: default_half(),
+			commit_reveal_required: false,
+			reveal_delay: default_reveal_delay(),
+			reveal_window: default_reveal_window(),
+		}
+	}
+}
+
+/// What a consensus payout left for one uid: an entry of `ConsensusShares`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Default,
+)]
+pub struct ConsensusShare {
+	/// The neuron's share of the clipped support.
+	pub incentive: Perquintill,
+	/// The neuron's share of the dividends.
+	pub dividends: Perquintill,
+}
+
 /// The root-settable parameters of the incentive mechanism (storage item `Params`).
 ///
 /// In the genesis config (JSON key `incentive.params`) the fields are camelCase:
 /// `emissionPerBlock`, `tempo`, `emissionDestination` (`"stake"` or `"free"`),
 /// `maxRankingPasses`, `maxNeurons`, `maxEdges`, `minStake`, `weightsRateLimit`,
 /// `immunityPeriod`, `unbondingPeriod`, `registrationFeeFloor`, `registrationFeeCeiling`,
-/// `registrationFeeGrowthPercent`, `registrationFeeHalfLife`. Unknown fields are rejected. A preset patch may name only some of them: the
+/// `registrationFeeGrowthPercent`, `registrationFeeHalfLife`. Unknown fields are rejected.
+/// The mechanism's own parameters are [`MechanismParams`]. A preset patch may name only some of them: the
 /// genesis builder merges it into the defaults.
 #[derive(
 	Encode,
@@ -298,6 +465,22 @@ pub struct IncentiveParams<Balance, BlockNumber> {
 	/// Blocks in which the price's excess over the floor halves. At least 1.
 	#[serde(default = "default_fee_half_life")]
 	pub registration_fee_half_life: BlockNumber,
+}
+
+fn default_mechanism() -> Mechanism {
+	Mechanism::Attribution
+}
+fn default_half() -> Perquintill {
+	Perquintill::from_percent(50)
+}
+fn default_bond_alpha() -> Perquintill {
+	Perquintill::from_percent(10)
+}
+fn default_reveal_delay<B: AtLeast32BitUnsigned>() -> B {
+	B::from(100u32)
+}
+fn default_reveal_window<B: AtLeast32BitUnsigned>() -> B {
+	B::from(100u32)
 }
 
 fn default_unbonding_period<B: AtLeast32BitUnsigned>() -> B {
@@ -404,9 +587,52 @@ pub struct IncentiveParamsUpdate<Balance, BlockNumber> {
 	pub registration_fee_growth_percent: Option<u32>,
 	/// New [`IncentiveParams::registration_fee_half_life`].
 	pub registration_fee_half_life: Option<BlockNumber>,
+	/// New [`MechanismParams::mechanism`].
+	pub mechanism: Option<Mechanism>,
+	/// New [`MechanismParams::kappa`].
+	pub kappa: Option<Perquintill>,
+	/// New [`MechanismParams::bond_alpha`].
+	pub bond_alpha: Option<Perquintill>,
+	/// New [`MechanismParams::dividend_share`].
+	pub dividend_share: Option<Perquintill>,
+	/// New [`MechanismParams::commit_reveal_required`].
+	pub commit_reveal_required: Option<bool>,
+	/// New [`MechanismParams::reveal_delay`].
+	pub reveal_delay: Option<BlockNumber>,
+	/// New [`MechanismParams::reveal_window`].
+	pub reveal_window: Option<BlockNumber>,
 }
 
-impl<Balance, BlockNumber> IncentiveParamsUpdate<Balance, BlockNumber> {
+impl<Balance, BlockNumber: Clone> IncentiveParamsUpdate<Balance, BlockNumber> {
+	/// `params` with the mechanism fields of this update applied.
+	pub fn apply_to_mechanism(
+		&self,
+		mut params: MechanismParams<BlockNumber>,
+	) -> MechanismParams<BlockNumber> {
+		if let Some(v) = self.mechanism {
+			params.mechanism = v;
+		}
+		if let Some(v) = self.kappa {
+			params.kappa = v;
+		}
+		if let Some(v) = self.bond_alpha {
+			params.bond_alpha = v;
+		}
+		if let Some(v) = self.dividend_share {
+			params.dividend_share = v;
+		}
+		if let Some(v) = self.commit_reveal_required {
+			params.commit_reveal_required = v;
+		}
+		if let Some(v) = &self.reveal_delay {
+			params.reveal_delay = v.clone();
+		}
+		if let Some(v) = &self.reveal_window {
+			params.reveal_window = v.clone();
+		}
+		params
+	}
+
 	/// `params` with the `Some` fields of this update applied.
 	pub fn apply_to(
 		self,

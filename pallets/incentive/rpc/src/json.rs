@@ -11,8 +11,8 @@
 //! - block numbers are JSON numbers, hashes `0x` hex.
 
 use pallet_incentive_runtime_api::{
-	AxonInfo, EmissionDestination, Emissions, IncentiveParams, Metagraph, NeuronEmission,
-	NeuronView, Perquintill,
+	AxonInfo, EmissionDestination, Emissions, IncentiveParams, Mechanism, MechanismParams,
+	Metagraph, NeuronEmission, NeuronView, Perquintill,
 };
 use serde::{Deserialize, Serialize};
 use sp_core::crypto::{AccountId32, Ss58AddressFormat, Ss58Codec};
@@ -85,6 +85,36 @@ pub struct NeuronJson {
 	/// How many of `edges` are stale (posted before their target's neuron registered) and so
 	/// ignored by the ranking.
 	pub stale_edges: u32,
+	/// Consensus: share of the clipped support at the last consensus payout, in `[0, 1]`.
+	pub incentive: f64,
+	/// The exact incentive: parts per 10^18, decimal string.
+	pub incentive_raw: String,
+	/// Consensus: share of the dividends at the last consensus payout, in `[0, 1]`.
+	pub dividends: f64,
+	/// The exact dividends: parts per 10^18, decimal string.
+	pub dividends_raw: String,
+	/// Consensus: the neuron's bonds as an evaluator, `[[target uid, bond], …]`, each bond a
+	/// fraction of 2^32 (an integer).
+	pub bonds: Vec<(u16, u64)>,
+}
+
+/// The mechanism in force and its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MechanismJson {
+	/// `"attribution"` or `"consensus"`.
+	pub mechanism: Mechanism,
+	/// Share of eligible voting stake a consensus weight needs, in `[0, 1]`.
+	pub kappa: f64,
+	/// Weight of each payout in the bonds' moving average, in `[0, 1]`.
+	pub bond_alpha: f64,
+	/// Share of the pot paid as dividends, in `[0, 1]`.
+	pub dividend_share: f64,
+	/// Whether `set_weights` is refused for commit-reveal.
+	pub commit_reveal_required: bool,
+	/// Blocks from a commit until it can be revealed.
+	pub reveal_delay: BlockNumber,
+	/// Blocks after that in which it can be.
+	pub reveal_window: BlockNumber,
 }
 
 /// The parameters in force.
@@ -144,6 +174,8 @@ pub struct MetagraphJson {
 	pub total_burned: String,
 	/// The parameters in force.
 	pub params: ParamsJson,
+	/// The mechanism in force and its parameters.
+	pub mechanism: MechanismJson,
 	/// Every neuron, by ascending uid.
 	pub neurons: Vec<NeuronJson>,
 }
@@ -163,6 +195,10 @@ pub struct NeuronEmissionJson {
 	pub last_emission: String,
 	/// Paid over all payouts since registration, base units.
 	pub total_emission: String,
+	/// Consensus: incentive at the last consensus payout, in `[0, 1]`.
+	pub incentive: f64,
+	/// Consensus: dividends at the last consensus payout, in `[0, 1]`.
+	pub dividends: f64,
 }
 
 /// `incentive_emissions`: the pot, the payout schedule and what each neuron was paid.
@@ -176,6 +212,8 @@ pub struct EmissionsJson {
 	pub tempo: BlockNumber,
 	/// Where payouts go: `"stake"` or `"free"`.
 	pub emission_destination: EmissionDestination,
+	/// How payouts split the pot: `"attribution"` or `"consensus"`.
+	pub mechanism: Mechanism,
 	/// The next payout block; `null` only if it would not fit a block number.
 	pub next_payout_block: Option<BlockNumber>,
 	/// The pot after this block, base units.
@@ -279,6 +317,24 @@ pub fn neuron_json(view: NeuronView<AccountId, Balance, BlockNumber>) -> NeuronJ
 		axon: view.axon.as_ref().map(axon_json),
 		edges: view.edges,
 		stale_edges: view.stale_edges,
+		incentive: fraction_f64(view.incentive),
+		incentive_raw: fraction_raw(view.incentive),
+		dividends: fraction_f64(view.dividends),
+		dividends_raw: fraction_raw(view.dividends),
+		bonds: view.bonds,
+	}
+}
+
+/// The mechanism parameters as JSON.
+pub fn mechanism_json(params: &MechanismParams<BlockNumber>) -> MechanismJson {
+	MechanismJson {
+		mechanism: params.mechanism,
+		kappa: fraction_f64(params.kappa),
+		bond_alpha: fraction_f64(params.bond_alpha),
+		dividend_share: fraction_f64(params.dividend_share),
+		commit_reveal_required: params.commit_reveal_required,
+		reveal_delay: params.reveal_delay,
+		reveal_window: params.reveal_window,
 	}
 }
 
@@ -298,6 +354,7 @@ pub fn metagraph_json(
 		registration_fee: metagraph.registration_fee.to_string(),
 		total_burned: metagraph.total_burned.to_string(),
 		params: params_json(&metagraph.params),
+		mechanism: mechanism_json(&metagraph.mechanism),
 		neurons: metagraph.neurons.into_iter().map(neuron_json).collect(),
 	}
 }
@@ -316,6 +373,8 @@ pub fn neuron_emission_json(record: NeuronEmission<AccountId, Balance>) -> Neuro
 		rank_raw: fraction_raw(record.rank),
 		last_emission: record.last_emission.to_string(),
 		total_emission: record.total_emission.to_string(),
+		incentive: fraction_f64(record.incentive),
+		dividends: fraction_f64(record.dividends),
 	}
 }
 
@@ -333,6 +392,7 @@ pub fn emissions_json(
 		emission_per_block: emissions.emission_per_block.to_string(),
 		tempo: emissions.tempo,
 		emission_destination: emissions.emission_destination,
+		mechanism: emissions.mechanism,
 		next_payout_block: emissions.next_payout_block,
 		pending_emission: emissions.pending_emission.to_string(),
 		total_paid: emissions.total_paid.to_string(),

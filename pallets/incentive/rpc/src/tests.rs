@@ -54,6 +54,8 @@ fn view(
 		last_emission: 0,
 		total_emission: 0,
 		ranked_stake: stake,
+		incentive: Perquintill::from_percent(10),
+		dividends: Perquintill::from_percent(20),
 	};
 	let counted = edges.clone();
 	NeuronView::new(uid, info, edges, &counted, 2)
@@ -89,6 +91,7 @@ fn neuron_converts_to_the_documented_json() {
 	neuron.ranked_stake = 100_000_000_000_000_000_000;
 	neuron.operator = bob();
 	neuron.stale_edges = 1;
+	neuron.bonds = vec![(1, 1 << 30)];
 
 	let value = serde_json::to_value(neuron_json(neuron)).unwrap();
 	assert_eq!(
@@ -111,6 +114,11 @@ fn neuron_converts_to_the_documented_json() {
 			"axon": { "ip": "192.168.1.20", "port": 8091, "version": 3 },
 			"edges": [[0, 1], [1, 3]],
 			"stale_edges": 1,
+			"incentive": 0.1,
+			"incentive_raw": "100000000000000000",
+			"dividends": 0.2,
+			"dividends_raw": "200000000000000000",
+			"bonds": [[1, 1073741824]],
 		})
 	);
 }
@@ -170,6 +178,10 @@ fn metagraph_converts_with_totals_and_params() {
 		registration_fee: 1_990_000_000,
 		total_burned: 3_000_000_000,
 		params: params(),
+		mechanism: pallet_incentive_runtime_api::MechanismParams {
+			mechanism: pallet_incentive_runtime_api::Mechanism::Consensus,
+			..Default::default()
+		},
 	};
 	let value = serde_json::to_value(metagraph_json(block_ref(12, &[1u8; 32]), metagraph)).unwrap();
 	assert_eq!(value["block"]["number"], 12);
@@ -200,8 +212,23 @@ fn metagraph_converts_with_totals_and_params() {
 			"registration_fee_half_life": 300,
 		})
 	);
+	assert_eq!(
+		value["mechanism"],
+		json!({
+			"mechanism": "consensus",
+			"kappa": 0.5,
+			"bond_alpha": 0.1,
+			"dividend_share": 0.5,
+			"commit_reveal_required": false,
+			"reveal_delay": 100,
+			"reveal_window": 100,
+		})
+	);
 	let neurons = value["neurons"].as_array().unwrap();
 	assert_eq!(neurons.len(), 2);
+	assert_eq!(neurons[0]["incentive"], 0.1);
+	assert_eq!(neurons[0]["dividends_raw"], "200000000000000000");
+	assert_eq!(neurons[0]["bonds"], json!([]));
 	assert_eq!(neurons[0]["uid"], 0);
 	assert_eq!(neurons[0]["self_weight_raw"], "0");
 	assert_eq!(neurons[1]["account"], BOB_SS58);
@@ -231,12 +258,15 @@ fn emissions_convert_with_the_sum_of_last_emissions() {
 		rank: Perquintill::from_percent(50),
 		last_emission: last,
 		total_emission: total,
+		incentive: Perquintill::from_percent(25),
+		dividends: Perquintill::zero(),
 	};
 	let emissions = Emissions {
 		block: 8,
 		emission_per_block: 5,
 		tempo: 2,
 		emission_destination: EmissionDestination::Free,
+		mechanism: pallet_incentive_runtime_api::Mechanism::Attribution,
 		next_payout_block: Some(10),
 		pending_emission: 1,
 		total_paid: 39,
@@ -246,6 +276,7 @@ fn emissions_convert_with_the_sum_of_last_emissions() {
 	assert_eq!(value["emission_per_block"], "5");
 	assert_eq!(value["tempo"], 2);
 	assert_eq!(value["emission_destination"], "free");
+	assert_eq!(value["mechanism"], "attribution");
 	assert_eq!(value["next_payout_block"], 10);
 	assert_eq!(value["pending_emission"], "1");
 	assert_eq!(value["total_paid"], "39");
@@ -259,6 +290,8 @@ fn emissions_convert_with_the_sum_of_last_emissions() {
 			"rank_raw": "500000000000000000",
 			"last_emission": "5",
 			"total_emission": "19",
+			"incentive": 0.25,
+			"dividends": 0.0,
 		})
 	);
 }

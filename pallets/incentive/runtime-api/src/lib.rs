@@ -9,6 +9,8 @@
 //! - [`IncentiveApi::emissions`]: the pot, the payout schedule and what each neuron was paid
 //!   ([`Emissions`]);
 //! - [`IncentiveApi::params`]: the parameters in force ([`IncentiveParams`]);
+//! - [`IncentiveApi::mechanism_params`] (API version 2): the mechanism in force and its
+//!   parameters ([`MechanismParams`]);
 //! - [`IncentiveApi::registration_fee`]: the registration fee a `register` would burn now (the
 //!   most a wallet needs to pass as its `max_fee`).
 //!
@@ -47,7 +49,9 @@ use codec::{Codec, Decode, Encode};
 use scale_info::TypeInfo;
 use sp_arithmetic::traits::{AtLeast32BitUnsigned, Zero};
 
-pub use pallet_incentive::{AxonInfo, EmissionDestination, IncentiveParams, NeuronInfo};
+pub use pallet_incentive::{
+	AxonInfo, EmissionDestination, IncentiveParams, Mechanism, MechanismParams, NeuronInfo,
+};
 pub use sp_arithmetic::Perquintill;
 
 #[cfg(test)]
@@ -95,6 +99,14 @@ pub struct NeuronView<AccountId, Balance, BlockNumber> {
 	/// registered (or to a uid that is empty now), so the ranking ignores them until the neuron
 	/// posts again.
 	pub stale_edges: u32,
+	/// Consensus: the neuron's share of the clipped support at the last consensus payout
+	/// (zero before its first, and under attribution from the start).
+	pub incentive: Perquintill,
+	/// Consensus: the neuron's share of the dividends at the last consensus payout.
+	pub dividends: Perquintill,
+	/// Consensus: the neuron's bonds as an evaluator, `(target uid, bond)` sorted by uid, each
+	/// bond a fraction of 2^32 (its share of the target's support, averaged over payouts).
+	pub bonds: Vec<(u16, u64)>,
 }
 
 impl<AccountId, Balance, BlockNumber> NeuronView<AccountId, Balance, BlockNumber> {
@@ -130,6 +142,9 @@ impl<AccountId, Balance, BlockNumber> NeuronView<AccountId, Balance, BlockNumber
 			self_weight,
 			edges,
 			stale_edges,
+			incentive: info.incentive,
+			dividends: info.dividends,
+			bonds: Vec::new(),
 		}
 	}
 }
@@ -158,6 +173,8 @@ pub struct Metagraph<AccountId, Balance, BlockNumber> {
 	pub total_burned: Balance,
 	/// The parameters in force.
 	pub params: IncentiveParams<Balance, BlockNumber>,
+	/// The mechanism in force and its parameters.
+	pub mechanism: MechanismParams<BlockNumber>,
 }
 
 /// What one neuron was paid, as listed by [`Emissions`].
@@ -173,6 +190,10 @@ pub struct NeuronEmission<AccountId, Balance> {
 	pub last_emission: Balance,
 	/// What it received over all payouts since it registered.
 	pub total_emission: Balance,
+	/// Consensus: its incentive at the last consensus payout.
+	pub incentive: Perquintill,
+	/// Consensus: its dividends at the last consensus payout.
+	pub dividends: Perquintill,
 }
 
 impl<AccountId, Balance> NeuronEmission<AccountId, Balance> {
@@ -184,6 +205,8 @@ impl<AccountId, Balance> NeuronEmission<AccountId, Balance> {
 			rank: info.rank,
 			last_emission: info.last_emission,
 			total_emission: info.total_emission,
+			incentive: info.incentive,
+			dividends: info.dividends,
 		}
 	}
 }
@@ -199,6 +222,8 @@ pub struct Emissions<AccountId, Balance, BlockNumber> {
 	pub tempo: BlockNumber,
 	/// Where payouts go (stake or free balance).
 	pub emission_destination: EmissionDestination,
+	/// How payouts split the pot.
+	pub mechanism: Mechanism,
 	/// The first payout block after `block`; `None` only if it does not fit the block number
 	/// type.
 	pub next_payout_block: Option<BlockNumber>,
@@ -213,7 +238,10 @@ pub struct Emissions<AccountId, Balance, BlockNumber> {
 sp_api::decl_runtime_apis! {
 	/// Read-only queries of the incentive pallet's state at a block.
 	///
-	/// The type parameters are the runtime's account id, balance and block number.
+	/// The type parameters are the runtime's account id, balance and block number. Version 2
+	/// added the consensus mechanism: `mechanism_params`, and incentive, dividends and bonds in
+	/// the views (which changes their encoding: node and runtime of one release agree).
+	#[api_version(2)]
 	pub trait IncentiveApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -234,6 +262,10 @@ sp_api::decl_runtime_apis! {
 
 		/// The parameters in force.
 		fn params() -> IncentiveParams<Balance, BlockNumber>;
+
+		/// The mechanism in force and its parameters.
+		#[api_version(2)]
+		fn mechanism_params() -> MechanismParams<BlockNumber>;
 
 		/// The registration fee in force: what a `register` would burn now. A registration in
 		/// the next block burns at most this (the fee only decays between registrations), unless

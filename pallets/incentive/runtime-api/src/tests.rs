@@ -21,6 +21,8 @@ fn info(account: u64, stake: u128) -> Info {
 		last_emission: 40,
 		total_emission: 90,
 		ranked_stake: stake,
+		incentive: Perquintill::from_percent(10),
+		dividends: Perquintill::from_percent(20),
 	}
 }
 
@@ -103,6 +105,8 @@ fn neuron_emission_copies_the_emission_fields() {
 			rank: Perquintill::from_percent(25),
 			last_emission: 40,
 			total_emission: 90,
+			incentive: Perquintill::from_percent(10),
+			dividends: Perquintill::from_percent(20),
 		}
 	);
 }
@@ -120,6 +124,7 @@ fn metagraph_round_trips_through_scale() {
 		registration_fee: 2_000_000_000,
 		total_burned: 1_000_000_000,
 		params: IncentiveParams::default(),
+		mechanism: pallet_incentive::MechanismParams::default(),
 	};
 	let encoded = metagraph.encode();
 	assert_eq!(Metagraph::decode(&mut &encoded[..]).unwrap(), metagraph);

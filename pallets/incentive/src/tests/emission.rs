@@ -288,17 +288,17 @@ fn hook_weight_on_payout_blocks_follows_the_stored_counts() {
 			.saturating_add(edges(<W as WeightInfo>::ranking_pass_edges));
 		let expected = payout.saturating_add(pass.saturating_mul(99));
 		assert!(expected.ref_time() > 0);
-		assert_eq!(Pallet::<Test>::payout_weight(4, 3, 100, EmissionDestination::Stake), expected);
+		assert_eq!(Pallet::<Test>::payout_weight(crate::Mechanism::Attribution, 4, 3, 100, EmissionDestination::Stake), expected);
 		// The hook charges the passes the walk ran, here far fewer than the cap of 100.
 		let charged = <Incentive as Hooks<BlockNumber>>::on_initialize(TEMPO);
 		let passes = (1..=100)
-			.find(|&p| Pallet::<Test>::payout_weight(4, 3, p, EmissionDestination::Stake) == charged)
+			.find(|&p| Pallet::<Test>::payout_weight(crate::Mechanism::Attribution, 4, 3, p, EmissionDestination::Stake) == charged)
 			.expect("the charge is the weight of some number of passes");
 		assert!(passes < 10, "{passes} passes charged");
 		assert!(charged.all_lte(expected));
 		// Into free balance, a mint per uid slot on top.
 		let free = expected.saturating_add(<() as WeightInfo>::pay_free(4));
-		assert_eq!(Pallet::<Test>::payout_weight(4, 3, 100, EmissionDestination::Free), free);
+		assert_eq!(Pallet::<Test>::payout_weight(crate::Mechanism::Attribution, 4, 3, 100, EmissionDestination::Free), free);
 	});
 }
 

@@ -5,6 +5,7 @@ use crate::{
 	migrations::{
 		v1::{v0, MigrateV0ToV1},
 		v2::{v1, MigrateV1ToV2},
+		v3::MigrateV2ToV3,
 	},
 	IncentiveParams, LastRegistrationPrice, NeuronPayout, Neurons, Operators, Params, Payouts,
 	TotalBurned, Unbonding, Weights,
@@ -184,4 +185,32 @@ fn v0_to_v1_keeps_the_default_unbonding_for_a_short_tempo() {
 		assert!(Incentive::validate_params(&Params::<Test>::get()).is_ok());
 		assert!(Payouts::<Test>::get().is_empty());
 	});
+}
+
+#[test]
+fn v2_to_v3_starts_the_mechanism_config_at_attribution_and_changes_nothing_else() {
+	ExtBuilder::default()
+		.neurons(vec![(1, 300, vec![(1, 2)]), (2, 200, vec![(0, 5)])])
+		.build()
+		.execute_with(|| {
+			let neurons: Vec<_> = Neurons::<Test>::iter().collect();
+			let (params, payouts) = (Params::<Test>::get(), Payouts::<Test>::get());
+			crate::MechanismConfig::<Test>::kill();
+			StorageVersion::new(2).put::<Incentive>();
+
+			MigrateV2ToV3::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Incentive::on_chain_storage_version(), StorageVersion::new(3));
+			assert!(crate::MechanismConfig::<Test>::exists());
+			assert_eq!(crate::MechanismConfig::<Test>::get().mechanism, crate::Mechanism::Attribution);
+			assert_eq!(Neurons::<Test>::iter().collect::<Vec<_>>(), neurons);
+			assert_eq!((Params::<Test>::get(), Payouts::<Test>::get()), (params, payouts));
+			assert!(crate::Bonds::<Test>::iter().next().is_none());
+			frame_support::assert_ok!(Incentive::do_try_state());
+
+			// Once at version 3, it does nothing.
+			crate::MechanismConfig::<Test>::mutate(|m| m.mechanism = crate::Mechanism::Consensus);
+			MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(crate::MechanismConfig::<Test>::get().mechanism, crate::Mechanism::Consensus);
+		});
 }

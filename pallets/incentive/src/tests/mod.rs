@@ -15,17 +15,19 @@ use frame_support::{
 };
 use sp_runtime::BuildStorage;
 
+mod commit_reveal;
+mod consensus;
 mod emission;
 mod example;
 mod fee;
 mod graph;
 mod migrations;
 mod neurons;
+mod operator;
 mod params;
 mod properties;
 mod stake;
 mod stale;
-mod operator;
 mod unbonding;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -118,6 +120,7 @@ pub struct ExtBuilder {
 	balances: Vec<(AccountId, Balance)>,
 	params: IncentiveParams<Balance, BlockNumber>,
 	neurons: Vec<pallet_incentive::GenesisNeuron<AccountId, Balance>>,
+	mechanism: pallet_incentive::MechanismParams<BlockNumber>,
 }
 
 impl Default for ExtBuilder {
@@ -126,6 +129,7 @@ impl Default for ExtBuilder {
 			balances: (1..=40).map(|who| (who, ENDOWMENT)).collect(),
 			params: test_params(),
 			neurons: Vec::new(),
+			mechanism: Default::default(),
 		}
 	}
 }
@@ -161,15 +165,28 @@ impl ExtBuilder {
 		self
 	}
 
+	/// Changes the mechanism parameters.
+	pub fn with_mechanism(
+		mut self,
+		change: impl FnOnce(&mut pallet_incentive::MechanismParams<BlockNumber>),
+	) -> Self {
+		change(&mut self.mechanism);
+		self
+	}
+
 	/// The externalities, at block 1 (events are only recorded from block 1 on).
 	pub fn build(self) -> sp_io::TestExternalities {
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
 			.unwrap();
-		pallet_incentive::GenesisConfig::<Test> { params: self.params, neurons: self.neurons }
-			.assimilate_storage(&mut storage)
-			.unwrap();
+		pallet_incentive::GenesisConfig::<Test> {
+			params: self.params,
+			neurons: self.neurons,
+			mechanism_params: self.mechanism,
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
 		ext

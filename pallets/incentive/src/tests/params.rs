@@ -5,6 +5,7 @@ use crate::{
 	Error, Event, GenesisConfig, IncentiveParams, IncentiveParamsUpdate, Params, MAX_RANKING_PASSES,
 };
 use frame_support::{assert_noop, assert_ok};
+use sp_arithmetic::Perquintill;
 use sp_runtime::{BuildStorage, DispatchError};
 
 type Update = IncentiveParamsUpdate<Balance, BlockNumber>;
@@ -98,7 +99,10 @@ fn set_params_changes_only_the_named_fields() {
 			..test_params()
 		};
 		assert_eq!(Params::<Test>::get(), expected);
-		assert_eq!(last_incentive_event(), Event::ParamsUpdated { params: expected });
+		assert_eq!(
+			last_incentive_event(),
+			Event::ParamsUpdated { params: expected, mechanism: Default::default() }
+		);
 	});
 }
 
@@ -120,8 +124,27 @@ fn set_params_sets_every_field() {
 			registration_fee_ceiling: Some(30),
 			registration_fee_growth_percent: Some(1000),
 			registration_fee_half_life: Some(1),
+			mechanism: Some(crate::Mechanism::Consensus),
+			kappa: Some(Perquintill::from_percent(60)),
+			bond_alpha: Some(Perquintill::from_percent(20)),
+			dividend_share: Some(Perquintill::from_percent(30)),
+			commit_reveal_required: Some(true),
+			reveal_delay: Some(5),
+			reveal_window: Some(6),
 		};
 		assert_ok!(Incentive::set_params(RuntimeOrigin::root(), update));
+		assert_eq!(
+			crate::MechanismConfig::<Test>::get(),
+			crate::MechanismParams {
+				mechanism: crate::Mechanism::Consensus,
+				kappa: Perquintill::from_percent(60),
+				bond_alpha: Perquintill::from_percent(20),
+				dividend_share: Perquintill::from_percent(30),
+				commit_reveal_required: true,
+				reveal_delay: 5,
+				reveal_window: 6,
+			}
+		);
 		assert_eq!(
 			Params::<Test>::get(),
 			IncentiveParams {
