@@ -23,6 +23,7 @@ use anyhow::Context;
 use burn::tensor::backend::AutodiffBackend;
 use tokio::sync::watch;
 
+use crate::chain::commit::{self, PendingCommit, RevealAction};
 use crate::chain::{fmt_tao, parse_account, ss58, ChainClient, ChainError, Metagraph, Signer, TAO};
 use crate::cli::{open_miner, set_threads, Priority, RunArgs, TrainArgs};
 use crate::data::read_corpus;
@@ -144,6 +145,8 @@ pub struct AgentConfig {
 	pub callers: Callers,
 	/// What orders the callers.
 	pub priority: Priority,
+	/// Where a pending weight commit is kept across restarts (the data directory).
+	pub data_dir: std::path::PathBuf,
 }
 
 /// The chain side of a running miner; see the module docs.
@@ -160,6 +163,9 @@ pub struct Agent {
 	warned_not_operator: bool,
 	/// Whether the "no offer from --owner yet" warning was logged.
 	warned_no_offer: bool,
+	/// The weight commit waiting for its reveal window (commit-reveal chains), as kept in
+	/// the data directory.
+	pending_commit: Option<PendingCommit>,
 }
 
 /// What the agent exposes to the trainer.
@@ -185,7 +191,17 @@ impl Agent {
 			warned_no_stake: false,
 			warned_not_operator: false,
 			warned_no_offer: false,
+			pending_commit: None,
 		};
+		let mut agent = agent;
+		agent.pending_commit = commit::load(&agent.config.data_dir);
+		if let Some(pending) = &agent.pending_commit {
+			log::info!(
+				"weights of step {} committed in block {} wait for their reveal",
+				pending.step,
+				pending.committed_at
+			);
+		}
 		(agent, AgentLink { peers: peers_rx, reports: report_tx })
 	}
 
@@ -375,21 +391,18 @@ impl Agent {
 		uid: u16,
 		last_weights_at: Option<u32>,
 	) -> Result<(), ChainError> {
+		if metagraph.mechanism.commit_reveal_required {
+			return self.commit_or_reveal(client, metagraph, uid, last_weights_at).await;
+		}
 		let Some(report) = self.report_rx.borrow().clone() else { return Ok(()) };
 		if self.posted_step == Some(report.step) {
 			return Ok(());
 		}
-		// The call lands in the next block; the pallet wants `limit` blocks since the last one.
-		let next = metagraph.block.number.saturating_add(1);
-		let limit = u64::from(metagraph.params.weights_rate_limit);
-		if let Some(last) = last_weights_at {
-			if next < u64::from(last).saturating_add(limit) {
-				return Ok(());
-			}
+		if !rate_limit_passed(metagraph, last_weights_at) {
+			return Ok(());
 		}
-		let current = peers_of(metagraph, Some(uid));
-		let mut weights = chain_weights(&report, uid, &current);
-		weights.truncate(metagraph.params.max_edges as usize);
+		let limit = metagraph.params.weights_rate_limit;
+		let weights = self.weights_for(metagraph, uid, &report);
 		self.posted_step = Some(report.step);
 		match counted("set_weights", client.set_weights(&self.signer, weights.clone()).await) {
 			Ok(included) => {
@@ -409,6 +422,139 @@ impl Agent {
 			Err(e) => Err(e),
 		}
 	}
+}
+
+impl Agent {
+	/// The weights to post for `report`: peers by uid, at most `max_edges`.
+	fn weights_for(&self, metagraph: &Metagraph, uid: u16, report: &ScoreReport) -> Vec<(u16, u16)> {
+		let current = peers_of(metagraph, Some(uid));
+		let mut weights = chain_weights(report, uid, &current);
+		weights.truncate(metagraph.params.max_edges as usize);
+		weights
+	}
+
+	/// Commit-reveal: reveals the pending commit once its window opens, then commits the next
+	/// evaluation's weights (once per evaluation). The salt and weights are kept in the data
+	/// directory until revealed, so a restart still reveals.
+	async fn commit_or_reveal(
+		&mut self,
+		client: &ChainClient,
+		metagraph: &Metagraph,
+		uid: u16,
+		last_weights_at: Option<u32>,
+	) -> Result<(), ChainError> {
+		let next = metagraph.block.number.saturating_add(1);
+		let delay = u64::from(metagraph.mechanism.reveal_delay);
+		let window = u64::from(metagraph.mechanism.reveal_window);
+		if let Some(pending) = self.pending_commit.clone() {
+			match pending.action(next, delay, window) {
+				RevealAction::Wait => return Ok(()),
+				RevealAction::Reveal if !rate_limit_passed(metagraph, last_weights_at) => {
+					return Ok(())
+				}
+				RevealAction::Reveal => {
+					if self.reveal(client, &pending).await? {
+						return Ok(());
+					}
+				}
+				RevealAction::Expired => {
+					log::warn!(
+						"the commit of block {} passed its reveal window unrevealed; committing anew",
+						pending.committed_at
+					);
+					self.forget_commit();
+				}
+			}
+		}
+		let Some(report) = self.report_rx.borrow().clone() else { return Ok(()) };
+		if self.posted_step == Some(report.step) {
+			return Ok(());
+		}
+		let weights = self.weights_for(metagraph, uid, &report);
+		let salt = commit::new_salt();
+		let hash = ChainClient::weights_hash(&self.signer, &weights, &salt);
+		self.posted_step = Some(report.step);
+		match counted("commit_weights", client.commit_weights(&self.signer, hash).await) {
+			Ok(included) => {
+				let pending = PendingCommit {
+					weights,
+					salt: commit::hex_encode(&salt),
+					committed_at: included.block_number,
+					step: report.step,
+				};
+				if let Err(e) = commit::save(&self.config.data_dir, &pending) {
+					log::warn!("cannot keep the commit in {}: {e}", self.config.data_dir.display());
+				}
+				log::info!(
+					"weights of step {} committed in block {}; revealing from block {}",
+					report.step,
+					included.block_number,
+					included.block_number.saturating_add(delay)
+				);
+				self.pending_commit = Some(pending);
+				Ok(())
+			}
+			Err(e) if e.dispatch_name() == Some("CommitPending") => {
+				// A commit this miner no longer knows (its file was lost): its window passes.
+				log::warn!("{e}; committing after the chain's pending commit expires");
+				self.posted_step = None;
+				Ok(())
+			}
+			Err(e) => Err(e),
+		}
+	}
+
+	/// Reveals `pending`. `true`: this round is over (revealed, or the chain says wait);
+	/// `false`: the commit was refused for good and forgotten, and a new one follows now.
+	async fn reveal(
+		&mut self,
+		client: &ChainClient,
+		pending: &PendingCommit,
+	) -> Result<bool, ChainError> {
+		let Some(salt) = pending.salt_bytes() else {
+			log::warn!("the kept commit's salt is unreadable; committing anew");
+			self.forget_commit();
+			return Ok(false);
+		};
+		let revealed = client.reveal_weights(&self.signer, pending.weights.clone(), salt).await;
+		match counted("reveal_weights", revealed) {
+			Ok(included) => {
+				log::info!(
+					"weights of step {} revealed in block {}: {:?}",
+					pending.step,
+					included.block_number,
+					pending.weights
+				);
+				self.forget_commit();
+				Ok(true)
+			}
+			Err(e) => match e.dispatch_name() {
+				Some("RevealTooEarly" | "SettingWeightsTooFast") => Ok(true),
+				Some("RevealTooLate" | "NoCommit" | "RevealMismatch" | "UnknownUid") => {
+					log::warn!("{e}; committing anew");
+					self.forget_commit();
+					Ok(false)
+				}
+				_ => Err(e),
+			},
+		}
+	}
+
+	fn forget_commit(&mut self) {
+		self.pending_commit = None;
+		self.posted_step = None;
+		if let Err(e) = commit::clear(&self.config.data_dir) {
+			log::warn!("cannot remove the kept commit: {e}");
+		}
+	}
+}
+
+/// Whether a `set_weights` (or reveal) sent now passes the rate limit: it lands in the next
+/// block, and the pallet wants `weights_rate_limit` blocks since the last one.
+fn rate_limit_passed(metagraph: &Metagraph, last_weights_at: Option<u32>) -> bool {
+	let next = metagraph.block.number.saturating_add(1);
+	let limit = u64::from(metagraph.params.weights_rate_limit);
+	last_weights_at.is_none_or(|last| next >= u64::from(last).saturating_add(limit))
 }
 
 /// Counts a chain submission of `call` in the metrics and passes its result on.
@@ -492,6 +638,7 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 		max_backoff: Duration::from_secs(args.max_backoff_secs.max(1)),
 		callers: Callers::default(),
 		priority: args.axon_priority,
+		data_dir: args.train.data_dir.clone(),
 	};
 	match device::select(args.train.device)? {
 		Selected::Cpu => run_on::<CpuBackend>(&args, config, signer),

@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 use pallet_incentive::{
-	counted_edges, registration_blocks, Bonds, EdgeCount, IncentiveParams, MechanismConfig,
+	counted_edges, registration_blocks, EdgeCount, IncentiveParams, MechanismConfig,
 	MechanismParams, NeuronCount, NeuronInfoOf, Neurons, OperatorOffers, Params, PendingEmission,
 	TotalBurned, TotalPaid, UidEnd, Weights,
 };
@@ -38,8 +38,7 @@ fn view(
 	let counted = counted_edges(uid, info.last_weights_at, &edges, registered_at);
 	let mut view = NeuronView::new(uid, info, edges, &counted, uid_end);
 	view.operator_offer = OperatorOffers::<Runtime>::get(uid);
-	view.bonds =
-		Bonds::<Runtime>::get(uid).map(|(_, bonds)| bonds.into_inner()).unwrap_or_default();
+	view.bonds = Incentive::bonds_of(uid);
 	view
 }
 

@@ -19,7 +19,11 @@
 //     the incentive_* JSON-RPC methods (stakes, ranked stakes, ranks, emissions, pot, fee, burned
 //     total, params, edges, axons), checks the emission accounting and the stake holds, and the
 //     RPC's error codes;
-//  7. decodes every block's extrinsics and events from genesis to the best block, and checks the
+//  7. switches to the consensus mechanism with commit-reveal required (sudo(setParams)): plain
+//     setWeights is refused, the neurons commit and reveal (a wrong salt is refused), and a
+//     consensus payout shows incentive, dividends and bonds alike in storage, the runtime API and
+//     the RPC;
+//  8. decodes every block's extrinsics and events from genesis to the best block, and checks the
 //     total issuance: genesis + paid - burned fees - transaction fees.
 // The node is always stopped at the end, pass or fail. Exit code 0 only if every check passed.
 //
@@ -37,7 +41,7 @@ import { join } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
+import { blake2AsU8a, cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
 
 const TAO = 1_000_000_000n;
 const ONE = 1_000_000_000_000_000_000n; // Perquintill parts
@@ -324,6 +328,104 @@ function submit (api, tx, signer, label) {
   });
 }
 
+/** The commit hash of `weights` with `salt` by `account`: blake2-256 of their SCALE encoding. */
+function weightsHash (api, account, weights, salt) {
+  const encoded = api.createType('(AccountId32, Vec<(u16, u16)>, [u8; 32])', [account, weights, salt]);
+  return blake2AsU8a(encoded.toU8a(), 256);
+}
+
+/**
+ * Phase 7: root switches to consensus and requires commit-reveal; plain weights are refused, the
+ * three neurons commit and reveal, and a consensus payout is checked in storage, runtime API and RPC.
+ */
+async function consensusPhase (api, { alice, eve, neurons, TEMPO }) {
+  const switched = await submit(api, api.tx.sudo.sudo(api.tx.incentive.setParams({
+    mechanism: 'Consensus', commitRevealRequired: true, revealDelay: 1, revealWindow: 20
+  })), alice, 'sudo(incentive.setParams) to consensus with commit-reveal');
+  const updated = switched.events.find((e) => api.events.incentive.ParamsUpdated.is(e));
+  check(updated, 'ParamsUpdated event for the mechanism');
+  eq(updated.data.mechanism.mechanism.type, 'Consensus', 'ParamsUpdated.mechanism');
+  const stored = await api.query.incentive.mechanismConfig();
+  eq(stored.mechanism.type, 'Consensus', 'MechanismConfig.mechanism');
+  check(stored.commitRevealRequired.isTrue, 'MechanismConfig.commitRevealRequired');
+  eq(JSON.stringify((await api.call.incentiveApi.mechanismParams()).toJSON()), JSON.stringify(stored.toJSON()),
+    'IncentiveApi.mechanismParams = MechanismConfig');
+
+  const [b, c, d] = neurons;
+  const signerOf = (n) => (n === d ? eve : n.pair); // Eve operates Dave's neuron
+  const evaluations = new Map([
+    [b, [[c.uid, 3], [d.uid, 1]]],
+    [c, [[b.uid, 2], [d.uid, 2]]],
+    [d, [[b.uid, 1], [c.uid, 3]]]
+  ]);
+  await submitFailing(api, api.tx.incentive.setWeights(evaluations.get(b)), b.pair,
+    'setWeights while commit-reveal is required', 'incentive.CommitRevealRequired');
+  await submitFailing(api, api.tx.incentive.revealWeights(evaluations.get(b), new Uint8Array(32)), b.pair,
+    'revealWeights without a commit', 'incentive.NoCommit');
+  const salts = new Map();
+  for (const [n, weights] of evaluations) {
+    const signer = signerOf(n);
+    const salt = new Uint8Array(32).fill(n.uid + 1);
+    salts.set(n, salt);
+    const { events } = await submitQuoted(api,
+      api.tx.incentive.commitWeights(weightsHash(api, signer.address, weights, salt)), signer, 'commitWeights');
+    check(events.some((e) => api.events.incentive.WeightsCommitted.is(e)), `uid ${n.uid}: WeightsCommitted`);
+    check((await api.query.incentive.weightCommits(n.uid)).isSome, `uid ${n.uid}: WeightCommits entry`);
+  }
+  await submitFailing(api, api.tx.incentive.revealWeights(evaluations.get(b), new Uint8Array(32).fill(9)), b.pair,
+    'revealWeights with the wrong salt', 'incentive.RevealMismatch');
+  let revealBlock = 0;
+  for (const [n, weights] of evaluations) {
+    const revealed = await submitQuoted(api, api.tx.incentive.revealWeights(weights, salts.get(n)), signerOf(n),
+      'revealWeights');
+    check(revealed.events.some((e) => api.events.incentive.WeightsSet.is(e)), `uid ${n.uid}: revealed (WeightsSet)`);
+    check((await api.query.incentive.weightCommits(n.uid)).isNone, `uid ${n.uid}: commit spent`);
+    revealBlock = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
+  }
+
+  // Blocks until a consensus payout after the reveals.
+  let payout = null;
+  for (let i = 0; !payout; i++) {
+    check(i < 4 * TEMPO + 4, 'a consensus payout within a few tempos');
+    const { blockHash } = await submit(api, api.tx.system.remark('0x03'), eve, 'remark (until a consensus payout)');
+    const number = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+    const events = await (await api.at(blockHash)).query.system.events();
+    if (number > revealBlock && events.some(({ event }) => api.events.incentive.EmissionPaid.is(event))) {
+      payout = { blockHash, number };
+    }
+  }
+  const at = await api.at(payout.blockHash);
+  const [sharesBlock, shares] = await at.query.incentive.consensusShares();
+  eq(sharesBlock, payout.number, 'ConsensusShares is of the payout block');
+  const metagraph = await at.call.incentiveApi.metagraph();
+  eq(metagraph.mechanism.mechanism.type, 'Consensus', 'metagraph.mechanism');
+  const sum = (key) => metagraph.neurons.reduce((total, n) => total + n[key].toBigInt(), 0n);
+  const slots = BigInt(metagraph.neurons.length);
+  check(sum('incentive') <= ONE && sum('incentive') >= ONE - slots, `incentive sums to one (${sum('incentive')})`);
+  check(sum('dividends') <= ONE && sum('dividends') >= ONE - slots, `dividends sum to one (${sum('dividends')})`);
+  const rpc = (await api.rpc.incentive.metagraph(payout.blockHash)).toJSON();
+  eq(rpc.mechanism.mechanism, 'consensus', 'RPC metagraph mechanism');
+  eq(rpc.mechanism.commit_reveal_required, true, 'RPC commit_reveal_required');
+  const rpcEmissions = (await api.rpc.incentive.emissions(payout.blockHash)).toJSON();
+  eq(rpcEmissions.mechanism, 'consensus', 'RPC emissions mechanism');
+  for (const view of metagraph.neurons) {
+    const uid = view.uid.toNumber();
+    eq(view.incentive, shares[uid].incentive, `uid ${uid}: runtime API incentive = ConsensusShares`);
+    eq(view.dividends, shares[uid].dividends, `uid ${uid}: runtime API dividends = ConsensusShares`);
+    check(view.incentive.toBigInt() > 0n, `uid ${uid} has incentive (every neuron is evaluated by the others)`);
+    check(view.bonds.length > 0, `uid ${uid} holds bonds`);
+    const json = rpc.neurons.find((n) => n.uid === uid);
+    eq(json.incentive_raw, view.incentive, `RPC uid ${uid} incentive_raw`);
+    eq(json.dividends_raw, view.dividends, `RPC uid ${uid} dividends_raw`);
+    eq(JSON.stringify(json.bonds), JSON.stringify(view.bonds.map(([t, v]) => [t.toNumber(), Number(v.toBigInt())])),
+      `RPC uid ${uid} bonds`);
+    const storedBonds = (await at.query.incentive.bonds(uid)).unwrap();
+    eq(storedBonds[0], payout.number, `uid ${uid}: Bonds computed at the payout`);
+  }
+  log(`consensus payout in block ${payout.number}: incentive ${metagraph.neurons.map((n) => n.incentive.toHuman()).join(', ')}; ` +
+      `dividends ${metagraph.neurons.map((n) => n.dividends.toHuman()).join(', ')}`);
+}
+
 /** Dispatch errors the test causes on purpose: the chain decode at the end expects this many. */
 let expectedFailures = 0;
 
@@ -412,9 +514,10 @@ async function run () {
   const runtimeApi = api.registry.metadata.apis.find((a) => a.name.toString() === 'IncentiveApi');
   check(runtimeApi, 'metadata lists the IncentiveApi runtime API (metadata v15)');
   const methods = runtimeApi.methods.map((m) => m.name.toString()).sort();
-  eq(methods.join(','), 'emissions,metagraph,neuron,neuron_by_account,params,registration_fee',
+  eq(methods.join(','), 'emissions,mechanism_params,metagraph,neuron,neuron_by_account,params,registration_fee',
     'IncentiveApi methods');
-  for (const name of ['metagraph', 'neuron', 'neuronByAccount', 'emissions', 'params', 'registrationFee']) {
+  for (const name of ['metagraph', 'neuron', 'neuronByAccount', 'emissions', 'params', 'registrationFee',
+    'mechanismParams']) {
     check(typeof api.call.incentiveApi?.[name] === 'function', `api.call.incentiveApi.${name} exists`);
   }
   const rpcMethods = (await api.rpc.rpc.methods()).methods.map((m) => m.toString());
@@ -952,7 +1055,10 @@ async function run () {
     log(`fee of ${label}: quoted ${quoted}, charged ${charged} base units`);
   }
 
-  // 7. Decode every block from genesis to the best block: extrinsics and events. The transaction
+  // 7. The consensus mechanism, with commit-reveal required, switched on by root.
+  await consensusPhase(api, { alice, eve, neurons, TEMPO });
+
+  // 8. Decode every block from genesis to the best block: extrinsics and events. The transaction
   // fees are summed for the issuance check (this runtime burns them).
   const seenCalls = {};
   const seenEvents = {};
@@ -986,8 +1092,13 @@ async function run () {
   }
   // One register more than there are neurons: the one over its max fee.
   eq(seenCalls['incentive.register'], neurons.length + 1, 'register extrinsics in the chain');
-  // One per neuron, then Dave's operator's and Dave's own refused one.
-  eq(seenCalls['incentive.setWeights'], neurons.length + 2, 'setWeights extrinsics in the chain');
+  // One per neuron, then Dave's operator's and Dave's own refused one, and one refused under
+  // commit-reveal.
+  eq(seenCalls['incentive.setWeights'], neurons.length + 3, 'setWeights extrinsics in the chain');
+  eq(seenCalls['incentive.commitWeights'], neurons.length, 'commitWeights extrinsics in the chain');
+  // One per neuron, one without a commit and one with the wrong salt.
+  eq(seenCalls['incentive.revealWeights'], neurons.length + 2, 'revealWeights extrinsics in the chain');
+  eq(seenEvents['incentive.WeightsCommitted'], neurons.length, 'WeightsCommitted events in the chain');
   eq(seenCalls['incentive.serveAxon'], 1, 'serveAxon extrinsics in the chain');
   // Bob's, and the one Dave's operator key was refused.
   eq(seenCalls['incentive.removeStake'], 2, 'removeStake extrinsics in the chain');
@@ -997,7 +1108,7 @@ async function run () {
   eq(seenEvents['incentive.OperatorOffered'], 1, 'OperatorOffered events in the chain');
   eq(seenEvents['incentive.OperatorSet'], 1, 'OperatorSet events in the chain');
   eq(seenCalls['incentive.withdrawUnbonded'], 2, 'withdrawUnbonded extrinsics in the chain (one too early)');
-  eq(seenCalls['sudo.sudo'], 1, 'sudo extrinsics in the chain');
+  eq(seenCalls['sudo.sudo'], 2, 'sudo extrinsics in the chain (parameters, then the mechanism)');
   eq(seenEvents['incentive.NeuronRegistered'], neurons.length, 'NeuronRegistered events in the chain');
   eq(seenEvents['incentive.RegistrationFeeBurned'], neurons.length, 'RegistrationFeeBurned events in the chain');
   eq(seenEvents['incentive.StakeRemoved'], 1, 'StakeRemoved events in the chain');

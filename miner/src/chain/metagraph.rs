@@ -107,6 +107,23 @@ pub struct ParamsJson {
 	pub weights_rate_limit: u32,
 }
 
+/// The mechanism in force, as far as the miner needs it (`mechanism` in the metagraph).
+#[derive(Clone, Debug, Deserialize, PartialEq, Default)]
+pub struct MechanismJson {
+	/// `"attribution"` or `"consensus"`.
+	#[serde(default)]
+	pub mechanism: String,
+	/// Whether weights must be committed and revealed.
+	#[serde(default)]
+	pub commit_reveal_required: bool,
+	/// Blocks from a commit until it can be revealed.
+	#[serde(default)]
+	pub reveal_delay: u32,
+	/// Blocks after that in which it can be.
+	#[serde(default)]
+	pub reveal_window: u32,
+}
+
 /// Answer of `incentive_metagraph`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct Metagraph {
@@ -123,6 +140,9 @@ pub struct Metagraph {
 	pub total_paid: u128,
 	/// The parameters.
 	pub params: ParamsJson,
+	/// The mechanism (absent from nodes before it existed: attribution, no commit-reveal).
+	#[serde(default)]
+	pub mechanism: MechanismJson,
 	/// Every neuron, by uid.
 	pub neurons: Vec<NeuronJson>,
 }

@@ -12,6 +12,7 @@
 //! (`tensor-miner owner`).
 
 pub mod client;
+pub mod commit;
 pub mod keys;
 pub mod metagraph;
 
@@ -19,7 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use client::{dispatch_error_name, ChainClient, Included};
 pub use keys::{parse_account, ss58, Signer};
-pub use metagraph::{fmt_tao, Emissions, Metagraph, NeuronJson, TAO};
+pub use metagraph::{fmt_tao, Emissions, MechanismJson, Metagraph, NeuronJson, TAO};
 
 use pallet_incentive::AxonInfo;
 use tensor_runtime::RuntimeCall;
@@ -188,6 +189,37 @@ impl ChainClient {
 	) -> Result<Included, ChainError> {
 		self.submit(signer, RuntimeCall::Incentive(pallet_incentive::Call::set_weights { weights }))
 			.await
+	}
+
+	/// `Incentive::commit_weights(hash)`: see [`Self::weights_hash`].
+	pub async fn commit_weights(
+		&self,
+		signer: &Signer,
+		hash: [u8; 32],
+	) -> Result<Included, ChainError> {
+		self.submit(signer, RuntimeCall::Incentive(pallet_incentive::Call::commit_weights { hash }))
+			.await
+	}
+
+	/// `Incentive::reveal_weights(weights, salt)`.
+	pub async fn reveal_weights(
+		&self,
+		signer: &Signer,
+		weights: Vec<(u16, u16)>,
+		salt: [u8; 32],
+	) -> Result<Included, ChainError> {
+		let call = pallet_incentive::Call::reveal_weights { weights, salt };
+		self.submit(signer, RuntimeCall::Incentive(call)).await
+	}
+
+	/// The hash `signer` commits for `weights` and `salt`: the pallet's own function, so the
+	/// two cannot disagree.
+	pub fn weights_hash(signer: &Signer, weights: &[(u16, u16)], salt: &[u8; 32]) -> [u8; 32] {
+		pallet_incentive::Pallet::<tensor_runtime::Runtime>::weights_hash(
+			&signer.account(),
+			weights,
+			salt,
+		)
 	}
 
 	/// An owner's call: `add_stake`, `remove_stake`, `unregister`, `withdraw_unbonded` or

@@ -5,14 +5,21 @@
 //! account binds a commit to its signer (another key cannot reveal it, and nobody can replay a
 //! commit seen on chain under their own key), the salt keeps a commit of a guessable weight list
 //! from being matched by trial. A reveal goes through `set_weights`' checks, so it is stored,
-//! counted and rate-limited like posted weights.
+//! counted and rate-limited like posted weights, with one difference: entries for a uid that is
+//! empty now, or whose neuron registered at or after the commit, are dropped rather than refused.
+//! They were meant for a neuron that left; refusing them would let anyone who leaves block the
+//! reveals of everyone who weighted it, and keeping them would hand the weight to whoever took
+//! the uid between commit and reveal.
 
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{BlakeTwo256, Hash, Saturating};
 
-use crate::{Config, Error, Event, MechanismConfig, Pallet, WeightCommit, WeightCommits};
+use crate::{
+	graph::len_u32, Config, Error, Event, MechanismConfig, Neurons, Pallet, Params, WeightCommit,
+	WeightCommits,
+};
 
 impl<T: Config> Pallet<T> {
 	/// The hash a commit of `weights` with `salt` by `who` must carry.
@@ -54,10 +61,18 @@ impl<T: Config> Pallet<T> {
 		let (first, last) = Self::reveal_window_of(commit.at);
 		ensure!(now >= first, Error::<T>::RevealTooEarly);
 		ensure!(now <= last, Error::<T>::RevealTooLate);
+		// Before hashing: the call is charged for at most `MaxEdgesLimit` entries.
+		ensure!(len_u32(weights.len()) <= Params::<T>::get().max_edges, Error::<T>::TooManyEdges);
 		ensure!(
 			Self::weights_hash(&who, &weights, &salt) == commit.hash,
 			Error::<T>::RevealMismatch
 		);
+		let meant_for_now = |&(target, _): &(u16, u16)| {
+			target == uid
+				|| Neurons::<T>::get(target)
+					.is_some_and(|record| crate::edge_counts(Some(commit.at), record.registered_at))
+		};
+		let weights: Vec<(u16, u16)> = weights.into_iter().filter(meant_for_now).collect();
 		Self::do_set_weights(who, weights)?;
 		WeightCommits::<T>::remove(uid);
 		Ok(())

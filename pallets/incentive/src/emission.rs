@@ -272,6 +272,9 @@ impl<T: Config> Pallet<T> {
 		pot: BalanceOf<T>,
 		params: &IncentiveParamsOf<T>,
 	) -> Split {
+		// Consensus shares and bonds are of the last consensus payout only: once attribution has
+		// paid, a later consensus payout starts from no bonds (`counted_bonds`).
+		ConsensusShares::<T>::kill();
 		let ranking = incentive_ranking::rank(inputs, params.max_ranking_passes);
 		let (amounts, _) =
 			incentive_ranking::split_emission(pot.unique_saturated_into(), &ranking.ranks);
@@ -300,7 +303,7 @@ impl<T: Config> Pallet<T> {
 			bond_alpha: mechanism.bond_alpha,
 			max_bonds: usize::try_from(T::MaxEdgesLimit::get()).unwrap_or(usize::MAX),
 		};
-		let bonds = Self::counted_bonds(registered_at);
+		let (bonds, stored) = Self::counted_bonds(registered_at);
 		let outcome = incentive_ranking::consensus(inputs, &bonds, &params);
 		let (amounts, _) = incentive_ranking::split_consensus_emission(
 			pot.unique_saturated_into(),
@@ -308,14 +311,19 @@ impl<T: Config> Pallet<T> {
 			mechanism.dividend_share,
 		);
 		let shares = outcome.shares(mechanism.dividend_share);
-		Self::store_consensus(now, registered_at, &bonds, outcome);
+		Self::store_consensus(now, registered_at, &stored, outcome);
 		Split { shares, amounts, passes: 1 }
 	}
 
-	/// Every uid's stored bonds that still count: those of an evaluator still the one that
-	/// earned them, in targets still held by the neuron they were earned in (the rule of stale
-	/// edges, [`crate::edge_counts`], with the payout block as the posting block).
-	fn counted_bonds(registered_at: &[Option<BlockNumberFor<T>>]) -> Vec<incentive_ranking::Bonds> {
+	/// Every uid's stored bonds that still count, and whether it has an entry at all. Bonds count
+	/// if they were computed at the last consensus payout (not before an attribution payout or
+	/// an empty row since), and only in targets still held by the neuron they were earned in (the
+	/// rule of stale edges, [`crate::edge_counts`], with the payout block as the posting block).
+	/// The evaluator's own entry is removed when it leaves.
+	fn counted_bonds(
+		registered_at: &[Option<BlockNumberFor<T>>],
+	) -> (Vec<incentive_ranking::Bonds>, Vec<bool>) {
+		let (last_payout, _) = ConsensusShares::<T>::get();
 		let holds = |uid: u16, at: BlockNumberFor<T>| {
 			registered_at
 				.get(usize::from(uid))
@@ -325,15 +333,37 @@ impl<T: Config> Pallet<T> {
 		};
 		(0..registered_at.len())
 			.map(|slot| {
-				let Ok(uid) = u16::try_from(slot) else { return Vec::new() };
+				let Ok(uid) = u16::try_from(slot) else { return (Vec::new(), false) };
 				match Bonds::<T>::get(uid) {
-					Some((at, bonds)) if holds(uid, at) => {
-						bonds.into_iter().filter(|&(target, _)| holds(target, at)).collect()
+					Some((at, bonds)) if at == last_payout && holds(uid, at) => {
+						(bonds.into_iter().filter(|&(target, _)| holds(target, at)).collect(), true)
 					}
-					_ => Vec::new(),
+					Some(_) => (Vec::new(), true),
+					None => (Vec::new(), false),
 				}
 			})
-			.collect()
+			.unzip()
+	}
+
+	/// Neuron `uid`'s bonds as the next consensus payout counts them (for the runtime API):
+	/// empty unless computed at the last consensus payout, and only in targets whose neuron
+	/// registered before it.
+	pub fn bonds_of(uid: u16) -> Vec<(u16, u64)> {
+		let (last_payout, _) = ConsensusShares::<T>::get();
+		let registered = |target: u16| Neurons::<T>::get(target).map(|r| r.registered_at);
+		match (Bonds::<T>::get(uid), registered(uid)) {
+			(Some((at, bonds)), Some(own))
+				if at == last_payout && crate::edge_counts(Some(at), own) =>
+			{
+				bonds
+					.into_iter()
+					.filter(|&(target, _)| {
+						registered(target).is_some_and(|r| crate::edge_counts(Some(at), r))
+					})
+					.collect()
+			}
+			_ => Vec::new(),
+		}
 	}
 
 	/// Writes the new bonds of every registered uid (removing those that are empty now) and the
@@ -341,7 +371,7 @@ impl<T: Config> Pallet<T> {
 	fn store_consensus(
 		now: BlockNumberFor<T>,
 		registered_at: &[Option<BlockNumberFor<T>>],
-		before: &[incentive_ranking::Bonds],
+		stored: &[bool],
 		outcome: ConsensusOutcome,
 	) {
 		let ConsensusOutcome { incentive, dividends, bonds, .. } = outcome;
@@ -351,9 +381,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			if row.is_empty() {
-				// Nothing to write when nothing counted before either (an entry left whose
-				// targets all changed hands is dropped at the evaluator's next bond).
-				if before.get(slot).is_some_and(|old| !old.is_empty()) {
+				if stored.get(slot).copied().unwrap_or_default() {
 					Bonds::<T>::remove(uid);
 				}
 				continue;

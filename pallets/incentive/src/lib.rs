@@ -504,11 +504,14 @@ pub mod pallet {
 		/// The neuron at that uid is not owned by the named owner, or its owner has not offered
 		/// the operator role to the signer.
 		NoOperatorOffer,
-		/// `kappa` must be above zero.
+		/// `kappa` must be at least 1/2.
 		InvalidKappa,
 		/// `bond_alpha` must be above zero.
 		InvalidBondAlpha,
-		/// `reveal_window` must be at least 1.
+		/// `reveal_delay` must be at least 1.
+		InvalidRevealDelay,
+		/// `reveal_window` must be at least 1, and `reveal_delay + reveal_window` at least
+		/// `weights_rate_limit`.
 		InvalidRevealWindow,
 		/// Commit-reveal is required: commit the weights' hash, then reveal them.
 		CommitRevealRequired,
@@ -564,7 +567,8 @@ pub mod pallet {
 				panic!("invalid incentive genesis params: {name}");
 			}
 			Params::<T>::put(&self.params);
-			if let Err(error) = Pallet::<T>::validate_mechanism_params(&self.mechanism_params) {
+			let mechanism = &self.mechanism_params;
+			if let Err(error) = Pallet::<T>::validate_mechanism_params(mechanism, &self.params) {
 				let name: &'static str = error.into();
 				panic!("invalid incentive genesis mechanism params: {name}");
 			}
@@ -783,8 +787,9 @@ pub mod pallet {
 
 		/// Reveals the committed weights with the commit's `salt`: checked against the hash
 		/// (`RevealMismatch`) and the window (`RevealTooEarly`, `RevealTooLate`), then stored as
-		/// `set_weights` stores them, with its checks and rate limit. Signed by the operator key
-		/// that committed.
+		/// `set_weights` stores them, with its checks and rate limit, except that entries for a
+		/// uid that is empty now or changed hands since the commit are dropped. Signed by the
+		/// operator key that committed (a new operator key drops the pending commit).
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::reveal_weights(Pallet::<T>::posted_edges_for_weight(weights)))]
 		pub fn reveal_weights(

@@ -238,6 +238,9 @@ impl<T: Config> Pallet<T> {
 			Operators::<T>::remove(&record.operator);
 			record.operator = operator.clone();
 			Neurons::<T>::insert(uid, record);
+			// The commit binds the old key, which could neither be revealed by the new one nor
+			// be replaced until its window passed: it goes with the old key.
+			WeightCommits::<T>::remove(uid);
 		}
 		Operators::<T>::insert(&operator, uid);
 		Self::deposit_event(Event::OperatorSet { uid, operator });

@@ -1,7 +1,8 @@
 //! The root-settable parameters: reading, checking and changing them.
 
 use frame_support::{pallet_prelude::*, traits::Get};
-use sp_runtime::traits::Zero;
+use sp_arithmetic::Perquintill;
+use sp_runtime::traits::{Saturating, Zero};
 
 use crate::{
 	Config, EdgeCount, Error, Event, IncentiveParamsOf, IncentiveParamsUpdateOf, MechanismConfig,
@@ -20,12 +21,23 @@ impl<T: Config> Pallet<T> {
 		MechanismConfig::<T>::get()
 	}
 
-	/// Checks the mechanism parameters: `kappa` and `bond_alpha` above zero, a reveal window
-	/// of at least one block.
-	pub fn validate_mechanism_params(params: &MechanismParamsOf<T>) -> Result<(), Error<T>> {
-		ensure!(!params.kappa.is_zero(), Error::<T>::InvalidKappa);
-		ensure!(!params.bond_alpha.is_zero(), Error::<T>::InvalidBondAlpha);
-		ensure!(!params.reveal_window.is_zero(), Error::<T>::InvalidRevealWindow);
+	/// Checks the mechanism parameters against their ranges and against `params`: `kappa` at
+	/// least 1/2 (below it a stake minority would set the consensus), `bond_alpha` above zero,
+	/// a reveal delay and window of at least a block each, and a window that ends no earlier
+	/// than the weights rate limit (else every reveal would be refused as too fast).
+	pub fn validate_mechanism_params(
+		mechanism: &MechanismParamsOf<T>,
+		params: &IncentiveParamsOf<T>,
+	) -> Result<(), Error<T>> {
+		ensure!(mechanism.kappa >= Perquintill::from_percent(50), Error::<T>::InvalidKappa);
+		ensure!(!mechanism.bond_alpha.is_zero(), Error::<T>::InvalidBondAlpha);
+		ensure!(!mechanism.reveal_delay.is_zero(), Error::<T>::InvalidRevealDelay);
+		ensure!(!mechanism.reveal_window.is_zero(), Error::<T>::InvalidRevealWindow);
+		ensure!(
+			mechanism.reveal_delay.saturating_add(mechanism.reveal_window)
+				>= params.weights_rate_limit,
+			Error::<T>::InvalidRevealWindow
+		);
 		Ok(())
 	}
 
@@ -79,9 +91,9 @@ impl<T: Config> Pallet<T> {
 	/// too; requiring commit-reveal refuses `set_weights` from the next block on.
 	pub(crate) fn do_set_params(update: IncentiveParamsUpdateOf<T>) -> DispatchResult {
 		let mechanism = update.apply_to_mechanism(MechanismConfig::<T>::get());
-		Self::validate_mechanism_params(&mechanism)?;
 		let params = update.apply_to(Params::<T>::get());
 		Self::validate_params(&params)?;
+		Self::validate_mechanism_params(&mechanism, &params)?;
 		// Lowering `max_neurons` or `max_edges` keeps the neurons and edges already stored, and
 		// the payout runs over those: price the worst case with them too.
 		Self::ensure_fits_half_a_block(Self::payout_weight(

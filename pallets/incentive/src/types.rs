@@ -335,7 +335,7 @@ pub struct MechanismParams<BlockNumber> {
 	#[serde(default = "default_mechanism")]
 	pub mechanism: Mechanism,
 	/// Consensus: the share of the eligible voting stake that must give a neuron at least its
-	/// consensus weight (1/2: the stake-weighted median). Above zero.
+	/// consensus weight (1/2: the stake-weighted median). At least 1/2.
 	#[serde(default = "default_half")]
 	pub kappa: Perquintill,
 	/// Consensus: the weight of each payout in the bonds' moving average. Above zero.
@@ -347,10 +347,12 @@ pub struct MechanismParams<BlockNumber> {
 	/// Whether weights must be committed and revealed (`set_weights` is then refused).
 	#[serde(default)]
 	pub commit_reveal_required: bool,
-	/// Blocks from a commit until it can be revealed.
+	/// Blocks from a commit until it can be revealed. At least 1; against weight copying it
+	/// must outlast how fast quality moves (`docs/consensus.md`).
 	#[serde(default = "default_reveal_delay")]
 	pub reveal_delay: BlockNumber,
-	/// Blocks after `reveal_delay` in which a commit can still be revealed. At least 1.
+	/// Blocks after `reveal_delay` in which a commit can still be revealed. At least 1, and
+	/// `reveal_delay + reveal_window >= weights_rate_limit`.
 	#[serde(default = "default_reveal_window")]
 	pub reveal_window: BlockNumber,
 }
@@ -358,7 +360,8 @@ pub struct MechanismParams<BlockNumber> {
 impl<BlockNumber: AtLeast32BitUnsigned> Default for MechanismParams<BlockNumber> {
 	/// Attribution, as before this mechanism existed; for consensus a median (`kappa` 1/2),
 	/// bonds averaged over about ten payouts, half the pot to dividends; commit-reveal off, with
-	/// a delay and a window of one default tempo each.
+	/// a delay of two default tempos (the simulator's copiers lose at that lag, not at one) and
+	/// a window of one.
 	fn default() -> Self {
 		Self {
 			mechanism: default_mechanism(),
@@ -477,7 +480,7 @@ fn default_bond_alpha() -> Perquintill {
 	Perquintill::from_percent(10)
 }
 fn default_reveal_delay<B: AtLeast32BitUnsigned>() -> B {
-	B::from(100u32)
+	B::from(200u32)
 }
 fn default_reveal_window<B: AtLeast32BitUnsigned>() -> B {
 	B::from(100u32)

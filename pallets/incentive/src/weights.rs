@@ -459,7 +459,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(200_000_000, 4000)
 			.saturating_add(Weight::from_parts(10_000_000, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(Weight::from_parts(0, 5194).saturating_mul(e.into()))
 	}
 }
 
@@ -857,6 +859,8 @@ impl WeightInfo for () {
 		Weight::from_parts(200_000_000, 4000)
 			.saturating_add(Weight::from_parts(10_000_000, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(Weight::from_parts(0, 5194).saturating_mul(e.into()))
 	}
 }

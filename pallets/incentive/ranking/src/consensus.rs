@@ -62,14 +62,17 @@ pub struct ConsensusOutcome {
 
 impl ConsensusOutcome {
 	/// Each neuron's share of the pot when `dividend_share` of it goes to dividends:
-	/// `(1 - dividend_share) · I + dividend_share · D`, rounded down.
+	/// `(1 - dividend_share) · I + dividend_share · D`, each product rounded down.
 	pub fn shares(&self, dividend_share: Perquintill) -> Vec<Perquintill> {
 		let incentive_share = dividend_share.left_from_one();
+		let part = |share: Perquintill, of: Perquintill| {
+			Perquintill::from_parts(share.mul_floor(of.deconstruct()))
+		};
 		self.incentive
 			.iter()
 			.zip(&self.dividends)
 			.map(|(&incentive, &dividends)| {
-				(incentive_share * incentive).saturating_add(dividend_share * dividends)
+				part(incentive_share, incentive).saturating_add(part(dividend_share, dividends))
 			})
 			.collect()
 	}

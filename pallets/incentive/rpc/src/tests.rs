@@ -220,7 +220,7 @@ fn metagraph_converts_with_totals_and_params() {
 			"bond_alpha": 0.1,
 			"dividend_share": 0.5,
 			"commit_reveal_required": false,
-			"reveal_delay": 100,
+			"reveal_delay": 200,
 			"reveal_window": 100,
 		})
 	);

@@ -471,6 +471,7 @@ pub fn scenarios(seed: u64, payouts: usize) -> Vec<Scenario> {
 			0,
 		),
 		base("market, quality drifting, commit-reveal on (lag 2)", market(), 0.1, 2),
+		base("market, quality drifting, commit-reveal on (lag 1)", market(), 0.1, 1),
 		base("market, quality drifting, no commit-reveal", market(), 0.1, 0),
 	]
 }

@@ -81,20 +81,26 @@ fn bonds_carry_over_and_leave_with_the_uid() {
 		};
 		// Two payouts: 0.9 * 1/30 + 1/30 of e's support.
 		assert_eq!((bond(3, 4).unwrap() as f64 / 4294967296.0 * 1e5).round() as u64, 6333);
-		let a_in_e = bond(0, 4).unwrap();
+		assert!(bond(0, 4).is_some());
 
 		// e leaves and account 6 takes uid 4: a's bond in the old e is dropped, as are e's own.
 		assert_ok!(Incentive::unregister(RuntimeOrigin::signed(5)));
 		assert!(Bonds::<Test>::get(4).is_none(), "the leaver's bonds go with it");
 		assert_eq!(register(6, 20 * UNIT), 4);
+		// Posted in the registration block: stale for the new neuron, like the older edges.
 		set_weights(1, vec![(1, 40), (2, 40), (3, 10), (4, 10)]);
 		run_to_block(4);
-		// The new neuron ranks from the payout after the next, but a's fresh bond in it starts
-		// from zero, not from the old occupant's: it holds at most this payout's share.
-		let fresh = bond(0, 4).unwrap_or(0);
-		assert!(fresh < a_in_e, "{fresh} >= {a_in_e}");
-		assert!(fresh <= 4294967296 / 10, "at most alpha of the share: {fresh}");
+		assert_eq!(bond(0, 4), None, "no bond carried over to the uid's new neuron");
 		assert_eq!(neuron(4).incentive, Perquintill::zero());
+
+		// a, b and c weight the new neuron after it registered: a's bond in it starts from zero,
+		// at alpha times a's third of its support (d's only edge there is stale: not a voter).
+		set_weights(1, vec![(1, 40), (2, 40), (3, 10), (4, 10)]);
+		set_weights(2, vec![(0, 50), (2, 30), (3, 10), (4, 10)]);
+		set_weights(3, vec![(0, 40), (1, 40), (3, 10), (4, 10)]);
+		run_to_block(5);
+		assert_eq!((bond(0, 4).unwrap() as f64 / 4294967296.0 * 1e5).round() as u64, 3333);
+		assert!(neuron(4).incentive > Perquintill::zero());
 	});
 }
 
@@ -145,10 +151,23 @@ fn mechanism_parameters_are_checked() {
 			f(&mut update);
 			update
 		};
-		let cases: [(crate::IncentiveParamsUpdate<Balance, BlockNumber>, Error<Test>); 3] = [
+		let cases: [(crate::IncentiveParamsUpdate<Balance, BlockNumber>, Error<Test>); 6] = [
 			(update(|u| u.kappa = Some(Perquintill::zero())), Error::<Test>::InvalidKappa),
+			(
+				update(|u| u.kappa = Some(Perquintill::from_percent(49))),
+				Error::<Test>::InvalidKappa,
+			),
 			(update(|u| u.bond_alpha = Some(Perquintill::zero())), Error::<Test>::InvalidBondAlpha),
+			(update(|u| u.reveal_delay = Some(0)), Error::<Test>::InvalidRevealDelay),
 			(update(|u| u.reveal_window = Some(0)), Error::<Test>::InvalidRevealWindow),
+			// The rate limit is 5 blocks: a reveal window ending earlier could never be used.
+			(
+				update(|u| {
+					u.reveal_delay = Some(2);
+					u.reveal_window = Some(2);
+				}),
+				Error::<Test>::InvalidRevealWindow,
+			),
 		];
 		for (update, error) in cases {
 			assert_noop!(Incentive::set_params(RuntimeOrigin::root(), update), error);
