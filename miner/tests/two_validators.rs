@@ -8,6 +8,10 @@
 //! transaction fees burned, all read at a finalized block (so at one that both nodes agree on).
 //! Then Charlie is killed: Bob and Dave keep posting, and their next weights leave Charlie out.
 //!
+//! The network runs twice, one after the other (they share ports): under the attribution walk,
+//! and under consensus with commit-reveal required, where the miners commit and reveal their
+//! weights and nobody supports Dave (zero incentive); see stage 2 for what Dave earns there.
+//!
 //! Needs the `tensor-node` binary: `TENSOR_NODE`, or
 //! `$HOME/.cache/incentive-chain/target/release/tensor-node` (see `common/node.rs`). About two
 //! minutes (6-second blocks); every wait is bounded, and the whole test fails after 6 minutes
@@ -37,8 +41,9 @@ const TEMPO: u32 = 3;
 const TEST_LIMIT: Duration = Duration::from_secs(360);
 
 /// The `local` chain spec with Alice and Bob as the only Aura and GRANDPA authorities and quick
-/// incentive parameters (payout every `TEMPO` blocks, weights every block), written to `dir`.
-fn two_validator_spec(dir: &Path) -> PathBuf {
+/// incentive parameters (payout every `TEMPO` blocks, weights every block), with the mechanism
+/// parameters `mechanism` if given, written to `dir`.
+fn two_validator_spec(dir: &Path, mechanism: Option<Value>) -> PathBuf {
 	let out =
 		Command::new(node_binary()).args(["build-spec", "--chain", "local"]).output().unwrap();
 	assert!(out.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -67,6 +72,9 @@ fn two_validator_spec(dir: &Path) -> PathBuf {
 	assert!(params["tempo"].is_number() && params["weightsRateLimit"].is_number(), "{params}");
 	params["tempo"] = json!(TEMPO);
 	params["weightsRateLimit"] = json!(1);
+	if let Some(mechanism) = mechanism {
+		patch["incentive"]["mechanismParams"] = mechanism;
+	}
 
 	let path = dir.join("two-validators.json");
 	std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
@@ -167,8 +175,53 @@ async fn aura_author(client: &ChainClient, hash: H256, authorities: u64) -> u64 
 	slot % authorities
 }
 
+/// How many `WeightsCommitted` events blocks `1..=last` hold.
+async fn commits_in(client: &ChainClient, last: u64) -> usize {
+	let mut total = 0;
+	for n in 1..=last {
+		let hash = client.block_hash(n).await.unwrap().expect("block exists");
+		let events = client.events(hash).await.unwrap();
+		total += events
+			.iter()
+			.filter(|record| {
+				matches!(
+					record.event,
+					tensor_runtime::RuntimeEvent::Incentive(
+						pallet_incentive::Event::WeightsCommitted { .. }
+					)
+				)
+			})
+			.count();
+	}
+	total
+}
+
+/// The two networks share ports: one at a time.
+static ONE_NETWORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)] // the guard only orders the tests; nothing else takes it
 async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out() {
+	let _one = ONE_NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+	network(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn under_consensus_with_commit_reveal_nobody_supports_the_noise_miner() {
+	let _one = ONE_NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+	network(Some(json!({
+		"mechanism": "consensus",
+		"commitRevealRequired": true,
+		"revealDelay": 1,
+		"revealWindow": 6,
+	})))
+	.await;
+}
+
+/// The whole scenario, under the attribution walk (`None`) or the given mechanism parameters.
+async fn network(mechanism: Option<Value>) {
+	let consensus = mechanism.is_some();
 	let started = Instant::now();
 	// Logs, bases and data dirs go to a temporary dir, or to TENSOR_TEST_DIR to keep them.
 	let tmp = tempfile::tempdir().unwrap();
@@ -177,7 +230,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 	std::fs::create_dir_all(dir).unwrap();
 
 	// 0. The network: Alice with a fixed node key, Bob bootstrapping from her.
-	let spec = two_validator_spec(dir);
+	let spec = two_validator_spec(dir, mechanism);
 	let alice_key = format!("{:064x}", 1);
 	let bob_key = format!("{:064x}", 2);
 	let alice_id = peer_id_of(&alice_key, dir);
@@ -234,28 +287,47 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
 	}
 
-	// 2. Ranks from those weights, read at the finalized head: payouts in which the hostile miner
-	// (Dave) ranks lowest.
+	// 2. Ranks from those weights, read at the finalized head. Under attribution: payouts in
+	// which the hostile miner (Dave) ranks lowest. Under consensus: payouts in which nobody
+	// supports Dave (incentive zero) while an honest miner has incentive. Dave still earns
+	// dividends when he evaluates the others honestly, and when the honest miners find nothing
+	// in each other (their savings within noise, as here) his evaluation is the only one: then
+	// he out-earns an honest miner nobody evaluates. That is the mechanism paying for judging.
 	let noise = uids[2];
+	let what = if consensus {
+		"no incentive for noise (finalized)"
+	} else {
+		"noise ranking lowest (finalized)"
+	};
 	let m = net
-		.wait_until(
-			At::Finalized,
-			Duration::from_secs(180),
-			"noise ranking lowest (finalized)",
-			|m| {
-				let weighted =
-					signers.iter().all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
-				let dave = m.neuron(noise).map(|n| n.rank).unwrap_or(1.0);
-				weighted
-					&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)
-					&& m.neurons.iter().all(|n| n.total_emission > 0)
-			},
-		)
+		.wait_until(At::Finalized, Duration::from_secs(180), what, |m| {
+			let dave = m.neuron(noise);
+			if consensus {
+				let supported = m.neurons.iter().any(|n| n.uid != noise && n.incentive > 0.0);
+				return supported
+					&& dave.is_some_and(|d| d.incentive == 0.0 && d.last_weights_at.is_some());
+			}
+			let weighted = signers
+				.iter()
+				.all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+			let dave = dave.map(|n| n.rank).unwrap_or(1.0);
+			weighted
+				&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)
+				&& m.neurons.iter().all(|n| n.total_emission > 0)
+		})
 		.await;
 	let at: H256 = serde_json::from_value(json!(m.block.hash)).unwrap();
 	let ranks: Vec<(u16, f64, u128)> =
 		m.neurons.iter().map(|n| (n.uid, n.rank, n.last_emission)).collect();
 	eprintln!("ranks at finalized block {}: {ranks:?} ({:?})", m.block.number, started.elapsed());
+	if consensus {
+		// The miners' weights on chain came through commit and reveal (plain `set_weights` is
+		// refused): at least one commit each.
+		assert_eq!(m.mechanism.mechanism, "consensus");
+		assert!(m.mechanism.commit_reveal_required);
+		let commits = commits_in(&client, m.block.number).await;
+		assert!(commits >= 3, "{commits} commits by block {}", m.block.number);
+	}
 
 	// Payouts follow rank, as incentive_emissions reports them, at that block.
 	let e = client.emissions(Some(at)).await.unwrap();
@@ -274,8 +346,10 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 			n.rank
 		);
 	}
-	let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
-	assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
+	if !consensus {
+		let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
+		assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
+	}
 	// The last payout is at or before this block, and the block is final: both nodes have it at
 	// this height, and finality has gone on past it.
 	let payout = e.next_payout_block.map(|b| u64::from(b).saturating_sub(u64::from(TEMPO)));

@@ -66,6 +66,13 @@ pub struct NeuronJson {
 	pub stake: u128,
 	/// Rank at the last payout, in `[0, 1]`.
 	pub rank: f64,
+	/// Consensus: share of the clipped support at the last consensus payout (zero under
+	/// attribution, and from nodes before the consensus mechanism).
+	#[serde(default)]
+	pub incentive: f64,
+	/// Consensus: share of the dividends at the last consensus payout.
+	#[serde(default)]
+	pub dividends: f64,
 	/// Paid at the last payout (base units).
 	#[serde(deserialize_with = "de_u128")]
 	pub last_emission: u128,
