@@ -19,6 +19,9 @@
 #   METRICS_PORT=7201  miner k serves Prometheus metrics on METRICS_PORT+k (/metrics)
 #   CHAIN_SPEC=      a chain spec file (e.g. chain-specs/local.json); default: generated from the
 #                    node binary (`build-spec --chain local --raw`), so its runtime matches
+#   MECHANISM=attribution   or `consensus` (docs/consensus.md), set in the generated spec's genesis
+#   COMMIT_REVEAL=0  1: weights must be committed and revealed (reveal delay 1 block, window 10);
+#                    the miners do so by themselves
 #   LOCALNET_DIR=/tmp/tensor-localnet   bases, logs, miner data and the pid file
 #   TENSOR_NODE, TENSOR_MINER   binaries (default: $CARGO_TARGET_DIR/release/…, scripts/env.sh)
 #   CORPUS=miner/tests/data/stories.txt        corpus of the even-numbered miners
@@ -46,6 +49,8 @@ CORPUS="${CORPUS:-miner/tests/data/stories.txt}"
 CORPUS_ODD="${CORPUS_ODD:-miner/tests/data/voyages.txt}"
 PIDS="$RUN/pids"
 
+MECHANISM="${MECHANISM:-attribution}"
+COMMIT_REVEAL="${COMMIT_REVEAL:-0}"
 NAMES=(alice bob charlie dave)
 MINER_KEYS=(Charlie Dave Eve Ferdie Bob)
 
@@ -103,10 +108,29 @@ trap 'echo; stop_all; exit 0' INT TERM
 spec="${CHAIN_SPEC:-}"
 if [[ -z "$spec" ]]; then
 	spec="$RUN/local-raw.json"
+	plain="$RUN/local.json"
 	# No default bootnode: it would clash with Alice at the same address under another peer id.
-	"$TENSOR_NODE" build-spec --chain local --raw --disable-default-bootnode >"$spec" \
+	"$TENSOR_NODE" build-spec --chain local --disable-default-bootnode >"$plain" \
 		2>"$RUN/logs/build-spec.log" \
 		|| die "build-spec failed; see $RUN/logs/build-spec.log"
+	if [[ "$MECHANISM" != attribution || "$COMMIT_REVEAL" == 1 ]]; then
+		command -v python3 >/dev/null || die "MECHANISM/COMMIT_REVEAL need python3 to patch the spec"
+		python3 - "$plain" "$MECHANISM" "$COMMIT_REVEAL" <<'PY'
+import json, sys
+path, mechanism, commit_reveal = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+spec = json.load(open(path))
+patch = spec["genesis"]["runtimeGenesis"]["patch"]
+params = {"mechanism": mechanism}
+if commit_reveal:
+    params.update(commitRevealRequired=True, revealDelay=1, revealWindow=10)
+patch.setdefault("incentive", {})["mechanismParams"] = params
+json.dump(spec, open(path, "w"), indent=2)
+PY
+		echo "genesis mechanism: $MECHANISM, commit-reveal required: $COMMIT_REVEAL"
+	fi
+	"$TENSOR_NODE" build-spec --chain "$plain" --raw --disable-default-bootnode >"$spec" \
+		2>>"$RUN/logs/build-spec.log" \
+		|| die "build-spec --raw failed; see $RUN/logs/build-spec.log"
 fi
 
 # Fixed node keys (local use only) so that Alice's peer id, the bootnode address, is known.

@@ -54,14 +54,14 @@ pub trait WeightInfo {
 	fn on_initialize_idle() -> Weight;
 	fn on_initialize_payout(n: u32, ) -> Weight;
 	fn payout_edges(e: u32, ) -> Weight;
-	fn pay_free(n: u32, ) -> Weight;
-	fn ranking_pass_neurons(n: u32, ) -> Weight;
-	fn ranking_pass_edges(e: u32, ) -> Weight;
-	fn withdraw_unbonded() -> Weight;
 	fn consensus_payout(n: u32, ) -> Weight;
 	fn consensus_payout_edges(e: u32, ) -> Weight;
 	fn commit_weights() -> Weight;
 	fn reveal_weights(e: u32, ) -> Weight;
+	fn pay_free(n: u32, ) -> Weight;
+	fn ranking_pass_neurons(n: u32, ) -> Weight;
+	fn ranking_pass_edges(e: u32, ) -> Weight;
+	fn withdraw_unbonded() -> Weight;
 }
 
 /// Weights for `pallet_incentive` using the Substrate node and recommended hardware.
@@ -89,10 +89,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `304900`
+		//  Measured:  `304937`
 		//  Estimated: `296399`
-		// Minimum execution time: 729_513_000 picoseconds.
-		Weight::from_parts(747_870_000, 296399)
+		// Minimum execution time: 714_971_000 picoseconds.
+		Weight::from_parts(737_034_000, 296399)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -122,20 +122,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalBurned` (r:1 w:1)
 	/// Proof: `Incentive::TotalBurned` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:0 w:1)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::OperatorOffers` (r:0 w:1)
 	/// Proof: `Incentive::OperatorOffers` (`max_values`: None, `max_size`: Some(42), added: 2517, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:0 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn register_replace(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `301847 + n * (129 ±0)`
+		//  Measured:  `301884 + n * (129 ±0)`
 		//  Estimated: `296399 + n * (2597 ±0)`
-		// Minimum execution time: 463_738_000 picoseconds.
-		Weight::from_parts(463_738_000, 296399)
-			// Standard Error: 84_141
-			.saturating_add(Weight::from_parts(6_263_285, 0).saturating_mul(n.into()))
+		// Minimum execution time: 511_720_000 picoseconds.
+		Weight::from_parts(989_105_052, 296399)
+			// Standard Error: 323_793
+			.saturating_add(Weight::from_parts(6_895_171, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(16_u64))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
 			.saturating_add(Weight::from_parts(0, 2597).saturating_mul(n.into()))
 	}
 	/// Storage: `Incentive::Operators` (r:1 w:0)
@@ -146,8 +150,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `375`
 		//  Estimated: `3587`
-		// Minimum execution time: 19_419_000 picoseconds.
-		Weight::from_parts(24_307_000, 3587)
+		// Minimum execution time: 20_240_000 picoseconds.
+		Weight::from_parts(32_088_000, 3587)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -163,10 +167,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn add_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `295412`
+		//  Measured:  `295449`
 		//  Estimated: `296399`
-		// Minimum execution time: 328_668_000 picoseconds.
-		Weight::from_parts(349_759_000, 296399)
+		// Minimum execution time: 358_612_000 picoseconds.
+		Weight::from_parts(514_444_000, 296399)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -186,10 +190,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::Unbonding` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	fn remove_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `295503`
+		//  Measured:  `295540`
 		//  Estimated: `296399`
-		// Minimum execution time: 370_540_000 picoseconds.
-		Weight::from_parts(546_572_000, 296399)
+		// Minimum execution time: 401_426_000 picoseconds.
+		Weight::from_parts(487_684_000, 296399)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -219,20 +223,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Operators` (r:0 w:1)
 	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:0 w:1)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::OperatorOffers` (r:0 w:1)
 	/// Proof: `Incentive::OperatorOffers` (`max_values`: None, `max_size`: Some(42), added: 2517, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:0 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[0, 256]`.
 	fn unregister(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `297384 + e * (11 ±0)`
+		//  Measured:  `297421 + e * (11 ±0)`
 		//  Estimated: `296399`
-		// Minimum execution time: 355_258_000 picoseconds.
-		Weight::from_parts(448_224_132, 296399)
-			// Standard Error: 48_031
-			.saturating_add(Weight::from_parts(732_569, 0).saturating_mul(e.into()))
+		// Minimum execution time: 486_663_000 picoseconds.
+		Weight::from_parts(760_652_884, 296399)
+			// Standard Error: 157_333
+			.saturating_add(Weight::from_parts(200_011, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Operators` (r:1 w:0)
 	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:257 w:1)
@@ -246,13 +256,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[0, 256]`.
 	fn set_weights(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7331 + e * (55 ±0)`
+		//  Measured:  `7391 + e * (55 ±0)`
 		//  Estimated: `4501 + e * (2597 ±0)`
-		// Minimum execution time: 83_915_000 picoseconds.
-		Weight::from_parts(88_180_145, 4501)
-			// Standard Error: 141_111
-			.saturating_add(Weight::from_parts(4_192_476, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 105_296_000 picoseconds.
+		Weight::from_parts(131_312_517, 4501)
+			// Standard Error: 223_160
+			.saturating_add(Weight::from_parts(4_848_013, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2597).saturating_mul(e.into()))
@@ -267,8 +277,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `306`
 		//  Estimated: `3515`
-		// Minimum execution time: 20_471_000 picoseconds.
-		Weight::from_parts(28_723_000, 3515)
+		// Minimum execution time: 20_580_000 picoseconds.
+		Weight::from_parts(33_290_000, 3515)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -278,15 +288,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Operators` (r:1 w:2)
 	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:0 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	fn accept_operator() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `441`
 		//  Estimated: `3587`
-		// Minimum execution time: 30_936_000 picoseconds.
-		Weight::from_parts(37_146_000, 3587)
+		// Minimum execution time: 31_517_000 picoseconds.
+		Weight::from_parts(53_009_000, 3587)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:1)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Params` (r:1 w:1)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::UidEnd` (r:1 w:0)
@@ -297,12 +311,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `133`
+		//  Measured:  `189`
 		//  Estimated: `1586`
-		// Minimum execution time: 12_679_000 picoseconds.
-		Weight::from_parts(14_602_000, 1586)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 15_813_000 picoseconds.
+		Weight::from_parts(34_371_000, 1586)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Incentive::Params` (r:1 w:0)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
@@ -314,8 +328,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `167`
 		//  Estimated: `1586`
-		// Minimum execution time: 6_520_000 picoseconds.
-		Weight::from_parts(7_892_000, 1586)
+		// Minimum execution time: 6_480_000 picoseconds.
+		Weight::from_parts(8_262_000, 1586)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -329,6 +343,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:4097 w:0)
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Payouts` (r:1 w:1)
@@ -339,18 +355,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:0 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn on_initialize_payout(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `296208 + n * (125 ±0)`
+		//  Measured:  `296267 + n * (125 ±0)`
 		//  Estimated: `296399 + n * (3511 ±0)`
-		// Minimum execution time: 233_516_000 picoseconds.
-		Weight::from_parts(233_516_000, 296399)
-			// Standard Error: 292_945
-			.saturating_add(Weight::from_parts(9_881_649, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 280_887_000 picoseconds.
+		Weight::from_parts(280_887_000, 296399)
+			// Standard Error: 698_879
+			.saturating_add(Weight::from_parts(13_800_394, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 3511).saturating_mul(n.into()))
 	}
 	/// Storage: `Incentive::Params` (r:1 w:0)
@@ -363,6 +381,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:4097 w:0)
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Payouts` (r:1 w:1)
@@ -373,17 +393,137 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:0 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[0, 1048576]`.
 	fn payout_edges(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `883602 + e * (4 ±0)`
+		//  Measured:  `883661 + e * (4 ±0)`
 		//  Estimated: `14382046`
-		// Minimum execution time: 47_577_939_000 picoseconds.
-		Weight::from_parts(62_880_722_595, 14382046)
-			// Standard Error: 8_240
-			.saturating_add(Weight::from_parts(22_740, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(8201_u64))
+		// Minimum execution time: 47_220_929_000 picoseconds.
+		Weight::from_parts(85_484_214_428, 14382046)
+			// Standard Error: 9_552
+			.saturating_add(Weight::from_parts(10_379, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(8202_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::PendingEmission` (r:1 w:1)
+	/// Proof: `Incentive::PendingEmission` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
+	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::UidEnd` (r:1 w:0)
+	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(294914), added: 295409, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:4096 w:0)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:1 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:4096 w:4096)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
+	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
+	fn consensus_payout(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `296483 + n * (2726 ±0)`
+		//  Estimated: `296399 + n * (5051 ±0)`
+		// Minimum execution time: 266_816_000 picoseconds.
+		Weight::from_parts(266_816_000, 296399)
+			// Standard Error: 1_072_243
+			.saturating_add(Weight::from_parts(35_626_556, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5051).saturating_mul(n.into()))
+	}
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::PendingEmission` (r:1 w:1)
+	/// Proof: `Incentive::PendingEmission` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
+	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::UidEnd` (r:1 w:0)
+	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(294914), added: 295409, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:4096 w:0)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:1 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:4096 w:4096)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
+	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[0, 1048576]`.
+	fn consensus_payout_edges(e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `11463269 + e * (4 ±0)`
+		//  Estimated: `20689886`
+		// Minimum execution time: 101_130_057_000 picoseconds.
+		Weight::from_parts(161_225_123_163, 20689886)
+			// Standard Error: 23_831
+			.saturating_add(Weight::from_parts(140_636, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(12298_u64))
+			.saturating_add(T::DbWeight::get().writes(4100_u64))
+	}
+	/// Storage: `Incentive::Operators` (r:1 w:0)
+	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:1 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	fn commit_weights() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `362`
+		//  Estimated: `3515`
+		// Minimum execution time: 24_246_000 picoseconds.
+		Weight::from_parts(40_450_000, 3515)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Incentive::Operators` (r:1 w:0)
+	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:1 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:257 w:1)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:1 w:1)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:1)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[0, 256]`.
+	fn reveal_weights(e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `7462 + e * (135 ±0)`
+		//  Estimated: `4501 + e * (2597 ±0)`
+		// Minimum execution time: 156_883_000 picoseconds.
+		Weight::from_parts(192_394_464, 4501)
+			// Standard Error: 454_565
+			.saturating_add(Weight::from_parts(7_522_482, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(Weight::from_parts(0, 2597).saturating_mul(e.into()))
 	}
 	/// Storage: `System::Account` (r:4096 w:4096)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -392,10 +532,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + n * (84 ±0)`
 		//  Estimated: `990 + n * (2603 ±0)`
-		// Minimum execution time: 27_521_000 picoseconds.
-		Weight::from_parts(27_521_000, 990)
-			// Standard Error: 953_790
-			.saturating_add(Weight::from_parts(31_037_873, 0).saturating_mul(n.into()))
+		// Minimum execution time: 28_782_000 picoseconds.
+		Weight::from_parts(28_782_000, 990)
+			// Standard Error: 1_339_669
+			.saturating_add(Weight::from_parts(36_590_963, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
@@ -405,20 +545,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 741_000 picoseconds.
-		Weight::from_parts(2_521_383, 0)
-			// Standard Error: 105
-			.saturating_add(Weight::from_parts(17_183, 0).saturating_mul(n.into()))
+		// Minimum execution time: 772_000 picoseconds.
+		Weight::from_parts(3_580_490, 0)
+			// Standard Error: 84
+			.saturating_add(Weight::from_parts(19_457, 0).saturating_mul(n.into()))
 	}
 	/// The range of component `e` is `[0, 1048576]`.
 	fn ranking_pass_edges(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 53_239_000 picoseconds.
-		Weight::from_parts(51_784_299, 0)
-			// Standard Error: 57
-			.saturating_add(Weight::from_parts(2_128, 0).saturating_mul(e.into()))
+		// Minimum execution time: 46_920_000 picoseconds.
+		Weight::from_parts(51_699_659, 0)
+			// Standard Error: 20
+			.saturating_add(Weight::from_parts(1_864, 0).saturating_mul(e.into()))
 	}
 	/// Storage: `Incentive::Unbonding` (r:1 w:1)
 	/// Proof: `Incentive::Unbonding` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
@@ -428,40 +568,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `634`
 		//  Estimated: `3834`
-		// Minimum execution time: 60_941_000 picoseconds.
-		Weight::from_parts(105_487_000, 3834)
+		// Minimum execution time: 69_734_000 picoseconds.
+		Weight::from_parts(93_660_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	// PROVISIONAL, not generated: bounds set by hand above the attribution payout's and
-	// `set_weights`' measured figures, until `scripts/bench-weights.sh` measures these four.
-	fn consensus_payout(n: u32, ) -> Weight {
-		Weight::from_parts(300_000_000, 296399)
-			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 6211).saturating_mul(n.into()))
-	}
-	fn consensus_payout_edges(e: u32, ) -> Weight {
-		Weight::from_parts(130_000_000_000, 25000000)
-			.saturating_add(Weight::from_parts(250_000, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(12298_u64))
-			.saturating_add(T::DbWeight::get().writes(4101_u64))
-	}
-	fn commit_weights() -> Weight {
-		Weight::from_parts(60_000_000, 3600)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	fn reveal_weights(e: u32, ) -> Weight {
-		Weight::from_parts(200_000_000, 4000)
-			.saturating_add(Weight::from_parts(10_000_000, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
-			.saturating_add(Weight::from_parts(0, 5194).saturating_mul(e.into()))
 	}
 }
 
@@ -489,10 +599,10 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `304900`
+		//  Measured:  `304937`
 		//  Estimated: `296399`
-		// Minimum execution time: 729_513_000 picoseconds.
-		Weight::from_parts(747_870_000, 296399)
+		// Minimum execution time: 714_971_000 picoseconds.
+		Weight::from_parts(737_034_000, 296399)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -522,20 +632,24 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalBurned` (r:1 w:1)
 	/// Proof: `Incentive::TotalBurned` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:0 w:1)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::OperatorOffers` (r:0 w:1)
 	/// Proof: `Incentive::OperatorOffers` (`max_values`: None, `max_size`: Some(42), added: 2517, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:0 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn register_replace(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `301847 + n * (129 ±0)`
+		//  Measured:  `301884 + n * (129 ±0)`
 		//  Estimated: `296399 + n * (2597 ±0)`
-		// Minimum execution time: 463_738_000 picoseconds.
-		Weight::from_parts(463_738_000, 296399)
-			// Standard Error: 84_141
-			.saturating_add(Weight::from_parts(6_263_285, 0).saturating_mul(n.into()))
+		// Minimum execution time: 511_720_000 picoseconds.
+		Weight::from_parts(989_105_052, 296399)
+			// Standard Error: 323_793
+			.saturating_add(Weight::from_parts(6_895_171, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(16_u64))
+			.saturating_add(RocksDbWeight::get().writes(18_u64))
 			.saturating_add(Weight::from_parts(0, 2597).saturating_mul(n.into()))
 	}
 	/// Storage: `Incentive::Operators` (r:1 w:0)
@@ -546,8 +660,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `375`
 		//  Estimated: `3587`
-		// Minimum execution time: 19_419_000 picoseconds.
-		Weight::from_parts(24_307_000, 3587)
+		// Minimum execution time: 20_240_000 picoseconds.
+		Weight::from_parts(32_088_000, 3587)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -563,10 +677,10 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn add_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `295412`
+		//  Measured:  `295449`
 		//  Estimated: `296399`
-		// Minimum execution time: 328_668_000 picoseconds.
-		Weight::from_parts(349_759_000, 296399)
+		// Minimum execution time: 358_612_000 picoseconds.
+		Weight::from_parts(514_444_000, 296399)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -586,10 +700,10 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::Unbonding` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	fn remove_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `295503`
+		//  Measured:  `295540`
 		//  Estimated: `296399`
-		// Minimum execution time: 370_540_000 picoseconds.
-		Weight::from_parts(546_572_000, 296399)
+		// Minimum execution time: 401_426_000 picoseconds.
+		Weight::from_parts(487_684_000, 296399)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -619,20 +733,26 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Operators` (r:0 w:1)
 	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:0 w:1)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::OperatorOffers` (r:0 w:1)
 	/// Proof: `Incentive::OperatorOffers` (`max_values`: None, `max_size`: Some(42), added: 2517, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:0 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[0, 256]`.
 	fn unregister(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `297384 + e * (11 ±0)`
+		//  Measured:  `297421 + e * (11 ±0)`
 		//  Estimated: `296399`
-		// Minimum execution time: 355_258_000 picoseconds.
-		Weight::from_parts(448_224_132, 296399)
-			// Standard Error: 48_031
-			.saturating_add(Weight::from_parts(732_569, 0).saturating_mul(e.into()))
+		// Minimum execution time: 486_663_000 picoseconds.
+		Weight::from_parts(760_652_884, 296399)
+			// Standard Error: 157_333
+			.saturating_add(Weight::from_parts(200_011, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
-			.saturating_add(RocksDbWeight::get().writes(12_u64))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Operators` (r:1 w:0)
 	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:257 w:1)
@@ -646,13 +766,13 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[0, 256]`.
 	fn set_weights(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7331 + e * (55 ±0)`
+		//  Measured:  `7391 + e * (55 ±0)`
 		//  Estimated: `4501 + e * (2597 ±0)`
-		// Minimum execution time: 83_915_000 picoseconds.
-		Weight::from_parts(88_180_145, 4501)
-			// Standard Error: 141_111
-			.saturating_add(Weight::from_parts(4_192_476, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		// Minimum execution time: 105_296_000 picoseconds.
+		Weight::from_parts(131_312_517, 4501)
+			// Standard Error: 223_160
+			.saturating_add(Weight::from_parts(4_848_013, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2597).saturating_mul(e.into()))
@@ -667,8 +787,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `306`
 		//  Estimated: `3515`
-		// Minimum execution time: 20_471_000 picoseconds.
-		Weight::from_parts(28_723_000, 3515)
+		// Minimum execution time: 20_580_000 picoseconds.
+		Weight::from_parts(33_290_000, 3515)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -678,15 +798,19 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Operators` (r:1 w:2)
 	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:0 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	fn accept_operator() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `441`
 		//  Estimated: `3587`
-		// Minimum execution time: 30_936_000 picoseconds.
-		Weight::from_parts(37_146_000, 3587)
+		// Minimum execution time: 31_517_000 picoseconds.
+		Weight::from_parts(53_009_000, 3587)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:1)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Params` (r:1 w:1)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::UidEnd` (r:1 w:0)
@@ -697,12 +821,12 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `133`
+		//  Measured:  `189`
 		//  Estimated: `1586`
-		// Minimum execution time: 12_679_000 picoseconds.
-		Weight::from_parts(14_602_000, 1586)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		// Minimum execution time: 15_813_000 picoseconds.
+		Weight::from_parts(34_371_000, 1586)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Incentive::Params` (r:1 w:0)
 	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
@@ -714,8 +838,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `167`
 		//  Estimated: `1586`
-		// Minimum execution time: 6_520_000 picoseconds.
-		Weight::from_parts(7_892_000, 1586)
+		// Minimum execution time: 6_480_000 picoseconds.
+		Weight::from_parts(8_262_000, 1586)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -729,6 +853,8 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:4097 w:0)
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Payouts` (r:1 w:1)
@@ -739,18 +865,20 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:0 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn on_initialize_payout(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `296208 + n * (125 ±0)`
+		//  Measured:  `296267 + n * (125 ±0)`
 		//  Estimated: `296399 + n * (3511 ±0)`
-		// Minimum execution time: 233_516_000 picoseconds.
-		Weight::from_parts(233_516_000, 296399)
-			// Standard Error: 292_945
-			.saturating_add(Weight::from_parts(9_881_649, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		// Minimum execution time: 280_887_000 picoseconds.
+		Weight::from_parts(280_887_000, 296399)
+			// Standard Error: 698_879
+			.saturating_add(Weight::from_parts(13_800_394, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 3511).saturating_mul(n.into()))
 	}
 	/// Storage: `Incentive::Params` (r:1 w:0)
@@ -763,6 +891,8 @@ impl WeightInfo for () {
 	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
 	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Neurons` (r:4097 w:0)
 	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::Payouts` (r:1 w:1)
@@ -773,17 +903,137 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
 	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:0 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[0, 1048576]`.
 	fn payout_edges(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `883602 + e * (4 ±0)`
+		//  Measured:  `883661 + e * (4 ±0)`
 		//  Estimated: `14382046`
-		// Minimum execution time: 47_577_939_000 picoseconds.
-		Weight::from_parts(62_880_722_595, 14382046)
-			// Standard Error: 8_240
-			.saturating_add(Weight::from_parts(22_740, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(8201_u64))
+		// Minimum execution time: 47_220_929_000 picoseconds.
+		Weight::from_parts(85_484_214_428, 14382046)
+			// Standard Error: 9_552
+			.saturating_add(Weight::from_parts(10_379, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(8202_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::PendingEmission` (r:1 w:1)
+	/// Proof: `Incentive::PendingEmission` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
+	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::UidEnd` (r:1 w:0)
+	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(294914), added: 295409, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:4096 w:0)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:1 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:4096 w:4096)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
+	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
+	fn consensus_payout(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `296483 + n * (2726 ±0)`
+		//  Estimated: `296399 + n * (5051 ±0)`
+		// Minimum execution time: 266_816_000 picoseconds.
+		Weight::from_parts(266_816_000, 296399)
+			// Standard Error: 1_072_243
+			.saturating_add(Weight::from_parts(35_626_556, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5051).saturating_mul(n.into()))
+	}
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::PendingEmission` (r:1 w:1)
+	/// Proof: `Incentive::PendingEmission` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::NeuronCount` (r:1 w:0)
+	/// Proof: `Incentive::NeuronCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::UidEnd` (r:1 w:0)
+	/// Proof: `Incentive::UidEnd` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:0)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:4097 w:0)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Payouts` (r:1 w:1)
+	/// Proof: `Incentive::Payouts` (`max_values`: Some(1), `max_size`: Some(294914), added: 295409, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:4096 w:0)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::ConsensusShares` (r:1 w:1)
+	/// Proof: `Incentive::ConsensusShares` (`max_values`: Some(1), `max_size`: Some(65542), added: 66037, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Bonds` (r:4096 w:4096)
+	/// Proof: `Incentive::Bonds` (`max_values`: None, `max_size`: Some(2576), added: 5051, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::TotalPaid` (r:1 w:1)
+	/// Proof: `Incentive::TotalPaid` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[0, 1048576]`.
+	fn consensus_payout_edges(e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `11463269 + e * (4 ±0)`
+		//  Estimated: `20689886`
+		// Minimum execution time: 101_130_057_000 picoseconds.
+		Weight::from_parts(161_225_123_163, 20689886)
+			// Standard Error: 23_831
+			.saturating_add(Weight::from_parts(140_636, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(12298_u64))
+			.saturating_add(RocksDbWeight::get().writes(4100_u64))
+	}
+	/// Storage: `Incentive::Operators` (r:1 w:0)
+	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:1 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	fn commit_weights() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `362`
+		//  Estimated: `3515`
+		// Minimum execution time: 24_246_000 picoseconds.
+		Weight::from_parts(40_450_000, 3515)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Incentive::Operators` (r:1 w:0)
+	/// Proof: `Incentive::Operators` (`max_values`: None, `max_size`: Some(50), added: 2525, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::WeightCommits` (r:1 w:1)
+	/// Proof: `Incentive::WeightCommits` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::MechanismConfig` (r:1 w:0)
+	/// Proof: `Incentive::MechanismConfig` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Params` (r:1 w:0)
+	/// Proof: `Incentive::Params` (`max_values`: Some(1), `max_size`: Some(101), added: 596, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Neurons` (r:257 w:1)
+	/// Proof: `Incentive::Neurons` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::Weights` (r:1 w:1)
+	/// Proof: `Incentive::Weights` (`max_values`: None, `max_size`: Some(1036), added: 3511, mode: `MaxEncodedLen`)
+	/// Storage: `Incentive::EdgeCount` (r:1 w:1)
+	/// Proof: `Incentive::EdgeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[0, 256]`.
+	fn reveal_weights(e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `7462 + e * (135 ±0)`
+		//  Estimated: `4501 + e * (2597 ±0)`
+		// Minimum execution time: 156_883_000 picoseconds.
+		Weight::from_parts(192_394_464, 4501)
+			// Standard Error: 454_565
+			.saturating_add(Weight::from_parts(7_522_482, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(Weight::from_parts(0, 2597).saturating_mul(e.into()))
 	}
 	/// Storage: `System::Account` (r:4096 w:4096)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -792,10 +1042,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + n * (84 ±0)`
 		//  Estimated: `990 + n * (2603 ±0)`
-		// Minimum execution time: 27_521_000 picoseconds.
-		Weight::from_parts(27_521_000, 990)
-			// Standard Error: 953_790
-			.saturating_add(Weight::from_parts(31_037_873, 0).saturating_mul(n.into()))
+		// Minimum execution time: 28_782_000 picoseconds.
+		Weight::from_parts(28_782_000, 990)
+			// Standard Error: 1_339_669
+			.saturating_add(Weight::from_parts(36_590_963, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
@@ -805,20 +1055,20 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 741_000 picoseconds.
-		Weight::from_parts(2_521_383, 0)
-			// Standard Error: 105
-			.saturating_add(Weight::from_parts(17_183, 0).saturating_mul(n.into()))
+		// Minimum execution time: 772_000 picoseconds.
+		Weight::from_parts(3_580_490, 0)
+			// Standard Error: 84
+			.saturating_add(Weight::from_parts(19_457, 0).saturating_mul(n.into()))
 	}
 	/// The range of component `e` is `[0, 1048576]`.
 	fn ranking_pass_edges(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 53_239_000 picoseconds.
-		Weight::from_parts(51_784_299, 0)
-			// Standard Error: 57
-			.saturating_add(Weight::from_parts(2_128, 0).saturating_mul(e.into()))
+		// Minimum execution time: 46_920_000 picoseconds.
+		Weight::from_parts(51_699_659, 0)
+			// Standard Error: 20
+			.saturating_add(Weight::from_parts(1_864, 0).saturating_mul(e.into()))
 	}
 	/// Storage: `Incentive::Unbonding` (r:1 w:1)
 	/// Proof: `Incentive::Unbonding` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
@@ -828,39 +1078,9 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `634`
 		//  Estimated: `3834`
-		// Minimum execution time: 60_941_000 picoseconds.
-		Weight::from_parts(105_487_000, 3834)
+		// Minimum execution time: 69_734_000 picoseconds.
+		Weight::from_parts(93_660_000, 3834)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
-	}
-	// PROVISIONAL, not generated: bounds set by hand above the attribution payout's and
-	// `set_weights`' measured figures, until `scripts/bench-weights.sh` measures these four.
-	fn consensus_payout(n: u32, ) -> Weight {
-		Weight::from_parts(300_000_000, 296399)
-			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(10_u64))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 6211).saturating_mul(n.into()))
-	}
-	fn consensus_payout_edges(e: u32, ) -> Weight {
-		Weight::from_parts(130_000_000_000, 25000000)
-			.saturating_add(Weight::from_parts(250_000, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(12298_u64))
-			.saturating_add(RocksDbWeight::get().writes(4101_u64))
-	}
-	fn commit_weights() -> Weight {
-		Weight::from_parts(60_000_000, 3600)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-	}
-	fn reveal_weights(e: u32, ) -> Weight {
-		Weight::from_parts(200_000_000, 4000)
-			.saturating_add(Weight::from_parts(10_000_000, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
-			.saturating_add(Weight::from_parts(0, 5194).saturating_mul(e.into()))
 	}
 }

@@ -1,4 +1,4 @@
-//! Time of one `rank` call on random sparse graphs.
+//! Time of one `rank` call, and of one `consensus` call beside it, on random sparse graphs.
 //!
 //! Graphs of 256, 1024 and 4096 neurons with 64 or 256 out-edges each, random stakes, raw weights
 //! and self weights (uniform in `[0, 0.9)`), drawn from a fixed-seed xorshift so every run ranks
@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use incentive_ranking::{rank, NeuronInput};
+use incentive_ranking::{consensus, rank, Bonds, ConsensusParams, NeuronInput, Perquintill};
 
 /// The pallet's default pass cap.
 const MAX_PASSES: u32 = 100;
@@ -88,10 +88,42 @@ fn bench_rank(c: &mut Criterion) {
 	group.finish();
 }
 
+/// `consensus` on the same graphs as `rank` (the self weights are ignored by it), with the bonds
+/// of a payout before (so the bond merge does its full work), beside `rank` in one run.
+fn bench_consensus(c: &mut Criterion) {
+	let mut group = c.benchmark_group("consensus");
+	group
+		.sample_size(10)
+		.warm_up_time(Duration::from_millis(500))
+		.measurement_time(Duration::from_secs(2));
+	let params = ConsensusParams {
+		kappa: Perquintill::from_percent(50),
+		bond_alpha: Perquintill::from_percent(10),
+		max_bonds: 256,
+	};
+	for n in [256usize, 1024, 4096] {
+		for edges in [64usize, 256] {
+			let (stakes, weights) = graph(n, edges, 0x9e37_79b9_7f4a_7c15 ^ (n * edges) as u64);
+			let neurons: Vec<NeuronInput<'_>> = stakes
+				.iter()
+				.zip(&weights)
+				.map(|(&stake, weights)| NeuronInput { stake, weights })
+				.collect();
+			let bonds: Vec<Bonds> = consensus(&neurons, &[], &params).bonds;
+			let id = BenchmarkId::new(format!("{edges}_edges"), format!("{n}_neurons"));
+			group.bench_with_input(id, &neurons, |b, neurons| {
+				b.iter(|| consensus(neurons, &bonds, &params))
+			});
+		}
+	}
+	group.finish();
+}
+
 // Written out rather than through `criterion_group!`/`criterion_main!`, whose generated public
 // function would trip the workspace's `missing_docs` lint.
 fn main() {
 	let mut criterion = Criterion::default().configure_from_args();
 	bench_rank(&mut criterion);
+	bench_consensus(&mut criterion);
 	criterion.final_summary();
 }

@@ -90,16 +90,23 @@ pub fn consensus(
 	let evaluations: Vec<Vec<(u16, u64)>> =
 		neurons.iter().enumerate().map(|(uid, neuron)| evaluation(uid, neuron, n)).collect();
 	let consensus = consensus_weights(neurons, &evaluations, params.kappa);
-	let supports = clipped_supports(neurons, &evaluations, &consensus);
-	let totals = column_totals(&supports, n);
+	// Supports are recomputed per row rather than kept for all rows at once: at the largest
+	// graph they would be 32 MiB, which the runtime's memory would rather not hold twice.
+	let shift = support_shift(neurons);
+	let row_of = |uid: usize| {
+		let stake =
+			neurons.get(uid).map_or(0, |neuron| neuron.stake.checked_shr(shift).unwrap_or(0));
+		let row = evaluations.get(uid).map(Vec::as_slice).unwrap_or_default();
+		clipped_row(stake, row, &consensus)
+	};
+	let totals = column_totals((0..n).flat_map(row_of), n);
 	let all_support = totals.iter().fold(0u128, |acc, &total| acc.saturating_add(total));
 	let incentive = shares_of(&totals, all_support);
-	let bonds: Vec<Bonds> = supports
-		.iter()
-		.enumerate()
-		.map(|(uid, row)| {
+	let bonds: Vec<Bonds> = (0..n)
+		.map(|uid| {
 			let previous = bonds.get(uid).map(Vec::as_slice).unwrap_or_default();
-			updated_bonds(previous, row, &totals, n, params)
+			let support: Vec<(u16, u128)> = row_of(uid).collect();
+			updated_bonds(previous, &support, &totals, n, params)
 		})
 		.collect();
 	let dividends = dividends_of(&bonds, &incentive);
@@ -157,14 +164,16 @@ fn consensus_weights(
 	let voting_stake = (0..neurons.len())
 		.filter(|&uid| voting(uid))
 		.fold(0u128, |acc, uid| acc.saturating_add(stake_of(uid)));
-	// `(target, weight, stake of the evaluator)`, by target and then by weight, highest first.
-	let mut entries: Vec<(u16, u64, u128)> = evaluations
+	// `(target, evaluator, weight)`, by target and then by weight, highest first. 16 bytes an
+	// entry: the runtime's allocator refuses single allocations over 32 MiB, and the largest
+	// graph has 2^20 entries (the stake is looked up instead of stored).
+	let mut entries: Vec<(u16, u16, u64)> = evaluations
 		.iter()
 		.enumerate()
-		.flat_map(|(uid, row)| row.iter().map(move |&(target, weight)| (target, weight, uid)))
-		.map(|(target, weight, uid)| (target, weight, stake_of(uid)))
+		.filter_map(|(uid, row)| u16::try_from(uid).ok().map(|uid| (uid, row)))
+		.flat_map(|(uid, row)| row.iter().map(move |&(target, weight)| (target, uid, weight)))
 		.collect();
-	entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+	entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)));
 
 	let kappa = if kappa.is_zero() { Perquintill::from_parts(1) } else { kappa };
 	let mut consensus = vec![0u64; neurons.len()];
@@ -174,48 +183,44 @@ fn consensus_weights(
 		let own = if voting(target) { stake_of(target) } else { 0 };
 		let needed = kappa.mul_ceil(voting_stake.saturating_sub(own)).max(1);
 		let mut reached = 0u128;
-		let crossing = column.iter().find(|&&(_, _, stake)| {
-			reached = reached.saturating_add(stake);
+		let crossing = column.iter().find(|&&(_, evaluator, _)| {
+			reached = reached.saturating_add(stake_of(usize::from(evaluator)));
 			reached >= needed
 		});
-		if let (Some(&(_, weight, _)), Some(slot)) = (crossing, consensus.get_mut(target)) {
+		if let (Some(&(_, _, weight)), Some(slot)) = (crossing, consensus.get_mut(target)) {
 			*slot = weight;
 		}
 	}
 	consensus
 }
 
-/// Each evaluator's support for each neuron it evaluates: `S_i · min(W_ij, c_j)`, exact; entries
-/// of zero support are left out. Rows stay sorted by target.
-fn clipped_supports(
-	neurons: &[NeuronInput<'_>],
-	evaluations: &[Vec<(u16, u64)>],
-	consensus: &[u64],
-) -> Vec<Vec<(u16, u128)>> {
-	// Supports sum to at most `total stake · 2^32`: below 2^128 while the total is below 2^95.
-	// Larger totals (beyond any real issuance) are scaled down first, all by the same shift.
+/// The right shift applied to stakes before supports are computed. Supports sum to at most
+/// `total stake · 2^32`: below 2^128 while the total is below 2^95, so the shift is zero for any
+/// real issuance; larger totals are scaled down, all stakes by the same shift.
+fn support_shift(neurons: &[NeuronInput<'_>]) -> u32 {
 	let total = neurons.iter().fold(0u128, |acc, neuron| acc.saturating_add(neuron.stake));
-	let shift = (u128::BITS.saturating_sub(total.leading_zeros())).saturating_sub(95);
-	neurons
-		.iter()
-		.zip(evaluations)
-		.map(|(neuron, row)| {
-			let stake = neuron.stake.checked_shr(shift).unwrap_or_default();
-			row.iter()
-				.filter_map(|&(target, weight)| {
-					let cap = consensus.get(usize::from(target)).copied().unwrap_or_default();
-					let support = stake.saturating_mul(u128::from(weight.min(cap)));
-					(support > 0).then_some((target, support))
-				})
-				.collect()
-		})
-		.collect()
+	(u128::BITS.saturating_sub(total.leading_zeros())).saturating_sub(95)
 }
 
-/// `R_j`: the total support of each neuron.
-fn column_totals(supports: &[Vec<(u16, u128)>], n: usize) -> Vec<u128> {
+/// One evaluator's support for each neuron it evaluates: `stake · min(W_ij, c_j)`, exact (the
+/// stake already shifted, [`support_shift`]); entries of zero support are left out, the row's
+/// order (by target) kept.
+fn clipped_row<'a>(
+	stake: u128,
+	row: &'a [(u16, u64)],
+	consensus: &'a [u64],
+) -> impl Iterator<Item = (u16, u128)> + 'a {
+	row.iter().filter_map(move |&(target, weight)| {
+		let cap = consensus.get(usize::from(target)).copied().unwrap_or_default();
+		let support = stake.saturating_mul(u128::from(weight.min(cap)));
+		(support > 0).then_some((target, support))
+	})
+}
+
+/// `R_j`: the total support of each neuron, from every `(target, support)`.
+fn column_totals(supports: impl Iterator<Item = (u16, u128)>, n: usize) -> Vec<u128> {
 	let mut totals = vec![0u128; n];
-	for &(target, support) in supports.iter().flatten() {
+	for (target, support) in supports {
 		if let Some(total) = totals.get_mut(usize::from(target)) {
 			*total = total.saturating_add(support);
 		}

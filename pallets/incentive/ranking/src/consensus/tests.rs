@@ -20,6 +20,20 @@ use crate::rank;
 
 const UNIT: u128 = 1_000_000_000;
 
+/// Every row's clipped supports, as `consensus` computes them one row at a time.
+fn all_supports(
+	neurons: &[NeuronInput<'_>],
+	evaluations: &[Vec<(u16, u64)>],
+	consensus: &[u64],
+) -> Vec<Vec<(u16, u128)>> {
+	let shift = support_shift(neurons);
+	neurons
+		.iter()
+		.zip(evaluations)
+		.map(|(neuron, row)| clipped_row(neuron.stake >> shift, row, consensus).collect())
+		.collect()
+}
+
 fn params() -> ConsensusParams {
 	ConsensusParams {
 		kappa: Perquintill::from_percent(50),
@@ -208,7 +222,7 @@ proptest! {
 		let evaluations: Vec<_> =
 			neurons.iter().enumerate().map(|(uid, neuron)| evaluation(uid, neuron, n)).collect();
 		let consensus = consensus_weights(&neurons, &evaluations, kappa);
-		let supports = clipped_supports(&neurons, &evaluations, &consensus);
+		let supports = all_supports(&neurons, &evaluations, &consensus);
 		for (uid, (row, clipped)) in evaluations.iter().zip(&supports).enumerate() {
 			for &(target, support) in clipped {
 				let weight = row.iter().find(|e| e.0 == target).unwrap().1;
@@ -244,7 +258,7 @@ proptest! {
 		let evaluations: Vec<_> =
 			neurons.iter().enumerate().map(|(uid, neuron)| evaluation(uid, neuron, n)).collect();
 		let consensus = consensus_weights(&neurons, &evaluations, kappa);
-		let supports = clipped_supports(&neurons, &evaluations, &consensus);
+		let supports = all_supports(&neurons, &evaluations, &consensus);
 		for (uid, (row, clipped)) in evaluations.iter().zip(&supports).enumerate() {
 			let unclipped: Vec<(u16, u128)> =
 				row.iter().map(|&(t, w)| (t, all_stakes[uid] * u128::from(w))).collect();
