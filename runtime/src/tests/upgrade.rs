@@ -50,7 +50,8 @@ fn register_three() {
 }
 
 /// Rewrites the pallet's state into version 1's layout: records without `operator`, no
-/// `Operators` map, the reverse edge index `Inbound`, storage version 1.
+/// `Operators` map, the reverse edge index `Inbound`, no `MechanismConfig` (version 3's),
+/// storage version 1.
 fn downgrade_to_v1() {
 	let records: Vec<_> = pallet_incentive::Neurons::<Runtime>::iter().collect();
 	for (uid, record) in records {
@@ -72,6 +73,7 @@ fn downgrade_to_v1() {
 			v1::Inbound::<Runtime>::insert(target, source, ());
 		}
 	}
+	pallet_incentive::MechanismConfig::<Runtime>::kill();
 	StorageVersion::new(1).put::<Incentive>();
 }
 
@@ -92,6 +94,7 @@ fn upgrade_from_v1_passes_every_migration_check_and_try_state() {
 			assert_eq!(pallet_incentive::Operators::<Runtime>::get(&record.operator), Some(uid));
 		}
 		assert!(v1::Inbound::<Runtime>::iter_keys().next().is_none());
+		assert!(pallet_incentive::MechanismConfig::<Runtime>::exists(), "v3 wrote the mechanism");
 		// Run again, as try-runtime-cli does to check idempotency: every migration is a no-op.
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).unwrap();
 	});
