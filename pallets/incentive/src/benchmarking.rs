@@ -166,6 +166,22 @@ fn set_up_payout<T: Config>(n: u32, e: u32) -> Result<(), BenchmarkError> {
 	Ok(())
 }
 
+/// The caller's neuron with the most edges there can be, all to uids `1..=MaxEdgesLimit`, and
+/// `e` new edges for it to the highest uids (disjoint from the old when there are enough
+/// neurons): `(caller, its uid, the new edges)`.
+fn set_up_reweighting<T: Config>(
+	e: u32,
+) -> Result<(T::AccountId, u16, Vec<(u16, u16)>), BenchmarkError> {
+	let most = T::MaxEdgesLimit::get();
+	let neurons = most.saturating_add(e).saturating_add(1).min(max_neurons::<T>());
+	set_up::<T>(neurons);
+	let caller = caller::<T>();
+	let uid = register_one::<T>(&caller)?;
+	register_many::<T>(neurons.saturating_sub(1))?;
+	Pallet::<T>::do_set_weights(caller.clone(), edges_to(1..most.saturating_add(1).min(neurons)))?;
+	Ok((caller, uid, edges_to((1..neurons).rev().take(e as usize))))
+}
+
 /// A consensus payout's worst case: `n` neurons with `e` edges in all to other neurons (no self
 /// weights, which consensus ignores) and every neuron holding the most bonds it can keep, in
 /// other uids, computed at block 1 so that they count at the payout in block 2.
@@ -356,24 +372,12 @@ mod benchmarks {
 	/// Posting `e` edges over the most edges there can be, all to other targets.
 	#[benchmark]
 	fn set_weights(e: Linear<0, { T::MaxEdgesLimit::get() }>) -> Result<(), BenchmarkError> {
-		let most = T::MaxEdgesLimit::get();
-		let neurons = most.saturating_add(e).saturating_add(1).min(max_neurons::<T>());
-		set_up::<T>(neurons);
-		let caller = caller::<T>();
-		register_one::<T>(&caller)?;
-		register_many::<T>(neurons.saturating_sub(1))?;
-		// Old edges to 1..=most, new ones to the highest uids (disjoint when there are enough).
-		Pallet::<T>::do_set_weights(
-			caller.clone(),
-			edges_to(1..most.saturating_add(1).min(neurons)),
-		)?;
-		let new = edges_to((1..neurons).rev().take(e as usize));
+		let (caller, uid, new) = set_up_reweighting::<T>(e)?;
 		let posted = new.len();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), new);
 
-		let uid = Uids::<T>::get(&caller).ok_or("not registered")?;
 		ensure!(
 			Weights::<T>::get(uid).map(|edges| edges.len()).unwrap_or(0) == posted,
 			"weights not set"
@@ -544,18 +548,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn reveal_weights(e: Linear<0, { T::MaxEdgesLimit::get() }>) -> Result<(), BenchmarkError> {
-		let most = T::MaxEdgesLimit::get();
-		let neurons = most.saturating_add(e).saturating_add(1).min(max_neurons::<T>());
-		set_up::<T>(neurons);
-		let caller = caller::<T>();
-		let uid = register_one::<T>(&caller)?;
-		register_many::<T>(neurons.saturating_sub(1))?;
 		// As `set_weights`: old edges to replace, new ones to other uids.
-		Pallet::<T>::do_set_weights(
-			caller.clone(),
-			edges_to(1..most.saturating_add(1).min(neurons)),
-		)?;
-		let new = edges_to((1..neurons).rev().take(e as usize));
+		let (caller, uid, new) = set_up_reweighting::<T>(e)?;
 		let posted = new.len();
 		let salt = [7u8; 32];
 		// Committed in the block after the targets registered, so every entry counts.

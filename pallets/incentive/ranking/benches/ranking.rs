@@ -65,6 +65,11 @@ fn graph(n: usize, edges: usize, seed: u64) -> (Vec<u128>, Vec<Vec<(u16, u16)>>)
 	(stakes, weights)
 }
 
+/// The neurons of a graph, as the ranking crate takes them.
+fn inputs<'a>(stakes: &[u128], weights: &'a [Vec<(u16, u16)>]) -> Vec<NeuronInput<'a>> {
+	stakes.iter().zip(weights).map(|(&stake, weights)| NeuronInput { stake, weights }).collect()
+}
+
 fn bench_rank(c: &mut Criterion) {
 	let mut group = c.benchmark_group("rank");
 	group
@@ -74,11 +79,7 @@ fn bench_rank(c: &mut Criterion) {
 	for n in [256usize, 1024, 4096] {
 		for edges in [64usize, 256] {
 			let (stakes, weights) = graph(n, edges, 0x9e37_79b9_7f4a_7c15 ^ (n * edges) as u64);
-			let neurons: Vec<NeuronInput<'_>> = stakes
-				.iter()
-				.zip(&weights)
-				.map(|(&stake, weights)| NeuronInput { stake, weights })
-				.collect();
+			let neurons = inputs(&stakes, &weights);
 			let passes = rank(&neurons, MAX_PASSES).passes;
 			let id =
 				BenchmarkId::new(format!("{edges}_edges"), format!("{n}_neurons/{passes}_passes"));
@@ -104,11 +105,7 @@ fn bench_consensus(c: &mut Criterion) {
 	for n in [256usize, 1024, 4096] {
 		for edges in [64usize, 256] {
 			let (stakes, weights) = graph(n, edges, 0x9e37_79b9_7f4a_7c15 ^ (n * edges) as u64);
-			let neurons: Vec<NeuronInput<'_>> = stakes
-				.iter()
-				.zip(&weights)
-				.map(|(&stake, weights)| NeuronInput { stake, weights })
-				.collect();
+			let neurons = inputs(&stakes, &weights);
 			let bonds: Vec<Bonds> = consensus(&neurons, &[], &params).bonds;
 			let id = BenchmarkId::new(format!("{edges}_edges"), format!("{n}_neurons"));
 			group.bench_with_input(id, &neurons, |b, neurons| {

@@ -20,6 +20,20 @@ use crate::rank;
 
 const UNIT: u128 = 1_000_000_000;
 
+/// The first stages of `consensus`: evaluations, consensus weights and clipped supports.
+#[allow(clippy::type_complexity)]
+fn stages(
+	neurons: &[NeuronInput<'_>],
+	kappa: Perquintill,
+) -> (Vec<Vec<(u16, u64)>>, Vec<u64>, Vec<Vec<(u16, u128)>>) {
+	let n = neurons.len();
+	let evaluations: Vec<_> =
+		neurons.iter().enumerate().map(|(uid, neuron)| evaluation(uid, neuron, n)).collect();
+	let consensus = consensus_weights(neurons, &evaluations, kappa);
+	let supports = all_supports(neurons, &evaluations, &consensus);
+	(evaluations, consensus, supports)
+}
+
 /// Every row's clipped supports, as `consensus` computes them one row at a time.
 fn all_supports(
 	neurons: &[NeuronInput<'_>],
@@ -218,11 +232,7 @@ proptest! {
 	#[test]
 	fn clipping_never_raises_a_weight((stakes, weights) in networks(), kappa in kappas()) {
 		let neurons = inputs(&stakes, &weights);
-		let n = neurons.len();
-		let evaluations: Vec<_> =
-			neurons.iter().enumerate().map(|(uid, neuron)| evaluation(uid, neuron, n)).collect();
-		let consensus = consensus_weights(&neurons, &evaluations, kappa);
-		let supports = all_supports(&neurons, &evaluations, &consensus);
+		let (evaluations, consensus, supports) = stages(&neurons, kappa);
 		for (uid, (row, clipped)) in evaluations.iter().zip(&supports).enumerate() {
 			for &(target, support) in clipped {
 				let weight = row.iter().find(|e| e.0 == target).unwrap().1;
@@ -254,11 +264,7 @@ proptest! {
 		let mut all_stakes = stakes[..evaluators].to_vec();
 		all_stakes.extend(vec![UNIT; targets.len()]);
 		let neurons = inputs(&all_stakes, &weights);
-		let n = neurons.len();
-		let evaluations: Vec<_> =
-			neurons.iter().enumerate().map(|(uid, neuron)| evaluation(uid, neuron, n)).collect();
-		let consensus = consensus_weights(&neurons, &evaluations, kappa);
-		let supports = all_supports(&neurons, &evaluations, &consensus);
+		let (evaluations, consensus, supports) = stages(&neurons, kappa);
 		for (uid, (row, clipped)) in evaluations.iter().zip(&supports).enumerate() {
 			let unclipped: Vec<(u16, u128)> =
 				row.iter().map(|&(t, w)| (t, all_stakes[uid] * u128::from(w))).collect();
