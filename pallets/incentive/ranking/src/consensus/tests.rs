@@ -264,7 +264,7 @@ proptest! {
 		let mut all_stakes = stakes[..evaluators].to_vec();
 		all_stakes.extend(vec![UNIT; targets.len()]);
 		let neurons = inputs(&all_stakes, &weights);
-		let (evaluations, consensus, supports) = stages(&neurons, kappa);
+		let (evaluations, _, supports) = stages(&neurons, kappa);
 		for (uid, (row, clipped)) in evaluations.iter().zip(&supports).enumerate() {
 			let unclipped: Vec<(u16, u128)> =
 				row.iter().map(|&(t, w)| (t, all_stakes[uid] * u128::from(w))).collect();
