@@ -181,6 +181,7 @@ impl Agent {
 	pub fn new(config: AgentConfig, signer: Signer) -> (Self, AgentLink) {
 		let (peers_tx, peers_rx) = watch::channel(Vec::new());
 		let (report_tx, report_rx) = watch::channel(None);
+		let pending_commit = commit::load(&config.data_dir);
 		let agent = Self {
 			config,
 			signer,
@@ -191,10 +192,8 @@ impl Agent {
 			warned_no_stake: false,
 			warned_not_operator: false,
 			warned_no_offer: false,
-			pending_commit: None,
+			pending_commit,
 		};
-		let mut agent = agent;
-		agent.pending_commit = commit::load(&agent.config.data_dir);
 		if let Some(pending) = &agent.pending_commit {
 			log::info!(
 				"weights of step {} committed in block {} wait for their reveal",
@@ -426,7 +425,12 @@ impl Agent {
 
 impl Agent {
 	/// The weights to post for `report`: peers by uid, at most `max_edges`.
-	fn weights_for(&self, metagraph: &Metagraph, uid: u16, report: &ScoreReport) -> Vec<(u16, u16)> {
+	fn weights_for(
+		&self,
+		metagraph: &Metagraph,
+		uid: u16,
+		report: &ScoreReport,
+	) -> Vec<(u16, u16)> {
 		let current = peers_of(metagraph, Some(uid));
 		let mut weights = chain_weights(report, uid, &current);
 		weights.truncate(metagraph.params.max_edges as usize);
@@ -476,12 +480,8 @@ impl Agent {
 		self.posted_step = Some(report.step);
 		match counted("commit_weights", client.commit_weights(&self.signer, hash).await) {
 			Ok(included) => {
-				let pending = PendingCommit {
-					weights,
-					salt: commit::hex_encode(&salt),
-					committed_at: included.block_number,
-					step: report.step,
-				};
+				let pending =
+					PendingCommit::new(weights, &salt, included.block_number, report.step);
 				if let Err(e) = commit::save(&self.config.data_dir, &pending) {
 					log::warn!("cannot keep the commit in {}: {e}", self.config.data_dir.display());
 				}

@@ -18,7 +18,7 @@ pub const COMMIT_FILE: &str = "commit.json";
 pub struct PendingCommit {
 	/// The weights committed, `(uid, raw)`.
 	pub weights: Vec<(u16, u16)>,
-	/// The salt, hex (64 digits).
+	/// The salt, `0x` hex.
 	pub salt: String,
 	/// Block in which the commit was included.
 	pub committed_at: u64,
@@ -38,10 +38,14 @@ pub enum RevealAction {
 }
 
 impl PendingCommit {
+	/// The commit of `weights` with `salt`, included in block `committed_at`.
+	pub fn new(weights: Vec<(u16, u16)>, salt: &[u8; 32], committed_at: u64, step: u64) -> Self {
+		Self { weights, salt: sp_core::bytes::to_hex(salt, false), committed_at, step }
+	}
+
 	/// The salt's bytes; `None` if the file was edited into something else.
 	pub fn salt_bytes(&self) -> Option<[u8; 32]> {
-		let bytes = hex_decode(&self.salt)?;
-		bytes.try_into().ok()
+		sp_core::bytes::from_hex(&self.salt).ok()?.try_into().ok()
 	}
 
 	/// What to do in block `next` under the chain's `delay` and `window` (the pallet accepts a
@@ -62,18 +66,6 @@ impl PendingCommit {
 /// A fresh random salt.
 pub fn new_salt() -> [u8; 32] {
 	rand::random()
-}
-
-/// The salt as the file keeps it.
-pub fn hex_encode(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-	if text.len() % 2 != 0 {
-		return None;
-	}
-	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn path(dir: &Path) -> PathBuf {
@@ -99,7 +91,9 @@ pub fn save(dir: &Path, pending: &PendingCommit) -> std::io::Result<()> {
 	std::fs::create_dir_all(dir)?;
 	let scratch = dir.join(format!("{COMMIT_FILE}.tmp"));
 	let mut file = std::fs::File::create(&scratch)?;
-	file.write_all(serde_json::to_string_pretty(pending).map_err(std::io::Error::other)?.as_bytes())?;
+	file.write_all(
+		serde_json::to_string_pretty(pending).map_err(std::io::Error::other)?.as_bytes(),
+	)?;
 	file.sync_all()?;
 	std::fs::rename(&scratch, path(dir))
 }
@@ -117,7 +111,7 @@ mod tests {
 	use super::*;
 
 	fn pending(at: u64) -> PendingCommit {
-		PendingCommit { weights: vec![(1, 3)], salt: hex_encode(&[7; 32]), committed_at: at, step: 5 }
+		PendingCommit::new(vec![(1, 3)], &[7; 32], at, 5)
 	}
 
 	#[test]

@@ -324,25 +324,32 @@ impl<T: Config> Pallet<T> {
 		registered_at: &[Option<BlockNumberFor<T>>],
 	) -> (Vec<incentive_ranking::Bonds>, Vec<bool>) {
 		let (last_payout, _) = ConsensusShares::<T>::get();
-		let holds = |uid: u16, at: BlockNumberFor<T>| {
-			registered_at
-				.get(usize::from(uid))
-				.copied()
-				.flatten()
-				.is_some_and(|registered| crate::edge_counts(Some(at), registered))
-		};
+		let registered = |uid: u16| registered_at.get(usize::from(uid)).copied().flatten();
 		(0..registered_at.len())
 			.map(|slot| {
 				let Ok(uid) = u16::try_from(slot) else { return (Vec::new(), false) };
 				match Bonds::<T>::get(uid) {
-					Some((at, bonds)) if at == last_payout && holds(uid, at) => {
-						(bonds.into_iter().filter(|&(target, _)| holds(target, at)).collect(), true)
-					}
-					Some(_) => (Vec::new(), true),
+					Some(entry) => (Self::counting(uid, entry, last_payout, registered), true),
 					None => (Vec::new(), false),
 				}
 			})
 			.unzip()
+	}
+
+	/// The bonds of evaluator `uid`'s stored `entry` that count, given the last consensus
+	/// payout's block and each uid's registration block (`registered`): the rule of
+	/// [`Self::counted_bonds`], for the payout and the runtime API alike.
+	fn counting(
+		uid: u16,
+		(at, bonds): crate::BondsEntryOf<T>,
+		last_payout: BlockNumberFor<T>,
+		registered: impl Fn(u16) -> Option<BlockNumberFor<T>>,
+	) -> Vec<(u16, u64)> {
+		let holds = |of: u16| registered(of).is_some_and(|r| crate::edge_counts(Some(at), r));
+		if at != last_payout || !holds(uid) {
+			return Vec::new();
+		}
+		bonds.into_iter().filter(|&(target, _)| holds(target)).collect()
 	}
 
 	/// Neuron `uid`'s bonds as the next consensus payout counts them (for the runtime API):
@@ -350,20 +357,10 @@ impl<T: Config> Pallet<T> {
 	/// registered before it.
 	pub fn bonds_of(uid: u16) -> Vec<(u16, u64)> {
 		let (last_payout, _) = ConsensusShares::<T>::get();
-		let registered = |target: u16| Neurons::<T>::get(target).map(|r| r.registered_at);
-		match (Bonds::<T>::get(uid), registered(uid)) {
-			(Some((at, bonds)), Some(own))
-				if at == last_payout && crate::edge_counts(Some(at), own) =>
-			{
-				bonds
-					.into_iter()
-					.filter(|&(target, _)| {
-						registered(target).is_some_and(|r| crate::edge_counts(Some(at), r))
-					})
-					.collect()
-			}
-			_ => Vec::new(),
-		}
+		let registered = |of: u16| Neurons::<T>::get(of).map(|record| record.registered_at);
+		Bonds::<T>::get(uid)
+			.map(|entry| Self::counting(uid, entry, last_payout, registered))
+			.unwrap_or_default()
 	}
 
 	/// Writes the new bonds of every registered uid (removing those that are empty now) and the
