@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::miners::{
-	fees_burned, pretrain, spawn_dave, spawn_miner, tensor_miner, uid_of, weights_peer, DropWatch,
-	MinerProc, STAKE_TAO,
+	corpus_of, fees_burned, pretrain, spawn_dave, spawn_miner, tensor_miner, uid_of, weights_peer,
+	DropWatch, MinerProc, STAKE_TAO,
 };
 use common::node::start_dev_node;
 use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
@@ -88,9 +88,9 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
 	let mut miners = vec![
-		spawn_miner("Bob", false, "0.01", rpc_port, 300, dir),
-		spawn_miner("Charlie", false, "0.01", rpc_port, 300, dir),
-		spawn_dave(rpc_port, 300, dir),
+		spawn_miner("Bob", corpus_of("Bob"), "0.01", rpc_port, 300, dir),
+		spawn_miner("Charlie", corpus_of("Charlie"), "0.01", rpc_port, 300, dir),
+		spawn_dave(corpus_of("Dave"), true, rpc_port, 300, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 
@@ -113,7 +113,8 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	// 2. Ranks from those weights: wait for payouts in which the hostile miner (Dave) ranks lowest.
 	let noise = uids[2];
 	let m = wait_until(&client, &miners, Duration::from_secs(150), "noise ranking lowest", |m| {
-		let weighted = signers.iter().all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+		let weighted =
+			signers.iter().all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
 		let dave = m.neuron(noise).map(|n| n.rank).unwrap_or(1.0);
 		weighted
 			&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)

@@ -12,7 +12,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::miners::spawn_run;
+use common::miners::{corpus_of, spawn_run};
 use common::node::start_dev_node;
 use tensor_miner::chain::{Signer, TAO};
 
@@ -23,11 +23,8 @@ fn owner(rpc_port: u16, suri: &str, action: &[&str]) -> (bool, String) {
 		.args(action)
 		.output()
 		.unwrap();
-	let text = format!(
-		"{}{}",
-		String::from_utf8_lossy(&out.stdout),
-		String::from_utf8_lossy(&out.stderr)
-	);
+	let text =
+		format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 	(out.status.success(), text)
 }
 
@@ -48,6 +45,7 @@ async fn a_miner_with_only_the_operator_key_serves_a_neuron_the_owner_registered
 
 	let mut miner = spawn_run(
 		"Eve",
+		corpus_of("Eve"),
 		&["--owner".to_string(), owner_key.ss58()],
 		rpc_port,
 		200,

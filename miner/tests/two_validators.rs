@@ -1,16 +1,19 @@
 //! End to end on the real binaries, on a real network: two validator nodes, Alice and Bob, the
 //! only Aura and GRANDPA authorities of a chain spec made here from `build-spec --chain local`
 //! (default `--sealing aura`: a block every 6-second slot, finalized by GRANDPA), and three
-//! `tensor-miner run` processes as in `chain.rs`: //Bob and //Charlie, pre-trained for 300 steps,
-//! and //Dave, a new, small model that serves ±3e38 (hostile). //Bob's miner talks to Bob's node, the others to
-//! Alice's. Within a bounded time all three register and post weights; payouts follow rank, the
+//! `tensor-miner run` processes: //Bob and //Charlie, pre-trained for 300 steps on different text
+//! and training on their own with some of the other's (so that, for a while, one finds the
+//! other useful), and //Dave, a new, small model that serves ±3e38 (hostile). //Bob's miner talks to Bob's node, the others
+//! to Alice's. Within a bounded time all three register and post weights; payouts follow rank, the
 //! hostile miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
 //! transaction fees burned, all read at a finalized block (so at one that both nodes agree on).
 //! Then Charlie is killed: Bob and Dave keep posting, and their next weights leave Charlie out.
 //!
 //! The network runs twice, one after the other (they share ports): under the attribution walk,
 //! and under consensus with commit-reveal required, where the miners commit and reveal their
-//! weights and nobody supports Dave (zero incentive); see stage 2 for what Dave earns there.
+//! weights; there Dave is a free rider as well (he judges nobody), so that nobody supports him
+//! and he earns no dividends: no share at all, while the honest miners share the pot. (An
+//! honest judge that serves noise is paid dividends for its judging; see the set-up of the miners.)
 //!
 //! Needs the `tensor-node` binary: `TENSOR_NODE`, or
 //! `$HOME/.cache/incentive-chain/target/release/tensor-node` (see `common/node.rs`). About two
@@ -21,65 +24,24 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::miners::{
-	fees_burned, pretrain, spawn_dave, spawn_miner, uid_of, weights_peer, DropWatch, MinerProc,
-	STAKE_TAO,
+	fees_burned, market_corpus, pretrain, spawn_dave, spawn_miner, uid_of, weights_peer, DropWatch,
+	MinerProc, STAKE_TAO,
 };
-use common::node::{connect_when_up, node_binary, peer_id_of, start_validator, Validator};
+use common::node::{
+	connect_when_up, finalized_head, local_spec, peer_id_of, start_validator, Validator,
+};
 use serde_json::{json, Value};
-use sp_core::crypto::Ss58Codec;
-use sp_core::{Pair, H256};
+use sp_core::H256;
 use tensor_miner::chain::{ChainClient, Metagraph, Signer, TAO};
 
 /// Payout every `TEMPO` blocks (18 s at 6-second slots).
 const TEMPO: u32 = 3;
 /// The whole test fails after this long.
 const TEST_LIMIT: Duration = Duration::from_secs(360);
-
-/// The `local` chain spec with Alice and Bob as the only Aura and GRANDPA authorities and quick
-/// incentive parameters (payout every `TEMPO` blocks, weights every block), with the mechanism
-/// parameters `mechanism` if given, written to `dir`.
-fn two_validator_spec(dir: &Path, mechanism: Option<Value>) -> PathBuf {
-	let out =
-		Command::new(node_binary()).args(["build-spec", "--chain", "local"]).output().unwrap();
-	assert!(out.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&out.stderr));
-	let mut spec: Value = serde_json::from_slice(&out.stdout).unwrap();
-	let patch = &mut spec["genesis"]["runtimeGenesis"]["patch"];
-	assert!(patch.is_object(), "build-spec --chain local has no genesis patch");
-
-	let sr = |who: &str| Signer::from_suri(&format!("//{who}")).unwrap().ss58();
-	let ed = |who: &str| {
-		sp_core::ed25519::Pair::from_string(&format!("//{who}"), None)
-			.unwrap()
-			.public()
-			.to_ss58check()
-	};
-	// The `local` preset's authorities are Alice, Bob, Charlie and Dave in this shape; keep two.
-	let aura = json!([sr("Alice"), sr("Bob")]);
-	let grandpa = json!([[ed("Alice"), 1], [ed("Bob"), 1]]);
-	assert_eq!(patch["aura"]["authorities"].as_array().unwrap()[..2], aura.as_array().unwrap()[..]);
-	assert_eq!(
-		patch["grandpa"]["authorities"].as_array().unwrap()[..2],
-		grandpa.as_array().unwrap()[..]
-	);
-	patch["aura"]["authorities"] = aura;
-	patch["grandpa"]["authorities"] = grandpa;
-	let params = &mut patch["incentive"]["params"];
-	assert!(params["tempo"].is_number() && params["weightsRateLimit"].is_number(), "{params}");
-	params["tempo"] = json!(TEMPO);
-	params["weightsRateLimit"] = json!(1);
-	if let Some(mechanism) = mechanism {
-		patch["incentive"]["mechanismParams"] = mechanism;
-	}
-
-	let path = dir.join("two-validators.json");
-	std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
-	path
-}
 
 /// Which block a wait reads the metagraph at.
 #[derive(Clone, Copy, PartialEq)]
@@ -148,17 +110,6 @@ impl Net<'_> {
 	}
 }
 
-/// Number and hash of the node's finalized head.
-async fn finalized_head(client: &ChainClient) -> (u64, H256) {
-	let hash: H256 = client.request("chain_getFinalizedHead", vec![]).await.unwrap();
-	let header: Value = client.request("chain_getHeader", vec![json!(hash)]).await.unwrap();
-	(hex_number(&header["number"]), hash)
-}
-
-fn hex_number(v: &Value) -> u64 {
-	u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-}
-
 /// The index of the Aura authority that sealed block `hash` (its slot modulo the number of
 /// authorities): from the `PreRuntime(*b"aura", slot)` digest item, SCALE `0x06 61757261 20
 /// <u64 LE>`.
@@ -208,7 +159,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::await_holding_lock)]
-async fn under_consensus_with_commit_reveal_nobody_supports_the_noise_miner() {
+async fn under_consensus_with_commit_reveal_the_noise_miner_ranks_lowest() {
 	let _one = ONE_NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 	network(Some(json!({
 		"mechanism": "consensus",
@@ -230,7 +181,7 @@ async fn network(mechanism: Option<Value>) {
 	std::fs::create_dir_all(dir).unwrap();
 
 	// 0. The network: Alice with a fixed node key, Bob bootstrapping from her.
-	let spec = two_validator_spec(dir, mechanism);
+	let spec = local_spec(dir, 2, TEMPO, mechanism);
 	let alice_key = format!("{:064x}", 1);
 	let bob_key = format!("{:064x}", 2);
 	let alice_id = peer_id_of(&alice_key, dir);
@@ -254,15 +205,24 @@ async fn network(mechanism: Option<Value>) {
 	}
 	eprintln!("Alice and Bob peered ({:?})", started.elapsed());
 
-	// Bob and Charlie come with 300 steps of training; Dave starts from nothing (and learns
-	// slowly) and serves ±3e38, which saves the others nothing. Dave must end up ranked lowest.
+	// Bob and Charlie come with 300 steps of training, Bob on the stories and Charlie on the
+	// voyages, and go on training on their own text with a line of the other's after every
+	// eighth: each knows what the other's text is short of (until it learns it). Dave starts from nothing (and
+	// learns slowly) on the voyages with some stories, so both Bob and Charlie save him loss,
+	// and serves ±3e38, which saves the others nothing. Dave must end up ranked lowest.
+	//
+	// Under consensus Dave is a free rider as well: he judges nobody (self weight only).
+	// Dividends pay judging, and a noise server that evaluates honestly is paid for that: in
+	// runs where he did, and Bob and Charlie found little in each other (tiny models learn
+	// both tiny corpora within a minute or two), Dave was the main evaluator and out-earned an
+	// honest miner.
 	pretrain("Bob", dir, 300);
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
 	let mut miners = vec![
-		spawn_miner("Bob", false, "0.01", nodes[1].rpc_port, 500, dir),
-		spawn_miner("Charlie", false, "0.01", nodes[0].rpc_port, 500, dir),
-		spawn_dave(nodes[0].rpc_port, 500, dir),
+		spawn_miner("Bob", &market_corpus("Bob", dir), "0.01", nodes[1].rpc_port, 500, dir),
+		spawn_miner("Charlie", &market_corpus("Charlie", dir), "0.01", nodes[0].rpc_port, 500, dir),
+		spawn_dave(&market_corpus("Dave", dir), !consensus, nodes[0].rpc_port, 500, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 	let net = Net { client: &client, nodes: &nodes, miners: &miners, started };
@@ -287,34 +247,31 @@ async fn network(mechanism: Option<Value>) {
 		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
 	}
 
-	// 2. Ranks from those weights, read at the finalized head. Under attribution: payouts in
-	// which the hostile miner (Dave) ranks lowest. Under consensus: payouts in which nobody
-	// supports Dave (incentive zero) while an honest miner has incentive. Dave still earns
-	// dividends when he evaluates the others honestly, and when the honest miners find nothing
-	// in each other (their savings within noise, as here) his evaluation is the only one: then
-	// he out-earns an honest miner nobody evaluates. That is the mechanism paying for judging.
+	// 2. Ranks from those weights, read at the finalized head: payouts in which the hostile
+	// miner (Dave) ranks lowest, in either mechanism. Under attribution every miner has rank
+	// and Dave the least. Under consensus nobody supports Dave and he judges nobody: no
+	// incentive and no dividends, while an honest miner has incentive and both have a share.
 	let noise = uids[2];
-	let what = if consensus {
-		"no incentive for noise (finalized)"
-	} else {
-		"noise ranking lowest (finalized)"
-	};
 	let m = net
-		.wait_until(At::Finalized, Duration::from_secs(180), what, |m| {
-			let dave = m.neuron(noise);
-			if consensus {
-				let supported = m.neurons.iter().any(|n| n.uid != noise && n.incentive > 0.0);
-				return supported
-					&& dave.is_some_and(|d| d.incentive == 0.0 && d.last_weights_at.is_some());
-			}
-			let weighted = signers
-				.iter()
-				.all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
-			let dave = dave.map(|n| n.rank).unwrap_or(1.0);
-			weighted
-				&& m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave)
-				&& m.neurons.iter().all(|n| n.total_emission > 0)
-		})
+		.wait_until(
+			At::Finalized,
+			Duration::from_secs(180),
+			"noise ranking lowest (finalized)",
+			|m| {
+				let Some(dave) = m.neuron(noise) else { return false };
+				let above_dave =
+					m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave.rank);
+				if consensus {
+					let incentive = m.neurons.iter().any(|n| n.uid != noise && n.incentive > 0.0);
+					let nothing = dave.incentive == 0.0 && dave.dividends == 0.0;
+					return incentive && nothing && dave.last_weights_at.is_some() && above_dave;
+				}
+				let weighted = signers
+					.iter()
+					.all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+				weighted && above_dave && m.neurons.iter().all(|n| n.total_emission > 0)
+			},
+		)
 		.await;
 	let at: H256 = serde_json::from_value(json!(m.block.hash)).unwrap();
 	let ranks: Vec<(u16, f64, u128)> =
@@ -346,10 +303,8 @@ async fn network(mechanism: Option<Value>) {
 			n.rank
 		);
 	}
-	if !consensus {
-		let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
-		assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
-	}
+	let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
+	assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
 	// The last payout is at or before this block, and the block is final: both nodes have it at
 	// this height, and finality has gone on past it.
 	let payout = e.next_payout_block.map(|b| u64::from(b).saturating_sub(u64::from(TEMPO)));

@@ -25,6 +25,29 @@ pub fn corpus_of(name: &str) -> &'static str {
 		STORIES
 	}
 }
+/// A market's corpus for //`name`: its own corpus (`corpus_of`) with a line of the other one
+/// after every eighth, written to `dir` (its path returned). Miners pre-trained on the two
+/// corpora then each know what the other's text is short of: in training on this, each finds
+/// the other's features save it loss on the rare lines, and weights it.
+pub fn market_corpus(name: &str, dir: &Path) -> String {
+	let own = std::fs::read_to_string(corpus_of(name)).unwrap();
+	let other = if corpus_of(name) == VOYAGES { STORIES } else { VOYAGES };
+	let other = std::fs::read_to_string(other).unwrap();
+	let mut rare = other.lines().cycle();
+	let mut text = String::new();
+	for (i, line) in own.lines().enumerate() {
+		text.push_str(line);
+		text.push('\n');
+		if i % 8 == 7 {
+			text.push_str(rare.next().unwrap_or_default());
+			text.push('\n');
+		}
+	}
+	let path = dir.join(format!("{name}-market.txt"));
+	std::fs::write(&path, text).unwrap();
+	path.to_str().unwrap().to_string()
+}
+
 const MODEL: [&str; 6] = ["--preset", "tiny", "--batch-size", "16", "--threads", "1"];
 
 /// A running `tensor-miner run`, signing as //`name`.
@@ -84,36 +107,44 @@ pub fn tensor_miner(args: &[&str], limit: std::time::Duration) -> String {
 /// [`STAKE_TAO`].
 pub fn spawn_miner(
 	name: &'static str,
-	noise: bool,
+	corpus: &str,
 	lr: &str,
 	rpc_port: u16,
 	chain_poll_ms: u32,
 	dir: &Path,
 ) -> MinerProc {
-	let mut args = vec!["--stake".to_string(), STAKE_TAO.to_string(), "--lr".into(), lr.into()];
-	if noise {
-		args.push("--serve-noise".into());
-	}
-	spawn_run(name, &args, rpc_port, chain_poll_ms, dir)
+	let args = ["--stake".to_string(), STAKE_TAO.to_string(), "--lr".into(), lr.into()];
+	spawn_run(name, corpus, &args, rpc_port, chain_poll_ms, dir)
 }
 
 /// //Dave: a new model, 8 wide (a quarter of the others), on the voyages, learning slowly and
 /// hostile: it serves ±3e38 in every cell. What Charlie (pre-trained on the voyages, 32 wide)
 /// knows saves it real loss, so Dave's weights name Charlie, while what it serves saves nobody
 /// anything (and must not stop anyone training).
-pub fn spawn_dave(rpc_port: u16, chain_poll_ms: u32, dir: &Path) -> MinerProc {
+///
+/// With `evaluates` false it is a free rider too: it keeps all its weight (`--self-share 1`),
+/// judging nobody.
+pub fn spawn_dave(
+	corpus: &str,
+	evaluates: bool,
+	rpc_port: u16,
+	chain_poll_ms: u32,
+	dir: &Path,
+) -> MinerProc {
+	let self_share = if evaluates { "0.5" } else { "1" };
 	let args: Vec<String> = ["--stake", &STAKE_TAO.to_string(), "--lr", "0.002", "--serve-huge"]
 		.into_iter()
-		.chain(["--d-model", "8"])
+		.chain(["--d-model", "8", "--self-share", self_share])
 		.map(String::from)
 		.collect();
-	spawn_run("Dave", &args, rpc_port, chain_poll_ms, dir)
+	spawn_run("Dave", corpus, &args, rpc_port, chain_poll_ms, dir)
 }
 
-/// `tensor-miner run` as //`name` with `extra` arguments besides the common ones (node, key,
-/// corpus, axon, the tiny model, evaluation every 20 steps).
+/// `tensor-miner run` as //`name` on `corpus` with `extra` arguments besides the common ones
+/// (node, key, axon, the tiny model, evaluation every 20 steps).
 pub fn spawn_run(
 	name: &'static str,
+	corpus: &str,
 	extra: &[String],
 	rpc_port: u16,
 	chain_poll_ms: u32,
@@ -124,7 +155,7 @@ pub fn spawn_run(
 	let mut cmd = Command::new(env!("CARGO_BIN_EXE_tensor-miner"));
 	cmd.arg("run")
 		.args(["--node", &format!("ws://127.0.0.1:{rpc_port}"), "--suri", &format!("//{name}")])
-		.args(["--corpus", corpus_of(name), "--data-dir", data.to_str().unwrap()])
+		.args(["--corpus", corpus, "--data-dir", data.to_str().unwrap()])
 		.args(["--axon-host", "127.0.0.1", "--axon-port", &port.to_string()])
 		.args(["--external-addr", &format!("127.0.0.1:{port}")])
 		.args(["--device", "cpu"])

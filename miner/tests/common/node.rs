@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
+use sp_core::H256;
 use tensor_miner::chain::ChainClient;
 
 /// A port nobody listens on right now, from 20000..32000.
@@ -81,15 +83,21 @@ impl Proc {
 		lines[lines.len().saturating_sub(n)..].join("\n")
 	}
 
+	/// Whether it has exited (a zombie not yet waited for counts), without waiting for it.
+	pub fn has_exited(&self) -> bool {
+		let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()));
+		// The state follows the command name in parentheses: `pid (comm) S ...`.
+		stat.map_or(true, |s| s.rsplit_once(") ").is_none_or(|(_, rest)| rest.starts_with('Z')))
+	}
+
 	/// Kills it at once (SIGKILL), as a crash would.
 	pub fn kill_now(&mut self) {
 		let _ = self.child.kill();
 		let _ = self.child.wait();
 	}
-}
 
-impl Drop for Proc {
-	fn drop(&mut self) {
+	/// Stops it as an operator would (SIGTERM), killing it if it has not exited after 10 s.
+	pub fn stop(&mut self) {
 		if let Ok(Some(_)) = self.child.try_wait() {
 			return;
 		}
@@ -102,6 +110,12 @@ impl Drop for Proc {
 			std::thread::sleep(Duration::from_millis(100));
 		}
 		self.kill_now();
+	}
+}
+
+impl Drop for Proc {
+	fn drop(&mut self) {
+		self.stop();
 	}
 }
 
@@ -174,19 +188,124 @@ pub fn start_validator(
 	bootnode: Option<&str>,
 	dir: &std::path::Path,
 ) -> Validator {
-	let rpc_port = free_port();
-	let p2p_port = free_port();
+	let (rpc_port, p2p_port) = (free_port(), free_port());
+	let mut cmd = node_command(spec, name, bootnode, dir, rpc_port, p2p_port, true);
+	cmd.args([&format!("--{name}"), "--validator", "--node-key", node_key]);
+	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
+	Validator { name: name.into(), proc, rpc_port, p2p_port }
+}
+
+/// Starts a node that is not a validator, `name`, with an empty base path under `dir`, syncing
+/// in `sync` mode (`full`, `warp`) from `bootnode`. A warp-syncing node keeps the default state
+/// pruning (warp sync refuses an archive node); a full one keeps every block's state.
+pub fn start_full_node(
+	spec: &std::path::Path,
+	name: &str,
+	sync: &str,
+	bootnode: &str,
+	dir: &std::path::Path,
+) -> Validator {
+	let (rpc_port, p2p_port) = (free_port(), free_port());
+	let mut cmd = node_command(spec, name, Some(bootnode), dir, rpc_port, p2p_port, sync != "warp");
+	cmd.args(["--sync", sync]);
+	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
+	Validator { name: name.into(), proc, rpc_port, p2p_port }
+}
+
+impl Validator {
+	/// Starts it again from its base path, with the same key and ports (a client or miner of it
+	/// reconnects to the same address), after it was killed; its new log goes to
+	/// `<dir>/<name>-<run>.log`.
+	pub fn restart(
+		&mut self,
+		spec: &std::path::Path,
+		node_key: &str,
+		bootnode: Option<&str>,
+		dir: &std::path::Path,
+		run: u32,
+	) {
+		assert!(self.proc.child.try_wait().unwrap().is_some(), "{} is still running", self.name);
+		let (rpc, p2p) = (self.rpc_port, self.p2p_port);
+		let mut cmd = node_command(spec, &self.name, bootnode, dir, rpc, p2p, true);
+		cmd.args([&format!("--{}", self.name), "--validator", "--node-key", node_key]);
+		self.proc = Proc::spawn(cmd, dir.join(format!("{}-{run}.log", self.name)));
+	}
+}
+
+/// `tensor-node --chain <spec>` with base path `<dir>/<name>`, RPC and p2p on the given loopback
+/// ports, the state of every block kept if `archive`, and no Prometheus, telemetry or mDNS.
+fn node_command(
+	spec: &std::path::Path,
+	name: &str,
+	bootnode: Option<&str>,
+	dir: &std::path::Path,
+	rpc_port: u16,
+	p2p_port: u16,
+	archive: bool,
+) -> Command {
 	let mut cmd = Command::new(node_binary());
-	cmd.args(["--chain", spec.to_str().unwrap(), &format!("--{name}"), "--validator"])
-		.args(["--base-path", dir.join(name).to_str().unwrap(), "--node-key", node_key])
+	cmd.args(["--chain", spec.to_str().unwrap()])
+		.args(["--base-path", dir.join(name).to_str().unwrap()])
 		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
-		.args(["--rpc-port", &rpc_port.to_string(), "--state-pruning", "archive"])
+		.args(["--rpc-port", &rpc_port.to_string()])
 		.args(["--no-prometheus", "--no-telemetry", "--no-mdns"]);
+	if archive {
+		cmd.args(["--state-pruning", "archive"]);
+	}
 	if let Some(boot) = bootnode {
 		cmd.args(["--bootnodes", boot]);
 	}
-	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
-	Validator { name: name.into(), proc, rpc_port, p2p_port }
+	cmd
+}
+
+/// The `local` chain spec (from `build-spec --chain local`) with the first `authorities` of its
+/// Aura and GRANDPA authorities (Alice, Bob, Charlie, Dave), quick incentive parameters (a payout
+/// every `tempo` blocks, weights every block) and the mechanism parameters `mechanism` if given,
+/// written to `<dir>/local-<authorities>.json`.
+pub fn local_spec(
+	dir: &std::path::Path,
+	authorities: usize,
+	tempo: u32,
+	mechanism: Option<Value>,
+) -> PathBuf {
+	use sp_core::crypto::Ss58Codec;
+	use sp_core::Pair;
+
+	let out =
+		Command::new(node_binary()).args(["build-spec", "--chain", "local"]).output().unwrap();
+	assert!(out.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&out.stderr));
+	let mut spec: Value = serde_json::from_slice(&out.stdout).unwrap();
+	let patch = &mut spec["genesis"]["runtimeGenesis"]["patch"];
+	assert!(patch.is_object(), "build-spec --chain local has no genesis patch");
+
+	let names = ["Alice", "Bob", "Charlie", "Dave"];
+	assert!((1..=names.len()).contains(&authorities), "the local preset has 4 authorities");
+	let names = &names[..authorities];
+	let sr = |who: &str| {
+		json!(tensor_miner::chain::Signer::from_suri(&format!("//{who}")).unwrap().ss58())
+	};
+	let ed = |who: &str| {
+		let public =
+			sp_core::ed25519::Pair::from_string(&format!("//{who}"), None).unwrap().public();
+		json!([public.to_ss58check(), 1])
+	};
+	let aura: Vec<Value> = names.iter().map(|n| sr(n)).collect();
+	let grandpa: Vec<Value> = names.iter().map(|n| ed(n)).collect();
+	// The preset's authorities are Alice, Bob, Charlie and Dave in this shape; keep the first.
+	assert_eq!(patch["aura"]["authorities"].as_array().unwrap()[..authorities], aura[..]);
+	assert_eq!(patch["grandpa"]["authorities"].as_array().unwrap()[..authorities], grandpa[..]);
+	patch["aura"]["authorities"] = json!(aura);
+	patch["grandpa"]["authorities"] = json!(grandpa);
+	let params = &mut patch["incentive"]["params"];
+	assert!(params["tempo"].is_number() && params["weightsRateLimit"].is_number(), "{params}");
+	params["tempo"] = json!(tempo);
+	params["weightsRateLimit"] = json!(1);
+	if let Some(mechanism) = mechanism {
+		patch["incentive"]["mechanismParams"] = mechanism;
+	}
+	let path = dir.join(format!("local-{authorities}.json"));
+	std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+	path
 }
 
 /// A client of `node`'s RPC on `rpc_port`, once it answers (at most `timeout`).
@@ -196,11 +315,24 @@ pub async fn connect_when_up(node: &Proc, rpc_port: u16, timeout: Duration) -> C
 		match ChainClient::connect(&format!("ws://127.0.0.1:{rpc_port}")).await {
 			Ok(client) => return client,
 			Err(e) => assert!(
-				Instant::now() < deadline,
-				"node RPC on {rpc_port} did not come up within {timeout:?} ({e}); log:\n{}",
+				Instant::now() < deadline && !node.has_exited(),
+				"node RPC on {rpc_port} did not come up within {timeout:?} ({e}; exited: {}); \
+				 log:\n{}",
+				node.has_exited(),
 				node.log_tail(30)
 			),
 		}
 		tokio::time::sleep(Duration::from_millis(300)).await;
 	}
+}
+
+/// Number and hash of the node's finalized head.
+pub async fn finalized_head(client: &ChainClient) -> (u64, H256) {
+	let hash: H256 = client.request("chain_getFinalizedHead", vec![]).await.unwrap();
+	let header: Value = client.request("chain_getHeader", vec![json!(hash)]).await.unwrap();
+	(hex_number(&header["number"]), hash)
+}
+
+pub fn hex_number(v: &Value) -> u64 {
+	u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }
