@@ -7,15 +7,28 @@ mod common;
 use common::*;
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
-use sp_core::H256;
+use sp_core::{crypto::AccountId32, H256};
+use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
+use tensor_runtime::{BalancesCall, RuntimeCall, TAO};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn manual_sealing_creates_and_finalizes_on_request() {
 	let (_node, client) = TestNode::start_dev(&["--sealing", "manual"]).await;
 
-	// Nothing is produced unless asked.
-	tokio::time::sleep(Duration::from_secs(3)).await;
+	// Nothing is produced unless asked, not even for a transaction waiting in the pool (instant
+	// sealing would seal it at once): once the pool holds it, still no block.
+	let dest = AccountId32::from([7u8; 32]);
+	let call =
+		RuntimeCall::Balances(BalancesCall::transfer_allow_death { dest: dest.into(), value: TAO });
+	let xt = signed_extrinsic(&client, &Sr25519Keyring::Alice.pair(), call).await;
+	let _: H256 = client.request("author_submitExtrinsic", rpc_params![xt.clone()]).await.unwrap();
+	wait_for(Duration::from_secs(30), "the transfer in the pool", || async {
+		let pending: Vec<String> =
+			client.request("author_pendingExtrinsics", rpc_params![]).await.unwrap();
+		pending.contains(&xt).then_some(())
+	})
+	.await;
 	assert_eq!(best_number(&client).await, 0, "no block without engine_createBlock");
 
 	for expected in 1..=3u64 {
@@ -25,6 +38,15 @@ async fn manual_sealing_creates_and_finalizes_on_request() {
 			.unwrap();
 		assert!(created["hash"].is_string(), "{created}");
 		assert_eq!(best_number(&client).await, expected);
+		if expected == 1 {
+			// The first block asked for carries the waiting transfer.
+			let body: Value = client
+				.request("chain_getBlock", rpc_params![created["hash"].clone()])
+				.await
+				.unwrap();
+			let extrinsics = body["block"]["extrinsics"].as_array().unwrap();
+			assert!(extrinsics.iter().any(|x| x.as_str() == Some(xt.as_str())), "{body}");
+		}
 	}
 	assert_eq!(finalized_number(&client).await, 0, "not finalized until asked");
 

@@ -49,13 +49,20 @@ impl TestNode {
 			.stderr(log)
 			.spawn()
 			.expect("tensor-node starts");
-		let node = TestNode { child, rpc_port, log_path };
+		let mut node = TestNode { child, rpc_port, log_path };
 		let deadline = Instant::now() + Duration::from_secs(120);
 		loop {
 			if let Ok(client) =
 				WsClientBuilder::default().build(format!("ws://127.0.0.1:{rpc_port}")).await
 			{
 				return (node, client);
+			}
+			// A node that exited will not come up: say so now, not after the timeout.
+			if let Ok(Some(status)) = node.child.try_wait() {
+				panic!(
+					"tensor-node exited ({status}) before its RPC came up; log:\n{}",
+					node.log_tail()
+				);
 			}
 			assert!(
 				Instant::now() < deadline,

@@ -440,9 +440,18 @@ proptest! {
 	}
 
 	#[test]
-	fn rank_is_deterministic((stakes, weights) in graphs()) {
-		let input = neurons(&stakes, &weights);
-		prop_assert_eq!(rank(&input, MAX_PASSES), rank(&input, MAX_PASSES));
+	fn rank_does_not_depend_on_the_order_of_a_neurons_weights(
+		(stakes, weights, shuffled) in graphs().prop_flat_map(|(stakes, weights)| {
+			let shuffled: Vec<_> =
+				weights.iter().map(|w| Just(w.clone()).prop_shuffle()).collect();
+			(Just(stakes), Just(weights), shuffled)
+		}),
+	) {
+		// Every node must get the same ranks from the same graph, however a neuron listed its
+		// weights (and however storage hands them back): rounding happens per edge, and sums of
+		// integers do not depend on their order.
+		let given = rank(&neurons(&stakes, &weights), MAX_PASSES);
+		prop_assert_eq!(given, rank(&neurons(&stakes, &shuffled), MAX_PASSES));
 	}
 
 	#[test]
@@ -469,9 +478,22 @@ proptest! {
 		let (payouts, remainder) = split_emission(pot, &ranks);
 		prop_assert_eq!(payouts.len(), ranks.len());
 		prop_assert_eq!(payouts.iter().sum::<u128>() + remainder, pot);
+		// Each payout is floor(pot · rank), computed here without `mul_floor`: with
+		// pot = q · 10^18 + r, floor(pot · p / 10^18) = q · p + floor(r · p / 10^18), where
+		// q · p <= pot and r · p < 10^36 fit in u128.
+		const ONE: u128 = 1_000_000_000_000_000_000;
+		let (q, r) = (pot / ONE, pot % ONE);
 		for (payout, rank) in payouts.iter().zip(&ranks) {
-			prop_assert_eq!(*payout, rank.mul_floor(pot));
+			let p = u128::from(rank.deconstruct());
+			prop_assert_eq!(*payout, q * p + r * p / ONE);
 		}
+		// Ranks sum to one less `missing` parts (at most one per neuron; all of it when nobody
+		// has rank): the remainder is that share of the pot plus under a unit per neuron.
+		let missing = ONE - parts_sum(&ranks);
+		let n = ranks.len() as u128;
+		let bound = n.saturating_add((q + 1).saturating_mul(missing));
+		prop_assert!(remainder <= bound, "remainder {}, missing {}", remainder, missing);
+		prop_assert!(remainder >= q * missing, "remainder {}, missing {}", remainder, missing);
 	}
 
 	#[test]

@@ -161,7 +161,13 @@ fn set_weights_rate_limit_is_per_neuron() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_many(2);
 		set_weights(1, vec![(1, 1)]);
+		// The first neuron is held back in this block; the second, which has not posted, is not.
+		assert_noop!(
+			Incentive::set_weights(RuntimeOrigin::signed(1), vec![(0, 1)]),
+			Error::<Test>::SettingWeightsTooFast
+		);
 		set_weights(2, vec![(0, 1)]);
+		assert_eq!(neuron(0).last_weights_at, neuron(1).last_weights_at);
 	});
 }
 
