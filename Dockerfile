@@ -3,6 +3,7 @@
 # Not built in CI (the development machines have no Docker engine); keep in step with scripts/.
 FROM rust:1-bookworm AS builder
 WORKDIR /src
+COPY rust-toolchain.toml rust-toolchain.toml
 COPY scripts/setup.sh scripts/setup.sh
 RUN bash scripts/setup.sh
 COPY . .

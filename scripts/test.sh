@@ -5,7 +5,7 @@
 # compatibility test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --with-node
 source scripts/env.sh
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -1,8 +1,12 @@
 //! The committed chain specs in `chain-specs/` must match what `build-spec` produces from the
 //! current runtime presets. Regenerate them with `scripts/gen-chain-specs.sh`.
 //!
-//! The runtime's wasm (`genesis.runtimeGenesis.code`) is left out of the comparison: its bytes
+//! The runtime's wasm (`genesis.runtimeGenesis.code`) is not compared byte for byte: its bytes
 //! embed the build's absolute paths, so they differ between checkouts of the same commit.
+//! Instead the version embedded in the committed code (its `runtime_version` section: spec name
+//! and version, impl and transaction versions, runtime APIs) must be the runtime's `VERSION`:
+//! a runtime change that bumps a version, as every change of logic or storage must, makes a
+//! spec whose code was not regenerated fail here. A change that bumps nothing is not caught.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
@@ -33,11 +37,37 @@ fn check(chain: &str, file: &str) {
 	let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
 	let committed: Value = serde_json::from_slice(&committed).expect("committed spec is JSON");
 
+	let code = comparable(committed_code_version(&committed));
 	assert!(
 		without_code(fresh) == without_code(committed),
 		"{} is stale: run scripts/gen-chain-specs.sh and commit the result",
 		path.display()
 	);
+	assert_eq!(
+		code,
+		comparable(tensor_runtime::VERSION),
+		"{}'s runtime code is of another version than the runtime's: run \
+		 scripts/gen-chain-specs.sh and commit the result",
+		path.display()
+	);
+}
+
+/// A version with its runtime APIs in one order (the wasm's section lists them in another order
+/// than the native constant).
+fn comparable(mut version: sc_executor::RuntimeVersion) -> sc_executor::RuntimeVersion {
+	version.apis.to_mut().sort();
+	version
+}
+
+/// The runtime version embedded in a spec's wasm (`genesis.runtimeGenesis.code`).
+fn committed_code_version(spec: &Value) -> sc_executor::RuntimeVersion {
+	use sc_executor_common::runtime_blob::RuntimeBlob;
+	let hex = spec.pointer("/genesis/runtimeGenesis/code").and_then(Value::as_str);
+	let code = sp_core::bytes::from_hex(hex.expect("the spec has its runtime code")).unwrap();
+	let blob = RuntimeBlob::uncompress_if_needed(&code).expect("the code is wasm");
+	sc_executor::read_embedded_version(&blob)
+		.expect("the version section decodes")
+		.expect("the code embeds its version")
 }
 
 #[test]
