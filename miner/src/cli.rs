@@ -216,6 +216,11 @@ pub struct RunArgs {
 	/// machine.
 	#[arg(long, default_value_t = 0)]
 	pub step_pause_ms: u64,
+	/// Seconds between training summaries in the log (steps/s, held-out losses, peers); every
+	/// evaluation is logged at debug level, and the metrics (`--metrics-port`) have the detail.
+	/// 0 logs every evaluation.
+	#[arg(long, default_value_t = 10)]
+	pub log_every_secs: u64,
 	/// Longest wait between reconnection attempts, in seconds.
 	#[arg(long, default_value_t = 30)]
 	pub max_backoff_secs: u64,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use burn::tensor::backend::AutodiffBackend;
@@ -712,6 +712,7 @@ fn run_on<B: AutodiffBackend>(
 	let steps = args.steps.unwrap_or(0);
 	let mut peers: Vec<ChainPeer> = Vec::new();
 	let mut done = 0u64;
+	let mut summary = Summary::new(Duration::from_secs(run_args.log_every_secs));
 	while !stop.load(Ordering::Relaxed) && (steps == 0 || done < steps) {
 		if link.peers.has_changed().unwrap_or(false) {
 			let announced = link.peers.borrow_and_update().clone();
@@ -727,13 +728,17 @@ fn run_on<B: AutodiffBackend>(
 		}
 		if let Some(e) = report.eval {
 			let present = e.saved.iter().filter(|s| s.is_ok()).count();
-			log::info!(
+			let line = format!(
 				"step {}: held-out loss {:.4} (without peers {:.4}), peers present {present}/{}",
 				report.step,
 				e.loss,
 				e.loss_no_peers,
 				peers.len()
 			);
+			match summary.due(report.step, Instant::now()) {
+				Some(rate) => log::info!("{line}, {rate:.1} steps/s"),
+				None => log::debug!("{line}"),
+			}
 			let scores = miner.scores().clone();
 			link.reports.send_replace(Some(ScoreReport { step: report.step, scores }));
 		}
@@ -743,6 +748,39 @@ fn run_on<B: AutodiffBackend>(
 	runtime.block_on(axon.stop());
 	runtime.shutdown_timeout(Duration::from_secs(2));
 	Ok(())
+}
+
+/// When the training loop logs a summary: at the first evaluation, then at the first one at
+/// least `every` after the last summary (a person reads a line every few seconds, not the
+/// dozen a second a fast model evaluates at).
+struct Summary {
+	every: Duration,
+	last: Option<(Instant, u64)>,
+}
+
+impl Summary {
+	fn new(every: Duration) -> Self {
+		Self { every, last: None }
+	}
+
+	/// Whether the evaluation at `step`, at `now`, is logged; if so, the steps per second since
+	/// the last summary (0 at the first).
+	fn due(&mut self, step: u64, now: Instant) -> Option<f64> {
+		let rate = match self.last {
+			None => 0.0,
+			Some((at, _)) if now.duration_since(at) < self.every => return None,
+			Some((at, from)) => {
+				let secs = now.duration_since(at).as_secs_f64();
+				if secs > 0.0 {
+					step.saturating_sub(from) as f64 / secs
+				} else {
+					0.0
+				}
+			}
+		};
+		self.last = Some((now, step));
+		Some(rate)
+	}
 }
 
 /// Offers the miner `peers` as candidates for its slots (see [`Miner::offer_peers`]).
@@ -764,6 +802,23 @@ fn connect_peers<B: AutodiffBackend>(
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn summaries_come_every_interval_with_the_step_rate() {
+		let start = Instant::now();
+		let mut s = Summary::new(Duration::from_secs(10));
+		assert_eq!(s.due(20, start), Some(0.0));
+		// Evaluations within the interval are not summarized.
+		for (step, secs) in [(40, 1), (60, 5), (80, 9)] {
+			assert_eq!(s.due(step, start + Duration::from_secs(secs)), None);
+		}
+		// The next one after it is, with the steps per second since the last summary.
+		assert_eq!(s.due(220, start + Duration::from_secs(10)), Some(20.0));
+		assert_eq!(s.due(240, start + Duration::from_secs(12)), None);
+		// 0 logs every evaluation.
+		let mut every = Summary::new(Duration::ZERO);
+		assert!(every.due(1, start).is_some() && every.due(2, start).is_some());
+	}
 
 	#[test]
 	fn stake_is_tao_unless_marked_base() {
