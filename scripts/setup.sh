@@ -5,6 +5,8 @@
 #                                  wasm targets and rust-src (scripts/dev.sh, the Dockerfile)
 #   scripts/setup.sh --with-node   the same, and Node.js >= 18 with npm for the polkadot.js
 #                                  test (scripts/test.sh)
+#   scripts/setup.sh --with-corpus the same, and Debian's `fortunes` package: natural English
+#                                  text the dev miners train on (scripts/dev.sh)
 #
 # It is the one place that installs toolchain pieces and system packages. Safe to run
 # repeatedly: it installs only what is missing, and prints only "ready" when nothing is.
@@ -15,11 +17,13 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 with_node=0
+with_corpus=0
 for arg in "$@"; do
 	case "$arg" in
 	--with-node) with_node=1 ;;
-	-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument: $arg (usage: scripts/setup.sh [--with-node])" ;;
+	--with-corpus) with_corpus=1 ;;
+	-h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) die "unknown argument: $arg (usage: scripts/setup.sh [--with-node] [--with-corpus])" ;;
 	esac
 done
 
@@ -53,6 +57,11 @@ missing=()
 for pkg in "${apt_packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
+if ((with_corpus)); then
+	# About 2.5 MB of quotations, jokes, poems and definitions in topic files under
+	# /usr/share/games/fortunes (entries separated by lines holding only `%`).
+	dpkg-query -W -f='${Status}' fortunes 2>/dev/null | grep -q 'install ok installed' || missing+=(fortunes)
+fi
 if ((${#missing[@]})); then
 	apt_install "${missing[@]}"
 fi

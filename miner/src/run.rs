@@ -241,6 +241,10 @@ impl Agent {
 				if e.is_connection() {
 					return e;
 				}
+				if e.is_bad_signature() {
+					log::warn!("{e}: the runtime may have been upgraded; rereading its versions");
+					return e;
+				}
 				log::warn!("{e}");
 			}
 			tokio::time::sleep(self.config.poll).await;
@@ -736,7 +740,8 @@ fn run_on<B: AutodiffBackend>(
 				peers.len()
 			);
 			match summary.due(report.step, Instant::now()) {
-				Some(rate) => log::info!("{line}, {rate:.1} steps/s"),
+				Some(Some(rate)) => log::info!("{line}, {rate:.1} steps/s"),
+				Some(None) => log::info!("{line}"),
 				None => log::debug!("{line}"),
 			}
 			let scores = miner.scores().clone();
@@ -764,18 +769,14 @@ impl Summary {
 	}
 
 	/// Whether the evaluation at `step`, at `now`, is logged; if so, the steps per second since
-	/// the last summary (0 at the first).
-	fn due(&mut self, step: u64, now: Instant) -> Option<f64> {
+	/// the last summary (none at the first, or when no time has passed).
+	fn due(&mut self, step: u64, now: Instant) -> Option<Option<f64>> {
 		let rate = match self.last {
-			None => 0.0,
+			None => None,
 			Some((at, _)) if now.duration_since(at) < self.every => return None,
 			Some((at, from)) => {
 				let secs = now.duration_since(at).as_secs_f64();
-				if secs > 0.0 {
-					step.saturating_sub(from) as f64 / secs
-				} else {
-					0.0
-				}
+				(secs > 0.0).then(|| step.saturating_sub(from) as f64 / secs)
 			}
 		};
 		self.last = Some((now, step));
@@ -807,13 +808,13 @@ mod tests {
 	fn summaries_come_every_interval_with_the_step_rate() {
 		let start = Instant::now();
 		let mut s = Summary::new(Duration::from_secs(10));
-		assert_eq!(s.due(20, start), Some(0.0));
+		assert_eq!(s.due(20, start), Some(None));
 		// Evaluations within the interval are not summarized.
 		for (step, secs) in [(40, 1), (60, 5), (80, 9)] {
 			assert_eq!(s.due(step, start + Duration::from_secs(secs)), None);
 		}
 		// The next one after it is, with the steps per second since the last summary.
-		assert_eq!(s.due(220, start + Duration::from_secs(10)), Some(20.0));
+		assert_eq!(s.due(220, start + Duration::from_secs(10)), Some(Some(20.0)));
 		assert_eq!(s.due(240, start + Duration::from_secs(12)), None);
 		// 0 logs every evaluation.
 		let mut every = Summary::new(Duration::ZERO);

@@ -90,7 +90,7 @@ async fn miners_earn_by_rank_noise_ranks_lowest_and_a_dead_miner_drops_out() {
 	let mut miners = vec![
 		spawn_miner("Bob", corpus_of("Bob"), "0.01", rpc_port, 300, dir),
 		spawn_miner("Charlie", corpus_of("Charlie"), "0.01", rpc_port, 300, dir),
-		spawn_dave(corpus_of("Dave"), true, rpc_port, 300, dir),
+		spawn_dave(corpus_of("Dave"), rpc_port, 300, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 

@@ -48,6 +48,21 @@ async fn calls_are_included_and_failures_are_named() {
 	assert_eq!(me.edges, vec![(0, 7)]);
 	assert_eq!(me.last_weights_at.map(u64::from), Some(included.block_number));
 	assert!(m.peers(Some(0)).is_empty());
+
+	// A transaction signed for another runtime (what a client that missed an upgrade sends) is
+	// refused as badly signed, which the miner reads as "reconnect and reread the versions".
+	let mut ctx = client.signing_context(&ferdie).await.unwrap();
+	ctx.spec_version += 1;
+	let call = tensor_runtime::RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+	let xt = tensor_runtime::signing::sign_call(call, ferdie.pair(), ctx);
+	let hex = sp_core::bytes::to_hex(&xt, false);
+	let refused = client.request::<sp_core::H256>("author_submitExtrinsic", vec![hex.into()]).await;
+	let reason = match refused {
+		Err(ChainError::Rpc { reason, .. }) => reason,
+		other => panic!("expected the pool to refuse it, got {other:?}"),
+	};
+	let e = ChainError::Rejected { call: "remark", reason };
+	assert!(e.is_bad_signature(), "{e}");
 	drop(node);
 }
 

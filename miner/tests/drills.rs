@@ -12,10 +12,10 @@
 //! 3. Charlie and Dave stopped: blocks go on, finality stalls; Charlie restarted: finality
 //!    resumes and reaches the head of the time of the restart.
 //! 4. A new node with an empty base path joins late and syncs to the head in full sync, and a
-//!    second in warp sync; each one's `incentive_emissions` at Alice's finalized block equals
-//!    Alice's.
+//!    second in warp sync (it has no state of block 1, the full one has); each one's
+//!    `incentive_emissions` at its finalized block equals Alice's.
 //!
-//! Needs the `tensor-node` binary (see `common/node.rs`). About four minutes; the whole test
+//! Needs the `tensor-node` binary (see `common/node.rs`). About three minutes; the whole test
 //! fails after `TEST_LIMIT` with the nodes' and the miner's logs, and everything it started is
 //! stopped when it ends, pass or fail.
 
@@ -121,6 +121,8 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 	let started = Instant::now();
 	let tmp = tempfile::tempdir().unwrap();
 	let dir = std::env::var_os("TENSOR_TEST_DIR").map(PathBuf::from);
+	// A fresh directory each run, so that "an empty base path" is one.
+	let dir = dir.map(|d| d.join(format!("drills-{}", std::process::id())));
 	let dir = dir.as_deref().unwrap_or(tmp.path());
 	std::fs::create_dir_all(dir).unwrap();
 	let mut figures: Vec<String> = Vec::new();
@@ -214,6 +216,13 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 
 	// 3. Charlie and Dave stopped: 2 of 4 cannot finalize, but Aura goes on in Alice's and
 	// Bob's slots. After the votes in flight land, the finalized head stays put for 3 blocks.
+	// First, finality must be going with all four (else a stall would prove nothing).
+	net.wait_for("finality past the miner's weights", secs(90), async |seen| {
+		let (best, fin) = heads(&alice).await;
+		*seen = format!("best {best}, finalized {fin}");
+		(fin >= again).then_some(())
+	})
+	.await;
 	net.nodes[2].proc.stop();
 	net.nodes[3].proc.stop();
 	let (stopped_at, _) = heads(&alice).await;
@@ -277,8 +286,17 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 		// warp-synced node has the state there, not at the blocks below its warp target.
 		let (fin, hash) = finalized_head(&joiner).await;
 		assert_eq!(alice.block_hash(fin).await.unwrap(), Some(hash), "{name}'s block {fin}");
+		// Which sync ran: a warp-synced node never had the state of block 1 (it downloads the
+		// state of its warp target only); a full-synced one executed every block (and keeps
+		// the state of the last 256, or all here, archive).
+		let first = alice.block_hash(1).await.unwrap().unwrap();
+		let old_state =
+			joiner.request::<Value>("state_getRuntimeVersion", vec![json!(first)]).await;
 		if sync == "full" {
 			same_chain(&alice, &joiner, fin, name).await;
+			assert!(old_state.is_ok(), "{name} has no state at block 1: {old_state:?}");
+		} else {
+			assert!(old_state.is_err(), "{name} has the state of block 1: it did not warp");
 		}
 		let theirs: Value = joiner.request("incentive_emissions", vec![json!(hash)]).await.unwrap();
 		let ours: Value = alice.request("incentive_emissions", vec![json!(hash)]).await.unwrap();

@@ -11,9 +11,8 @@
 //!
 //! The network runs twice, one after the other (they share ports): under the attribution walk,
 //! and under consensus with commit-reveal required, where the miners commit and reveal their
-//! weights; there Dave is a free rider as well (he judges nobody), so that nobody supports him
-//! and he earns no dividends: no share at all, while the honest miners share the pot. (An
-//! honest judge that serves noise is paid dividends for its judging; see the set-up of the miners.)
+//! weights, and nobody supports Dave (zero incentive) while he judges the others; his dividends
+//! for that judging can put him above an honest miner nobody judges (see stage 2).
 //!
 //! Needs the `tensor-node` binary: `TENSOR_NODE`, or
 //! `$HOME/.cache/incentive-chain/target/release/tensor-node` (see `common/node.rs`). About two
@@ -159,7 +158,7 @@ async fn two_validators_finalize_miners_earn_by_rank_and_a_dead_miner_drops_out(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::await_holding_lock)]
-async fn under_consensus_with_commit_reveal_the_noise_miner_ranks_lowest() {
+async fn under_consensus_with_commit_reveal_nobody_supports_the_noise_miner() {
 	let _one = ONE_NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 	network(Some(json!({
 		"mechanism": "consensus",
@@ -210,19 +209,13 @@ async fn network(mechanism: Option<Value>) {
 	// eighth: each knows what the other's text is short of (until it learns it). Dave starts from nothing (and
 	// learns slowly) on the voyages with some stories, so both Bob and Charlie save him loss,
 	// and serves ±3e38, which saves the others nothing. Dave must end up ranked lowest.
-	//
-	// Under consensus Dave is a free rider as well: he judges nobody (self weight only).
-	// Dividends pay judging, and a noise server that evaluates honestly is paid for that: in
-	// runs where he did, and Bob and Charlie found little in each other (tiny models learn
-	// both tiny corpora within a minute or two), Dave was the main evaluator and out-earned an
-	// honest miner.
 	pretrain("Bob", dir, 300);
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());
 	let mut miners = vec![
 		spawn_miner("Bob", &market_corpus("Bob", dir), "0.01", nodes[1].rpc_port, 500, dir),
 		spawn_miner("Charlie", &market_corpus("Charlie", dir), "0.01", nodes[0].rpc_port, 500, dir),
-		spawn_dave(&market_corpus("Dave", dir), !consensus, nodes[0].rpc_port, 500, dir),
+		spawn_dave(&market_corpus("Dave", dir), nodes[0].rpc_port, 500, dir),
 	];
 	let signers: Vec<Signer> = miners.iter().map(|m| m.signer.clone()).collect();
 	let net = Net { client: &client, nodes: &nodes, miners: &miners, started };
@@ -247,31 +240,31 @@ async fn network(mechanism: Option<Value>) {
 		assert!(n.stake >= STAKE_TAO * TAO, "uid {} stake {}", n.uid, n.stake);
 	}
 
-	// 2. Ranks from those weights, read at the finalized head: payouts in which the hostile
-	// miner (Dave) ranks lowest, in either mechanism. Under attribution every miner has rank
-	// and Dave the least. Under consensus nobody supports Dave and he judges nobody: no
-	// incentive and no dividends, while an honest miner has incentive and both have a share.
+	// 2. Ranks from those weights, read at the finalized head. Under attribution: payouts in
+	// which every miner has rank and the hostile one (Dave) the least. Under consensus: payouts
+	// in which Dave judges the others (his weights name one) and nobody supports him (incentive
+	// zero) while an honest miner has incentive. Whether Dave then ranks lowest depends on who
+	// else judges: dividends pay honest judging, his too. When Bob and Charlie judge each other
+	// (they do for a window of blocks: tiny models soon learn both tiny corpora) he ranked
+	// lowest (shares 0.46, 0.30, 0.24); when only he judged Bob, he out-earned Bob (0.36 to
+	// 0.14). The test prints which it saw; it does not assert it.
 	let noise = uids[2];
+	let what = if consensus { "no incentive for noise" } else { "noise ranking lowest" };
 	let m = net
-		.wait_until(
-			At::Finalized,
-			Duration::from_secs(180),
-			"noise ranking lowest (finalized)",
-			|m| {
-				let Some(dave) = m.neuron(noise) else { return false };
-				let above_dave =
-					m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave.rank);
-				if consensus {
-					let incentive = m.neurons.iter().any(|n| n.uid != noise && n.incentive > 0.0);
-					let nothing = dave.incentive == 0.0 && dave.dividends == 0.0;
-					return incentive && nothing && dave.last_weights_at.is_some() && above_dave;
-				}
-				let weighted = signers
-					.iter()
-					.all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
-				weighted && above_dave && m.neurons.iter().all(|n| n.total_emission > 0)
-			},
-		)
+		.wait_until(At::Finalized, Duration::from_secs(180), what, |m| {
+			let Some(dave) = m.neuron(noise) else { return false };
+			if consensus {
+				let judges = dave.edges.iter().any(|&(uid, w)| uid != noise && w > 0);
+				let incentive = m.neurons.iter().any(|n| n.uid != noise && n.incentive > 0.0);
+				return judges && dave.incentive == 0.0 && incentive;
+			}
+			let weighted = signers
+				.iter()
+				.all(|s| m.neuron_operated_by(&s.ss58()).is_some_and(|n| n.rank > 0.0));
+			let above_dave =
+				m.neurons.iter().filter(|n| n.uid != noise).all(|n| n.rank > dave.rank);
+			weighted && above_dave && m.neurons.iter().all(|n| n.total_emission > 0)
+		})
 		.await;
 	let at: H256 = serde_json::from_value(json!(m.block.hash)).unwrap();
 	let ranks: Vec<(u16, f64, u128)> =
@@ -304,7 +297,13 @@ async fn network(mechanism: Option<Value>) {
 		);
 	}
 	let dave_paid = e.neurons.iter().find(|n| n.uid == noise).unwrap().last_emission;
-	assert!(e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid));
+	let dave_least =
+		e.neurons.iter().filter(|n| n.uid != noise).all(|n| n.last_emission > dave_paid);
+	if consensus {
+		eprintln!("consensus: the noise miner, who judges, paid least: {dave_least}");
+	} else {
+		assert!(dave_least, "the noise miner is not paid least: {:?}", e.neurons);
+	}
 	// The last payout is at or before this block, and the block is final: both nodes have it at
 	// this height, and finality has gone on past it.
 	let payout = e.next_payout_block.map(|b| u64::from(b).saturating_sub(u64::from(TEMPO)));

@@ -234,6 +234,28 @@ pub fn new_full<
 		})
 	};
 
+	// Offchain workers (`--offchain-worker`, default `when-authority`): after each imported
+	// block the runtime's `offchain_worker` hooks run with the node's keystore, its offchain
+	// database, HTTP and the transaction pool, as in the solochain template.
+	if config.offchain_worker.enabled {
+		use sc_client_api::Backend as _;
+		let workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+			runtime_api_provider: client.clone(),
+			is_validator: config.role.is_authority(),
+			keystore: Some(keystore_container.keystore()),
+			offchain_db: backend.offchain_storage(),
+			transaction_pool: Some(OffchainTransactionPoolFactory::new(transaction_pool.clone())),
+			network_provider: Arc::new(network.clone()),
+			enable_http_requests: true,
+			custom_extensions: |_| vec![],
+		})?;
+		task_manager.spawn_handle().spawn(
+			"offchain-workers-runner",
+			"offchain-worker",
+			workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+		);
+	}
+
 	sc_service::spawn_tasks(sc_service::SpawnTasksParams {
 		network: network.clone(),
 		client: client.clone(),

@@ -191,6 +191,15 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl frame_support::view_functions::runtime_api::RuntimeViewFunction<Block> for Runtime {
+		fn execute_view_function(
+			id: frame_support::view_functions::ViewFunctionId,
+			input: Vec<u8>,
+		) -> Result<Vec<u8>, frame_support::view_functions::ViewFunctionDispatchError> {
+			Runtime::execute_view_function(id, input)
+		}
+	}
+
 	impl pallet_incentive_runtime_api::IncentiveApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn metagraph() -> crate::incentive_api::RuntimeMetagraph {
 			crate::incentive_api::metagraph()

@@ -41,7 +41,8 @@ pub struct Included {
 }
 
 /// Chain facts read once per connection: they change only with a runtime upgrade, which the
-/// node reports by rejecting the next transaction (the miner then reconnects and rereads them).
+/// node reports by rejecting the next transaction as badly signed
+/// ([`ChainError::is_bad_signature`]; the miner then reconnects and rereads them).
 #[derive(Clone, Copy, Debug)]
 struct ChainFacts {
 	genesis_hash: H256,

@@ -123,6 +123,13 @@ impl ChainError {
 		matches!(self, ChainError::Connect { .. } | ChainError::Disconnected { .. })
 	}
 
+	/// Whether the pool refused a transaction as badly signed: what a runtime upgrade looks like
+	/// to a client that signs with the old `spec_version`/`transaction_version` (both are in
+	/// the signed payload). The miner reconnects then, which rereads them.
+	pub fn is_bad_signature(&self) -> bool {
+		matches!(self, ChainError::Rejected { reason, .. } if reason.contains("bad signature"))
+	}
+
 	/// The dispatch error's name, when the call failed on chain.
 	pub fn dispatch_name(&self) -> Option<&str> {
 		match self {

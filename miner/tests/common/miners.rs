@@ -121,20 +121,10 @@ pub fn spawn_miner(
 /// hostile: it serves ±3e38 in every cell. What Charlie (pre-trained on the voyages, 32 wide)
 /// knows saves it real loss, so Dave's weights name Charlie, while what it serves saves nobody
 /// anything (and must not stop anyone training).
-///
-/// With `evaluates` false it is a free rider too: it keeps all its weight (`--self-share 1`),
-/// judging nobody.
-pub fn spawn_dave(
-	corpus: &str,
-	evaluates: bool,
-	rpc_port: u16,
-	chain_poll_ms: u32,
-	dir: &Path,
-) -> MinerProc {
-	let self_share = if evaluates { "0.5" } else { "1" };
+pub fn spawn_dave(corpus: &str, rpc_port: u16, chain_poll_ms: u32, dir: &Path) -> MinerProc {
 	let args: Vec<String> = ["--stake", &STAKE_TAO.to_string(), "--lr", "0.002", "--serve-huge"]
 		.into_iter()
-		.chain(["--d-model", "8", "--self-share", self_share])
+		.chain(["--d-model", "8"])
 		.map(String::from)
 		.collect();
 	spawn_run("Dave", corpus, &args, rpc_port, chain_poll_ms, dir)

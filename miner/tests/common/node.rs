@@ -83,11 +83,13 @@ impl Proc {
 		lines[lines.len().saturating_sub(n)..].join("\n")
 	}
 
-	/// Whether it has exited (a zombie not yet waited for counts), without waiting for it.
+	/// Whether it has exited (a zombie not yet waited for counts), without waiting for it. Only
+	/// meaningful before it is reaped (`kill_now`, `stop`): after that its pid may be reused.
 	pub fn has_exited(&self) -> bool {
 		let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()));
 		// The state follows the command name in parentheses: `pid (comm) S ...`.
-		stat.map_or(true, |s| s.rsplit_once(") ").is_none_or(|(_, rest)| rest.starts_with('Z')))
+		let gone = |rest: &str| rest.starts_with('Z') || rest.starts_with('X');
+		stat.map_or(true, |s| s.rsplit_once(") ").is_none_or(|(_, rest)| gone(rest)))
 	}
 
 	/// Kills it at once (SIGKILL), as a crash would.
@@ -101,7 +103,11 @@ impl Proc {
 		if let Ok(Some(_)) = self.child.try_wait() {
 			return;
 		}
-		let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+		let term = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+		if !term.as_ref().is_ok_and(|s| s.success()) {
+			eprintln!("kill -TERM {} failed ({term:?}); killing it", self.child.id());
+			return self.kill_now();
+		}
 		let deadline = Instant::now() + Duration::from_secs(10);
 		while Instant::now() < deadline {
 			if let Ok(Some(_)) = self.child.try_wait() {

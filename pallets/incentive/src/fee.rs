@@ -23,7 +23,7 @@ use sp_arithmetic::Perbill;
 use sp_runtime::traits::{CheckedDiv, Saturating, UniqueSaturatedInto, Zero};
 
 use crate::{
-	BalanceOf, Config, Error, Event, IncentiveParamsOf, LastRegistrationPrice, Pallet, Params,
+	BalanceOf, Config, Error, Event, IncentiveParamsOf, LastRegistrationPrice, Pallet,
 	RegistrationPrice, TotalBurned,
 };
 
@@ -31,15 +31,6 @@ use crate::{
 const MAX_HALVINGS: u64 = 128;
 
 impl<T: Config> Pallet<T> {
-	/// The registration fee in force now (for the runtime API, the RPC and wallets).
-	pub fn registration_fee() -> BalanceOf<T> {
-		Self::fee_at(
-			&Params::<T>::get(),
-			LastRegistrationPrice::<T>::get(),
-			frame_system::Pallet::<T>::block_number(),
-		)
-	}
-
 	/// The fee in force at `now`, given the parameters and the last registration's price.
 	pub(crate) fn fee_at(
 		params: &IncentiveParamsOf<T>,

@@ -638,6 +638,41 @@ pub mod pallet {
 		}
 	}
 
+	/// Read-only queries with a stable interface, for clients (through the runtime's
+	/// `RuntimeViewFunction` API) and for the runtime itself. The metagraph and emission views,
+	/// which join several pallets' state, are the `IncentiveApi` runtime API's.
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// The parameters in force.
+		pub fn params() -> IncentiveParamsOf<T> {
+			Params::<T>::get()
+		}
+
+		/// The mechanism parameters in force.
+		pub fn mechanism_params() -> MechanismParamsOf<T> {
+			MechanismConfig::<T>::get()
+		}
+
+		/// The registration fee in force now (what `register` burns, at most its `max_fee`).
+		pub fn registration_fee() -> BalanceOf<T> {
+			Self::fee_at(
+				&Params::<T>::get(),
+				LastRegistrationPrice::<T>::get(),
+				frame_system::Pallet::<T>::block_number(),
+			)
+		}
+
+		/// The uid of the neuron `account` owns, if any.
+		pub fn uid_of(account: T::AccountId) -> Option<u16> {
+			Self::uid_of_account(&account)
+		}
+
+		/// Neuron `uid`'s bonds as the next consensus payout counts them.
+		pub fn bonds(uid: u16) -> Vec<(u16, u64)> {
+			Self::bonds_of(uid)
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the signer as a neuron holding `stake` (at least `min_stake`), optionally

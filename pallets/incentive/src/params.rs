@@ -11,16 +11,6 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// The parameters in force (for the runtime API and off-chain readers).
-	pub fn params() -> IncentiveParamsOf<T> {
-		Params::<T>::get()
-	}
-
-	/// The mechanism parameters in force (for the runtime API and off-chain readers).
-	pub fn mechanism_params() -> MechanismParamsOf<T> {
-		MechanismConfig::<T>::get()
-	}
-
 	/// Checks the mechanism parameters against their ranges and against `params`: `kappa` at
 	/// least 1/2 (below it a stake minority would set the consensus), `bond_alpha` above zero,
 	/// a reveal delay and window of at least a block each, and a window that ends no earlier

@@ -489,9 +489,11 @@ proptest! {
 		}
 		// Ranks sum to one less `missing` parts (at most one per neuron; all of it when nobody
 		// has rank): the remainder is that share of the pot plus under a unit per neuron.
-		let missing = ONE - parts_sum(&ranks);
+		let missing = ONE.checked_sub(parts_sum(&ranks)).expect("ranks sum to at most one");
 		let n = ranks.len() as u128;
-		let bound = n.saturating_add((q + 1).saturating_mul(missing));
+		// remainder = q · missing + r − Σ floor(r · p_i / 10^18), and that sum is at least
+		// r · (10^18 − missing) / 10^18 − n; the first two terms are at most pot.
+		let bound = (q * missing + r * missing / ONE).saturating_add(n);
 		prop_assert!(remainder <= bound, "remainder {}, missing {}", remainder, missing);
 		prop_assert!(remainder >= q * missing, "remainder {}, missing {}", remainder, missing);
 	}

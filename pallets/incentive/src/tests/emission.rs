@@ -297,27 +297,27 @@ fn hook_weight_on_payout_blocks_follows_the_stored_counts() {
 	assert_eq!((count, stored), (3, 3));
 	let (without, count, stored) = payout_charge(false);
 	assert_eq!((count, stored), (2, 2));
-	// One stored edge more costs more, by at least an edge's worth of the payout (the walk may
-	// also run a different number of passes).
-	type W = ();
-	let edge =
-		<W as WeightInfo>::payout_edges(3).saturating_sub(<W as WeightInfo>::payout_edges(2));
-	assert!(edge.ref_time() > 0);
-	assert!(with_extra.ref_time() >= without.ref_time().saturating_add(edge.ref_time()));
-	// The charge is the weight of the passes the walk ran, far fewer than the cap of 100, and
-	// never more than the cap's weight.
-	let at = |passes| {
-		Pallet::<Test>::payout_weight(
-			crate::Mechanism::Attribution,
-			4,
-			3,
-			passes,
-			EmissionDestination::Stake,
-		)
+	// The number of passes each charge is the weight of, at `edges` edges (4 uid slots).
+	let at = |edges, passes, to| {
+		Pallet::<Test>::payout_weight(crate::Mechanism::Attribution, 4, edges, passes, to)
 	};
-	let passes = (1..=100).find(|&p| at(p) == with_extra).expect("a number of passes");
+	let passes_at =
+		|charged, edges| (1..=100).find(|&p| at(edges, p, EmissionDestination::Stake) == charged);
+	// Charged by the stored edges (3, and 2), not by the live ones (2, and 1: without the edge
+	// to the uid that left), for a number of passes the walk ran: far fewer than the cap.
+	let passes = passes_at(with_extra, 3).expect("charged for the 3 stored edges");
 	assert!(passes < 10, "{passes} passes charged");
-	assert!(with_extra.all_lte(at(100)));
+	assert_eq!(passes_at(with_extra, 2), None, "charged for the live edges only");
+	let fewer = passes_at(without, 2).expect("charged for the 2 stored edges");
+	assert_eq!(passes_at(without, 1), None, "charged for the live edge only");
+	// At the same number of passes, an edge more costs more; never more than the cap's weight.
+	let (two, three) =
+		(at(2, fewer, EmissionDestination::Stake), at(3, fewer, EmissionDestination::Stake));
+	assert!(two.ref_time() < three.ref_time(), "{two:?} {three:?}");
+	assert!(with_extra.all_lte(at(3, 100, EmissionDestination::Stake)));
+	// Into free balance, a mint per uid slot on top.
+	let free = at(3, passes, EmissionDestination::Free);
+	assert_eq!(free, with_extra.saturating_add(<() as WeightInfo>::pay_free(4)));
 }
 
 #[test]

@@ -29,6 +29,7 @@ mod properties;
 mod stake;
 mod stale;
 mod unbonding;
+mod view;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
