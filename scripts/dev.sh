@@ -91,13 +91,17 @@ trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The node: its log on the terminal when it runs alone, in DEV_DIR beside the miners'.
+node_log="$DEV_DIR/logs/node.log"
+((node_only)) && node_log=/dev/stderr
+"$TENSOR_NODE" --dev --base-path "$DEV_DIR/node" --rpc-cors all "${node_args[@]}" 2>"$node_log" &
+pids+=($!)
 if ((node_only)); then
 	log "dev chain in $DEV_DIR/node, RPC $RPC"
-	"$TENSOR_NODE" --dev --base-path "$DEV_DIR/node" --rpc-cors all "${node_args[@]}" &
-	pids+=($!)
 	wait "${pids[0]}"
 	exit
 fi
+log "node starting (log $node_log)"
 
 # The miners' corpora: Debian's fortunes, split by topic so that each miner knows text the
 # other does not (they share the tokenizer, so each can use what the other knows).
@@ -115,10 +119,6 @@ corpus() { # corpus NAME TOPIC... : writes the topics' entries, without the `%` 
 corpus bob people wisdom literature art men-women work politics songs-poems
 corpus charlie computers science linux perl definitions education law
 
-"$TENSOR_NODE" --dev --base-path "$DEV_DIR/node" --rpc-cors all "${node_args[@]}" \
-	2>"$DEV_DIR/logs/node.log" &
-pids+=($!)
-log "node starting (log $DEV_DIR/logs/node.log)"
 rpc_up() {
 	curl -sf -H 'Content-Type: application/json' \
 		-d '{"jsonrpc":"2.0","id":1,"method":"system_health","params":[]}' http://127.0.0.1:9944 \
@@ -126,10 +126,10 @@ rpc_up() {
 }
 for _ in $(seq 1 240); do
 	rpc_up && break
-	kill -0 "${pids[0]}" 2>/dev/null || { tail -20 "$DEV_DIR/logs/node.log" >&2; exit 1; }
+	kill -0 "${pids[0]}" 2>/dev/null || { tail -20 "$node_log" >&2; exit 1; }
 	sleep 0.5
 done
-rpc_up || { log "the node's RPC did not come up in 120 s"; tail -20 "$DEV_DIR/logs/node.log" >&2; exit 1; }
+rpc_up || { log "the node's RPC did not come up in 120 s"; tail -20 "$node_log" >&2; exit 1; }
 
 k=0
 for name in Bob Charlie; do
@@ -153,7 +153,7 @@ cat >&2 <<EOF
   emissions    curl -s -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"incentive_emissions","params":[]}' http://127.0.0.1:9944
   miner logs   tail -f $DEV_DIR/logs/bob.log $DEV_DIR/logs/charlie.log
   metrics      http://127.0.0.1:7201/metrics (Bob), http://127.0.0.1:7202/metrics (Charlie)
-  node log     $DEV_DIR/logs/node.log
+  node log     $node_log
 
 EOF
 # Until Ctrl-C, or until one of them exits (then the others are stopped too).

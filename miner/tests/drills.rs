@@ -182,7 +182,6 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 	net.nodes[2].restart(&spec, &node_key(2), Some(&boot), dir, 1);
 	let (head, _) = heads(&alice).await;
 	let restarted = Instant::now();
-	let t = Instant::now();
 	let charlie = net
 		.wait_for("Charlie to catch up", secs(120), async |seen| {
 			let client = try_connect(&net.nodes[2]).await?;
@@ -191,7 +190,7 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 			(fin >= head).then_some(client)
 		})
 		.await;
-	let caught_up = t.elapsed();
+	let caught_up = restarted.elapsed();
 	let (_, fin) = heads(&charlie).await;
 	same_chain(&alice, &charlie, fin, "Charlie").await;
 	figures.push(format!(

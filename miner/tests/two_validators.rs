@@ -3,10 +3,10 @@
 //! (default `--sealing aura`: a block every 6-second slot, finalized by GRANDPA), and three
 //! `tensor-miner run` processes: //Bob and //Charlie, pre-trained for 300 steps on different text
 //! and training on their own with some of the other's (so that, for a while, one finds the
-//! other useful), and //Dave, a new, small model that serves ±3e38 (hostile). //Bob's miner talks to Bob's node, the others
-//! to Alice's. Within a bounded time all three register and post weights; payouts follow rank, the
-//! hostile miner ranks lowest, and total issuance is exactly genesis issuance + `total_paid` − the
-//! transaction fees burned, all read at a finalized block (so at one that both nodes agree on).
+//! other useful), and //Dave, a new, small model that serves ±3e38 (hostile). //Bob's miner
+//! talks to Bob's node, the others to Alice's. Within a bounded time all three register and post
+//! weights; payouts follow rank, the hostile miner ranks lowest (under attribution), and total
+//! issuance is exactly genesis issuance + `total_paid` − the transaction fees burned, all read at a finalized block (so at one that both nodes agree on).
 //! Then Charlie is killed: Bob and Dave keep posting, and their next weights leave Charlie out.
 //!
 //! The network runs twice, one after the other (they share ports): under the attribution walk,
@@ -206,9 +206,10 @@ async fn network(mechanism: Option<Value>) {
 
 	// Bob and Charlie come with 300 steps of training, Bob on the stories and Charlie on the
 	// voyages, and go on training on their own text with a line of the other's after every
-	// eighth: each knows what the other's text is short of (until it learns it). Dave starts from nothing (and
-	// learns slowly) on the voyages with some stories, so both Bob and Charlie save him loss,
-	// and serves ±3e38, which saves the others nothing. Dave must end up ranked lowest.
+	// eighth: each knows what the other's text is short of (until it learns it). Dave starts
+	// from nothing (and learns slowly) on the voyages with some stories, so both Bob and
+	// Charlie save him loss, and serves ±3e38, which saves the others nothing: nobody may
+	// support him (see stage 2 for what he earns).
 	pretrain("Bob", dir, 300);
 	pretrain("Charlie", dir, 300);
 	eprintln!("pre-trained Bob and Charlie ({:?})", started.elapsed());

@@ -195,8 +195,7 @@ pub fn start_validator(
 	dir: &std::path::Path,
 ) -> Validator {
 	let (rpc_port, p2p_port) = (free_port(), free_port());
-	let mut cmd = node_command(spec, name, bootnode, dir, rpc_port, p2p_port, true);
-	cmd.args([&format!("--{name}"), "--validator", "--node-key", node_key]);
+	let cmd = validator_command(spec, name, node_key, bootnode, dir, rpc_port, p2p_port);
 	let proc = Proc::spawn(cmd, dir.join(format!("{name}.log")));
 	Validator { name: name.into(), proc, rpc_port, p2p_port }
 }
@@ -232,10 +231,25 @@ impl Validator {
 	) {
 		assert!(self.proc.child.try_wait().unwrap().is_some(), "{} is still running", self.name);
 		let (rpc, p2p) = (self.rpc_port, self.p2p_port);
-		let mut cmd = node_command(spec, &self.name, bootnode, dir, rpc, p2p, true);
-		cmd.args([&format!("--{}", self.name), "--validator", "--node-key", node_key]);
+		let cmd = validator_command(spec, &self.name, node_key, bootnode, dir, rpc, p2p);
 		self.proc = Proc::spawn(cmd, dir.join(format!("{}-{run}.log", self.name)));
 	}
+}
+
+/// [`node_command`] for validator `--<name>` (its dev keys) with the network key `node_key`,
+/// keeping every block's state.
+fn validator_command(
+	spec: &std::path::Path,
+	name: &str,
+	node_key: &str,
+	bootnode: Option<&str>,
+	dir: &std::path::Path,
+	rpc_port: u16,
+	p2p_port: u16,
+) -> Command {
+	let mut cmd = node_command(spec, name, bootnode, dir, rpc_port, p2p_port, true);
+	cmd.args([&format!("--{name}"), "--validator", "--node-key", node_key]);
+	cmd
 }
 
 /// `tensor-node --chain <spec>` with base path `<dir>/<name>`, RPC and p2p on the given loopback
@@ -339,6 +353,6 @@ pub async fn finalized_head(client: &ChainClient) -> (u64, H256) {
 	(hex_number(&header["number"]), hash)
 }
 
-pub fn hex_number(v: &Value) -> u64 {
+fn hex_number(v: &Value) -> u64 {
 	u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }
