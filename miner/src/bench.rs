@@ -5,7 +5,11 @@
 //! sequences, and count predicted tokens per second. Reading the loss back each step
 //! synchronizes the device, as `loss.item()` does in PyTorch.
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
+
+use anyhow::Context;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
@@ -88,5 +92,59 @@ pub fn run<B: AutodiffBackend>(device: &B::Device, cfg: &BenchConfig) -> BenchRe
 		params,
 		context: len,
 		last_loss,
+	}
+}
+
+/// Runs PyTorch's side of the comparison, `scripts/bench_torch.py` (at `script`), on the same
+/// shape, and returns its tokens per second. `preset` is the preset's command-line name.
+pub fn run_torch(
+	script: &Path,
+	preset: &str,
+	cfg: &BenchConfig,
+	threads: Option<usize>,
+	cuda: bool,
+) -> anyhow::Result<f64> {
+	let mut cmd = Command::new("python3");
+	cmd.arg(script)
+		.args(["--preset", preset, "--device", if cuda { "cuda" } else { "cpu" }])
+		.args(["--batch-size", &cfg.batch.to_string(), "--warmup", &cfg.warmup.to_string()])
+		.args(["--steps", &cfg.steps.to_string()]);
+	if let Some(n) = threads {
+		cmd.args(["--threads", &n.to_string()]);
+	}
+	let out = cmd.output().with_context(|| format!("cannot run python3 {}", script.display()))?;
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	anyhow::ensure!(
+		out.status.success(),
+		"python3 {} failed ({}): {}",
+		script.display(),
+		out.status,
+		String::from_utf8_lossy(&out.stderr).trim()
+	);
+	tokens_per_sec(&stdout).with_context(|| {
+		format!("no tokens_per_sec= in what {} printed: {stdout}", script.display())
+	})
+}
+
+/// The `tokens_per_sec=` field of a bench line (both benches print the same fields).
+fn tokens_per_sec(line: &str) -> Option<f64> {
+	line.split_whitespace()
+		.find_map(|field| field.strip_prefix("tokens_per_sec="))
+		.and_then(|value| value.parse().ok())
+		.filter(|value: &f64| value.is_finite() && *value > 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_torch_line_is_read_by_its_field() {
+		let line = "device=cpu (torch 2.15.0, 1 threads) preset=Tiny context=32 batch=16 \
+		            params=51361 steps=10 secs=0.09 tokens_per_sec=58761.2 last_loss=5.6107\n";
+		assert_eq!(tokens_per_sec(line), Some(58761.2));
+		assert_eq!(tokens_per_sec("device=cpu secs=1.0"), None);
+		assert_eq!(tokens_per_sec("tokens_per_sec=nan"), None);
+		assert_eq!(tokens_per_sec("tokens_per_sec=0.0"), None);
 	}
 }

@@ -266,6 +266,13 @@ pub struct BenchArgs {
 	/// CPU threads for the Flex backend (default: all cores).
 	#[arg(long)]
 	pub threads: Option<usize>,
+	/// Also run PyTorch's side, this script (`scripts/bench_torch.py`), with the same shape
+	/// after each Burn run, and print the ratio.
+	#[arg(long, value_name = "SCRIPT")]
+	pub against_torch: Option<PathBuf>,
+	/// Runs of each side, alternating (the machine's noise shows in the spread).
+	#[arg(long, default_value_t = 1)]
+	pub rounds: usize,
 }
 
 /// Flex parallelizes with rayon; its global pool reads this variable when first used.
@@ -290,36 +297,62 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 		}
 		Command::Generate(args) => crate::consumer::generate_cmd(args),
 		Command::Query(args) => crate::consumer::query_cmd(args),
-		Command::Bench(args) => {
-			set_threads(args.threads);
-			let cfg = BenchConfig {
-				preset: args.preset,
-				steps: args.steps.max(1),
-				batch: args.batch_size.max(1),
-				..Default::default()
-			};
-			let (name, result) = match device::select(args.device)? {
-				Selected::Cpu => {
-					("cpu (flex)", bench::run::<CpuBackend>(&Default::default(), &cfg))
-				}
-				#[cfg(feature = "cuda")]
-				Selected::Cuda => ("cuda", bench::run::<device::CudaBackend>(&Default::default(), &cfg)),
-			};
-			println!(
-				"device={name} preset={:?} context={} batch={} params={} steps={} secs={:.3} \
-				 tokens_per_sec={:.1} last_loss={:.4}",
-				cfg.preset,
-				result.context,
-				cfg.batch,
-				result.params,
-				cfg.steps,
-				result.secs,
-				result.tokens_per_sec,
-				result.last_loss
-			);
-			Ok(())
+		Command::Bench(args) => bench_cmd(args),
+	}
+}
+
+/// `bench`: Burn's training throughput, and beside it PyTorch's when `--against-torch` names
+/// the script, each round Burn then PyTorch, with the ratio.
+fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
+	set_threads(args.threads);
+	let cfg = BenchConfig {
+		preset: args.preset,
+		steps: args.steps.max(1),
+		batch: args.batch_size.max(1),
+		..Default::default()
+	};
+	let selected = device::select(args.device)?;
+	let preset = clap::ValueEnum::to_possible_value(&cfg.preset)
+		.map(|value| value.get_name().to_string())
+		.unwrap_or_default();
+	let mut ratios = Vec::new();
+	for _ in 0..args.rounds.max(1) {
+		let (name, result, cuda) = match selected {
+			Selected::Cpu => {
+				("cpu (flex)", bench::run::<CpuBackend>(&Default::default(), &cfg), false)
+			}
+			#[cfg(feature = "cuda")]
+			Selected::Cuda => ("cuda", bench::run::<device::CudaBackend>(&Default::default(), &cfg), true),
+		};
+		println!(
+			"device={name} preset={:?} context={} batch={} params={} steps={} secs={:.3} \
+			 tokens_per_sec={:.1} last_loss={:.4}",
+			cfg.preset,
+			result.context,
+			cfg.batch,
+			result.params,
+			cfg.steps,
+			result.secs,
+			result.tokens_per_sec,
+			result.last_loss
+		);
+		if let Some(script) = &args.against_torch {
+			let torch = bench::run_torch(script, &preset, &cfg, args.threads, cuda)?;
+			let ratio = result.tokens_per_sec / torch;
+			println!("torch tokens_per_sec={torch:.1} burn/torch={ratio:.2}");
+			ratios.push(ratio);
 		}
 	}
+	if ratios.len() > 1 {
+		ratios.sort_by(f64::total_cmp);
+		let median = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
+		let (low, high) = (ratios.first().unwrap_or(&median), ratios.last().unwrap_or(&median));
+		println!(
+			"burn/torch over {} rounds: median {median:.2} (from {low:.2} to {high:.2})",
+			ratios.len()
+		);
+	}
+	Ok(())
 }
 
 fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {

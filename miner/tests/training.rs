@@ -109,12 +109,60 @@ fn ablation_finds_the_peer_whose_features_break_the_loss() {
 	let model = Preset::Tiny.config(3).with_max_peer_dim(8).init::<Flex>(&device);
 	let tokens = ids_tensor::<Flex>(&[1, 2, 3, 4], 2, &device);
 	let targets = ids_tensor::<Flex>(&[2, 3, 4, 5], 2, &device);
-	let features = |v: f32| Tensor::<Flex, 2>::from_data(TensorData::new(vec![v; 16], [2, 8]), &device);
+	let features =
+		|v: f32| Tensor::<Flex, 2>::from_data(TensorData::new(vec![v; 16], [2, 8]), &device);
 	// The last position of each of the two sequences is mixed.
 	let peers = vec![Some(features(0.5)), None, Some(features(f32::NAN))];
-	let found =
-		tensor_miner::training::non_finite_peers(&model, tokens.clone(), targets.clone(), &peers, 0.5);
+	let found = tensor_miner::training::non_finite_peers(
+		&model,
+		tokens.clone(),
+		targets.clone(),
+		&peers,
+		0.5,
+	);
 	assert_eq!(found, vec![2]);
 	let fine = vec![Some(features(0.5)), None, None];
-	assert!(tensor_miner::training::non_finite_peers(&model, tokens, targets, &fine, 0.5).is_empty());
+	assert!(
+		tensor_miner::training::non_finite_peers(&model, tokens, targets, &fine, 0.5).is_empty()
+	);
+}
+
+/// `bench --against-torch` runs the script with the same shape after each Burn run and prints
+/// the ratio; a script that fails fails the bench with its message. The script here stands in
+/// for `scripts/bench_torch.py` (CI has no PyTorch) and checks the arguments it is given.
+#[test]
+fn bench_runs_the_torch_side_with_the_same_shape_and_prints_the_ratio() {
+	let dir = tempfile::tempdir().unwrap();
+	let script = dir.path().join("torch.py");
+	std::fs::write(
+		&script,
+		"import sys\n\
+		 a = sys.argv[1:]\n\
+		 get = lambda k: a[a.index(k) + 1]\n\
+		 shape = (get('--preset'), get('--steps'), get('--batch-size'), get('--threads'))\n\
+		 if shape != ('tiny', '2', '4', '1') or get('--device') != 'cpu':\n\
+		 \x20   sys.exit('wrong shape: %s' % a)\n\
+		 print('device=cpu preset=Tiny tokens_per_sec=1000000.0 last_loss=5.5')\n",
+	)
+	.unwrap();
+	let bench = |script: &std::path::Path| {
+		std::process::Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+			.args(["bench", "--device", "cpu", "--preset", "tiny", "--steps", "2"])
+			.args(["--batch-size", "4", "--threads", "1", "--rounds", "2", "--against-torch"])
+			.arg(script)
+			.output()
+			.unwrap()
+	};
+	let out = bench(&script);
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+	assert_eq!(stdout.matches("device=cpu (flex)").count(), 2, "{stdout}");
+	assert_eq!(stdout.matches("torch tokens_per_sec=1000000.0 burn/torch=").count(), 2, "{stdout}");
+	assert!(stdout.contains("burn/torch over 2 rounds: median"), "{stdout}");
+
+	let failing = dir.path().join("failing.py");
+	std::fs::write(&failing, "import sys\nsys.exit('no torch here')\n").unwrap();
+	let out = bench(&failing);
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("no torch here"));
 }

@@ -104,8 +104,9 @@ pub struct NeuronRecord<AccountId, Balance, BlockNumber> {
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen, Default)]
 pub struct NeuronPayout<Balance> {
 	/// The neuron's share of the last payout's pot (zero until the first payout after
-	/// registration): its rank under attribution; `(1 - dividend_share) · incentive +
-	/// dividend_share · dividends` under consensus.
+	/// registration): its rank under attribution; `(1 - d) · incentive + d · dividends` under
+	/// consensus, `d` the dividend part (`dividend_share` times the judging share, all support
+	/// over all stake, `docs/consensus.md`).
 	pub rank: Perquintill,
 	/// What the neuron received at the last payout.
 	pub last_emission: Balance,
@@ -341,7 +342,8 @@ pub struct MechanismParams<BlockNumber> {
 	/// Consensus: the weight of each payout in the bonds' moving average. Above zero.
 	#[serde(default = "default_bond_alpha")]
 	pub bond_alpha: Perquintill,
-	/// Consensus: the share of the pot paid as dividends to evaluators.
+	/// Consensus: the share of the pot paid as dividends to evaluators when all stake judges
+	/// and is confirmed; scaled by the judging share (`docs/consensus.md`).
 	#[serde(default = "default_half")]
 	pub dividend_share: Perquintill,
 	/// Whether weights must be committed and revealed (`set_weights` is then refused).
@@ -359,7 +361,7 @@ pub struct MechanismParams<BlockNumber> {
 
 impl<BlockNumber: AtLeast32BitUnsigned> Default for MechanismParams<BlockNumber> {
 	/// Attribution, as before this mechanism existed; for consensus a median (`kappa` 1/2),
-	/// bonds averaged over about ten payouts, half the pot to dividends; commit-reveal off, with
+	/// bonds averaged over about ten payouts, up to half the pot to dividends; commit-reveal off, with
 	/// a delay of two default tempos (the simulator's copiers lose at that lag, not at one) and
 	/// a window of one.
 	fn default() -> Self {

@@ -11,6 +11,10 @@
 //! 4. **Incentive** `I_j`: `j`'s total support over all support.
 //! 5. **Bonds** `B_ij`: an exponential moving average of `i`'s share of `j`'s support.
 //! 6. **Dividends** `D_i`: `sum_j B_ij · I_j`, normalized.
+//! 7. **Emission**: the dividend part of the pot is `dividend_share` scaled by the judging
+//!    share, all support over all stake (`sum_i S_i · sum_j min(W_ij, c_j) / sum_i S_i`): the
+//!    stake-weighted part of the weight the majority confirms. So a judge's dividends per unit
+//!    of stake do not depend on who else judges, and a lone judge is paid as its stake.
 //!
 //! Everything is exact integer arithmetic: supports are `u128` products (no rounding), shares
 //! are exact rationals rounded once, so scaling every stake by the same factor changes nothing
@@ -58,12 +62,24 @@ pub struct ConsensusOutcome {
 	pub dividends: Vec<Perquintill>,
 	/// Each evaluator's bonds after this payout, to be stored for the next.
 	pub bonds: Vec<Bonds>,
+	/// All support over all stake (each evaluator's stake times the part of its evaluation
+	/// that survived clipping, summed, over the total stake): the part of `dividend_share` that
+	/// is paid as dividends ([`ConsensusOutcome::dividend_part`]).
+	pub judging_share: Perquintill,
 }
 
 impl ConsensusOutcome {
-	/// Each neuron's share of the pot when `dividend_share` of it goes to dividends:
-	/// `(1 - dividend_share) · I + dividend_share · D`, each product rounded down.
+	/// The share of the pot paid as dividends: `dividend_share · judging_share`, rounded down.
+	/// Stake that does not judge, or whose weight nobody confirms, leaves its part to
+	/// incentive; so a judge's dividends per unit of stake do not grow when others abstain.
+	pub fn dividend_part(&self, dividend_share: Perquintill) -> Perquintill {
+		Perquintill::from_parts(dividend_share.mul_floor(self.judging_share.deconstruct()))
+	}
+
+	/// Each neuron's share of the pot: `(1 - d) · I + d · D` with `d` the
+	/// [`ConsensusOutcome::dividend_part`], each product rounded down.
 	pub fn shares(&self, dividend_share: Perquintill) -> Vec<Perquintill> {
+		let dividend_share = self.dividend_part(dividend_share);
 		let incentive_share = dividend_share.left_from_one();
 		let part = |share: Perquintill, of: Perquintill| {
 			Perquintill::from_parts(share.mul_floor(of.deconstruct()))
@@ -110,18 +126,20 @@ pub fn consensus(
 		})
 		.collect();
 	let dividends = dividends_of(&bonds, &incentive);
-	ConsensusOutcome { consensus, incentive, dividends, bonds }
+	let judging_share = judging_share(neurons, shift, all_support);
+	ConsensusOutcome { consensus, incentive, dividends, bonds, judging_share }
 }
 
-/// Splits `pot` into incentive and dividends (`dividend_share` of it, rounded down) and pays
-/// each by its shares ([`split_emission`]). Returns `(payouts, remainder)` with
-/// `sum(payouts) + remainder == pot`; when nobody has support the whole pot is the remainder.
+/// Splits `pot` into incentive and dividends (the [`ConsensusOutcome::dividend_part`] of it,
+/// rounded down) and pays each by its shares ([`split_emission`]). Returns
+/// `(payouts, remainder)` with `sum(payouts) + remainder == pot`; when nobody has support the
+/// whole pot is the remainder.
 pub fn split_consensus_emission(
 	pot: u128,
 	outcome: &ConsensusOutcome,
 	dividend_share: Perquintill,
 ) -> (Vec<u128>, u128) {
-	let dividend_pot = dividend_share.mul_floor(pot);
+	let dividend_pot = outcome.dividend_part(dividend_share).mul_floor(pot);
 	let incentive_pot = pot.saturating_sub(dividend_pot);
 	let (incentive, incentive_left) = split_emission(incentive_pot, &outcome.incentive);
 	let (dividends, dividends_left) = split_emission(dividend_pot, &outcome.dividends);
@@ -192,6 +210,21 @@ fn consensus_weights(
 		}
 	}
 	consensus
+}
+
+/// `all_support / (total stake · FRACTION_ONE)`, rounded down, with the stakes shifted as the
+/// supports were ([`support_shift`]); zero when there is no stake. Every evaluation sums to at
+/// most [`FRACTION_ONE`], so the share is at most one.
+fn judging_share(neurons: &[NeuronInput<'_>], shift: u32, all_support: u128) -> Perquintill {
+	let total = neurons.iter().fold(0u128, |acc, neuron| {
+		acc.saturating_add(neuron.stake.checked_shr(shift).unwrap_or(0))
+	});
+	// Below 2^95 after the shift, so the product fits.
+	let whole = total.saturating_mul(u128::from(FRACTION_ONE));
+	if whole == 0 {
+		return Perquintill::zero();
+	}
+	Perquintill::from_rational(all_support.min(whole), whole)
 }
 
 /// The right shift applied to stakes before supports are computed. Supports sum to at most

@@ -107,7 +107,8 @@ pub struct MechanismJson {
 	pub kappa: f64,
 	/// Weight of each payout in the bonds' moving average, in `[0, 1]`.
 	pub bond_alpha: f64,
-	/// Share of the pot paid as dividends, in `[0, 1]`.
+	/// Share of the pot paid as dividends when all stake judges and is confirmed, in `[0, 1]`;
+	/// scaled by the judging share (a neuron's `rank` is its share of what was paid).
 	pub dividend_share: f64,
 	/// Whether `set_weights` is refused for commit-reveal.
 	pub commit_reveal_required: bool,

@@ -113,7 +113,7 @@ pub struct Scenario {
 	pub payouts: usize,
 	/// The mechanism's parameters.
 	pub consensus: ConsensusParams,
-	/// Share of the pot paid as dividends under consensus.
+	/// Share of the pot paid as dividends under consensus when all stake judges, confirmed.
 	pub dividend_share: Perquintill,
 	/// Seed of every draw.
 	pub seed: u64,

@@ -48,7 +48,7 @@ fn the_worked_example_comes_out_of_the_pallet() {
 		let pot_before = PendingEmission::<Test>::get() + 1000 * UNIT;
 		run_to_block(2);
 		let shares: Vec<u64> = (0..5).map(|uid| five_decimals(neuron(uid).rank)).collect();
-		assert_eq!(shares, vec![27419, 27419, 25806, 11290, 8065]);
+		assert_eq!(shares, vec![26806, 26806, 23355, 14355, 8677]);
 		let incentive: Vec<u64> = (0..5).map(|uid| five_decimals(neuron(uid).incentive)).collect();
 		assert_eq!(incentive, vec![25806, 25806, 19355, 19355, 9677]);
 		let dividends: Vec<u64> = (0..5).map(|uid| five_decimals(neuron(uid).dividends)).collect();
@@ -63,8 +63,8 @@ fn the_worked_example_comes_out_of_the_pallet() {
 		// Issuance is exact: what was paid plus what is left is the pot.
 		assert_eq!(TotalPaid::<Test>::get() + PendingEmission::<Test>::get(), pot_before);
 		assert!(PendingEmission::<Test>::get() < 10, "only rounding stays in the pot");
-		// The emission went into stake, by share: a got 274.19 of the 1000 units.
-		assert_eq!((neuron(0).unsettled_stake + 5 * UNIT / 1000) / (UNIT / 100), 27419);
+		// The emission went into stake, by share: a got 268.06 of the 1000 units.
+		assert_eq!((neuron(0).unsettled_stake + 5 * UNIT / 1000) / (UNIT / 100), 26806);
 	});
 }
 
@@ -124,8 +124,31 @@ fn root_switches_the_mechanism_between_payouts() {
 		));
 		assert_eq!(MechanismConfig::<Test>::get().mechanism, Mechanism::Consensus);
 		run_to_block(3);
-		assert_eq!(five_decimals(neuron(3).rank), 11290, "the worked example's share");
-		assert_eq!(five_decimals(neuron(0).rank), 27419);
+		assert_eq!(five_decimals(neuron(3).rank), 14355, "the worked example's share");
+		assert_eq!(five_decimals(neuron(0).rank), 26806);
+	});
+}
+
+/// A lone judge among free riders holds a third of the stake, so it is paid a third of the
+/// dividend half (docs/consensus.md, step 7): a sixth of the pot, the rest going as incentive to
+/// the neuron it judged, and nothing to the one nobody judged.
+#[test]
+fn a_lone_judge_is_paid_dividends_as_its_share_of_the_stake() {
+	let neurons = vec![
+		(1, 20 * UNIT, vec![(0, 1)]),
+		(2, 20 * UNIT, vec![(1, 1)]),
+		(3, 20 * UNIT, vec![(0, 1), (2, 1)]),
+	];
+	consensus_chain().neurons(neurons).build_and_execute(|| {
+		run_to_block(2);
+		let shares: Vec<u64> = (0..3).map(|uid| five_decimals(neuron(uid).rank)).collect();
+		assert_eq!(shares, vec![83333, 0, 16667]);
+		assert_eq!(five_decimals(neuron(2).dividends), 100000);
+		assert_eq!(five_decimals(neuron(0).incentive), 100000);
+		// Into stake, of the 1000 units: 166.67 to the judge, 833.33 to the judged.
+		assert_eq!((neuron(2).unsettled_stake + 5 * UNIT / 1000) / (UNIT / 100), 16667);
+		assert_eq!((neuron(0).unsettled_stake + 5 * UNIT / 1000) / (UNIT / 100), 83333);
+		assert_eq!(neuron(1).unsettled_stake, 0);
 	});
 }
 

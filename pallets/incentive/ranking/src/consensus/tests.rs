@@ -94,8 +94,10 @@ fn worked_example() {
 	assert_eq!(fraction_5_decimals(&outcome.consensus), vec![40000, 40000, 30000, 20000, 10000]);
 	assert_eq!(to_5_decimals(&outcome.incentive), vec![25806, 25806, 19355, 19355, 9677]);
 	assert_eq!(to_5_decimals(&outcome.dividends), vec![29032, 29032, 32258, 3226, 6452]);
+	// All support is 62 of the 100 units of stake: the dividend part is 0.31 of the pot.
+	assert_eq!(to_5_decimals(&[outcome.judging_share]), vec![62000]);
 	let shares = outcome.shares(Perquintill::from_percent(50));
-	assert_eq!(to_5_decimals(&shares), vec![27419, 27419, 25806, 11290, 8065]);
+	assert_eq!(to_5_decimals(&shares), vec![26806, 26806, 23355, 14355, 8677]);
 	// First payout, no bonds before: each bond is alpha times the support share.
 	assert_eq!(
 		fraction_5_decimals(&outcome.bonds[3].iter().map(|b| b.1).collect::<Vec<_>>()),
@@ -179,6 +181,35 @@ fn self_weight_and_empty_evaluations_earn_no_dividends() {
 	assert_eq!(outcome.dividends[0], Perquintill::zero());
 	assert!(outcome.bonds[0].is_empty());
 	assert!(outcome.incentive[0] > Perquintill::zero(), "it is still evaluated");
+}
+
+/// A lone judge: of three neurons with equal stake only uid 2 evaluates anyone. It holds every
+/// bond, yet is paid dividends as a third of the stake: a sixth of the pot, not the whole
+/// dividend half; the rest of that half is incentive (docs/consensus.md, step 7).
+#[test]
+fn a_lone_judge_is_paid_dividends_as_its_share_of_the_stake() {
+	let weights = vec![vec![(0, 1)], vec![(1, 1)], vec![(2, 50), (0, 50)]];
+	let outcome = consensus(&inputs(&[UNIT; 3], &weights), &[], &params());
+	assert_eq!(outcome.judging_share, Perquintill::from_rational(1u64, 3));
+	assert_eq!(
+		outcome.dividends,
+		vec![Perquintill::zero(), Perquintill::zero(), Perquintill::one()]
+	);
+	assert_eq!(
+		outcome.incentive,
+		vec![Perquintill::one(), Perquintill::zero(), Perquintill::zero()]
+	);
+	assert_eq!(
+		to_5_decimals(&outcome.shares(Perquintill::from_percent(50))),
+		vec![83333, 0, 16667]
+	);
+
+	let pot = 600 * UNIT;
+	let (payouts, left) = split_consensus_emission(pot, &outcome, Perquintill::from_percent(50));
+	assert_eq!(payouts.iter().sum::<u128>() + left, pot);
+	assert_eq!(payouts[1], 0);
+	assert!(payouts[2].abs_diff(100 * UNIT) <= 1, "dividends {}", payouts[2]);
+	assert!(payouts[0].abs_diff(500 * UNIT) <= 1, "incentive {}", payouts[0]);
 }
 
 #[test]
@@ -346,6 +377,69 @@ proptest! {
 		} else {
 			prop_assert_eq!(left, pot);
 		}
+	}
+
+	/// A free rider's stake changes no one's incentive or dividend shares; it only shrinks the
+	/// dividend part of the pot, to `dividend_share` times all support over all stake.
+	#[test]
+	fn stake_that_does_not_judge_only_shrinks_the_dividend_part(
+		(stakes, weights) in networks(),
+		idle in 1u128..(1u128 << 62),
+		dividend_share in 0u64..=100,
+	) {
+		let n = stakes.len();
+		let uid = n as u16;
+		// Targets at `n` and above would name the free rider; drop them.
+		let weights: Vec<Vec<(u16, u16)>> =
+			weights.iter().map(|row| row.iter().copied().filter(|e| e.0 < uid).collect()).collect();
+		let (mut with_stakes, mut with_weights) = (stakes.clone(), weights.clone());
+		with_stakes.push(idle);
+		with_weights.push(vec![(uid, 1)]);
+		let before = consensus(&inputs(&stakes, &weights), &[], &params());
+		let after = consensus(&inputs(&with_stakes, &with_weights), &[], &params());
+		prop_assert_eq!(&after.incentive[..n], &before.incentive[..]);
+		prop_assert_eq!(&after.dividends[..n], &before.dividends[..]);
+		prop_assert_eq!(after.dividends[n], Perquintill::zero());
+
+		// All support, as `consensus` sums it (stakes here are below 2^95: no shift).
+		let (_, _, supports) = stages(&inputs(&stakes, &weights), params().kappa);
+		let support: u128 = supports.iter().flatten().map(|&(_, s)| s).sum();
+		let total: u128 = stakes.iter().sum();
+		let share = Perquintill::from_percent(dividend_share);
+		for (outcome, total) in [(&before, total), (&after, total + idle)] {
+			let whole = total * u128::from(FRACTION_ONE);
+			let expected =
+				if whole == 0 { Perquintill::zero() } else { Perquintill::from_rational(support, whole) };
+			prop_assert_eq!(outcome.judging_share, expected);
+			let part = outcome.dividend_part(share);
+			prop_assert_eq!(part.deconstruct(), share.mul_floor(expected.deconstruct()));
+			// What is paid as dividends: the dividend part of the pot, less rounding.
+			let pot = 1u128 << 80;
+			let (paid, _) = split_consensus_emission(pot, outcome, share);
+			let incentive_pot = pot - part.mul_floor(pot);
+			let incentive_paid: u128 = outcome.incentive.iter().map(|s| s.mul_floor(incentive_pot)).sum();
+			let dividends_paid = paid.iter().sum::<u128>() - incentive_paid;
+			prop_assert!(part.mul_floor(pot) - dividends_paid <= 2 * n as u128 + pot / (1u128 << 50),
+				"dividends paid {dividends_paid} of {}", part.mul_floor(pot));
+		}
+		prop_assert!(after.dividend_part(share) <= before.dividend_part(share));
+	}
+
+	/// A voter whose every weight goes where nobody else confirms earns no dividends and does
+	/// not enlarge the others' dividend part.
+	#[test]
+	fn an_unconfirmed_vote_does_not_enlarge_the_dividend_part(stake in 1u128..=UNIT / 2) {
+		// 0 and 1 judge each other; 2 weights only 3, and its stake alone cannot carry kappa
+		// of the voting stake for 3.
+		let weights = vec![vec![(1, 1)], vec![(0, 1)], vec![(3, 1)], vec![(3, 1)]];
+		let judges = consensus(&inputs(&[UNIT, UNIT, 0, 0], &weights), &[], &params());
+		let with_garbage = consensus(&inputs(&[UNIT, UNIT, stake, 0], &weights), &[], &params());
+		prop_assert!(with_garbage.dividends[2].is_zero());
+		let half = Perquintill::from_percent(50);
+		prop_assert_eq!(judges.dividend_part(half), half);
+		let total = 2 * UNIT + stake;
+		prop_assert_eq!(with_garbage.judging_share, Perquintill::from_rational(2 * UNIT, total));
+		prop_assert!(with_garbage.dividend_part(half) <= judges.dividend_part(half));
 	}
 
 	#[test]
