@@ -245,10 +245,11 @@ async fn network(mechanism: Option<Value>) {
 	// which every miner has rank and the hostile one (Dave) the least. Under consensus: payouts
 	// in which Dave judges the others (his weights name one) and nobody supports him (incentive
 	// zero) while an honest miner has incentive. Whether Dave then ranks lowest depends on who
-	// else judges: dividends pay honest judging, his too. When Bob and Charlie judge each other
-	// (they do for a window of blocks: tiny models soon learn both tiny corpora) he ranked
-	// lowest (shares 0.46, 0.30, 0.24); when only he judged Bob, he out-earned Bob (0.36 to
-	// 0.14). The test prints which it saw; it does not assert it.
+	// else judges: dividends pay honest judging, his too, at most half his share of the stake
+	// (docs/consensus.md, step 7). When Bob and Charlie judge each other he ranked lowest
+	// (shares 0.46, 0.30, 0.24); when he alone judged (Charlie), Bob, who judged nobody and
+	// whom nobody judged, got nothing (0.83, 0, 0.17). The test prints which it saw; it does
+	// not assert it.
 	let noise = uids[2];
 	let what = if consensus { "no incentive for noise" } else { "noise ranking lowest" };
 	let m = net
