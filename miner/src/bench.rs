@@ -95,16 +95,18 @@ pub fn run<B: AutodiffBackend>(device: &B::Device, cfg: &BenchConfig) -> BenchRe
 	}
 }
 
-/// Runs PyTorch's side of the comparison, `scripts/bench_torch.py` (at `script`), on the same
-/// shape, and returns its tokens per second. `preset` is the preset's command-line name.
+/// Runs PyTorch's side of the comparison, `scripts/bench_torch.py` (at `script`, with the
+/// interpreter `python`), on the same shape, and returns its tokens per second. `preset` is the
+/// preset's command-line name.
 pub fn run_torch(
+	python: &Path,
 	script: &Path,
 	preset: &str,
 	cfg: &BenchConfig,
 	threads: Option<usize>,
 	cuda: bool,
 ) -> anyhow::Result<f64> {
-	let mut cmd = Command::new("python3");
+	let mut cmd = Command::new(python);
 	cmd.arg(script)
 		.args(["--preset", preset, "--device", if cuda { "cuda" } else { "cpu" }])
 		.args(["--batch-size", &cfg.batch.to_string(), "--warmup", &cfg.warmup.to_string()])
@@ -112,11 +114,14 @@ pub fn run_torch(
 	if let Some(n) = threads {
 		cmd.args(["--threads", &n.to_string()]);
 	}
-	let out = cmd.output().with_context(|| format!("cannot run python3 {}", script.display()))?;
+	let out = cmd
+		.output()
+		.with_context(|| format!("cannot run {} {}", python.display(), script.display()))?;
 	let stdout = String::from_utf8_lossy(&out.stdout);
 	anyhow::ensure!(
 		out.status.success(),
-		"python3 {} failed ({}): {}",
+		"{} {} failed ({}): {}",
+		python.display(),
 		script.display(),
 		out.status,
 		String::from_utf8_lossy(&out.stderr).trim()

@@ -273,6 +273,9 @@ pub struct BenchArgs {
 	/// Runs of each side, alternating (the machine's noise shows in the spread).
 	#[arg(long, default_value_t = 1)]
 	pub rounds: usize,
+	/// The Python interpreter that has PyTorch, for `--against-torch`.
+	#[arg(long, default_value = "python3")]
+	pub python: PathBuf,
 }
 
 /// Flex parallelizes with rayon; its global pool reads this variable when first used.
@@ -337,7 +340,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 			result.last_loss
 		);
 		if let Some(script) = &args.against_torch {
-			let torch = bench::run_torch(script, &preset, &cfg, args.threads, cuda)?;
+			let torch = bench::run_torch(&args.python, script, &preset, &cfg, args.threads, cuda)?;
 			let ratio = result.tokens_per_sec / torch;
 			println!("torch tokens_per_sec={torch:.1} burn/torch={ratio:.2}");
 			ratios.push(ratio);
@@ -345,7 +348,10 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 	}
 	if ratios.len() > 1 {
 		ratios.sort_by(f64::total_cmp);
-		let median = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
+		// The middle one, or the mean of the two middle ones.
+		let upper = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
+		let lower = ratios.get((ratios.len() - 1) / 2).copied().unwrap_or(upper);
+		let median = (lower + upper) / 2.0;
 		let (low, high) = (ratios.first().unwrap_or(&median), ratios.last().unwrap_or(&median));
 		println!(
 			"burn/torch over {} rounds: median {median:.2} (from {low:.2} to {high:.2})",

@@ -159,6 +159,15 @@ fn bench_runs_the_torch_side_with_the_same_shape_and_prints_the_ratio() {
 	assert_eq!(stdout.matches("device=cpu (flex)").count(), 2, "{stdout}");
 	assert_eq!(stdout.matches("torch tokens_per_sec=1000000.0 burn/torch=").count(), 2, "{stdout}");
 	assert!(stdout.contains("burn/torch over 2 rounds: median"), "{stdout}");
+	// An interpreter that is not there: a clear error, not a panic.
+	let out = std::process::Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
+		.args(["bench", "--device", "cpu", "--preset", "tiny", "--steps", "1"])
+		.args(["--python", "/nonexistent/python", "--against-torch"])
+		.arg(&script)
+		.output()
+		.unwrap();
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run /nonexistent/python"));
 
 	let failing = dir.path().join("failing.py");
 	std::fs::write(&failing, "import sys\nsys.exit('no torch here')\n").unwrap();

@@ -13,8 +13,8 @@
 //! 6. **Dividends** `D_i`: `sum_j B_ij · I_j`, normalized.
 //! 7. **Emission**: the dividend part of the pot is `dividend_share` scaled by the judging
 //!    share, all support over all stake (`sum_i S_i · sum_j min(W_ij, c_j) / sum_i S_i`): the
-//!    stake-weighted part of the weight the majority confirms. So a judge's dividends per unit
-//!    of stake do not depend on who else judges, and a lone judge is paid as its stake.
+//!    stake-weighted part of the weight the majority confirms. So (first payout, steady state)
+//!    a judge's dividends per stake do not depend on who else judges; a lone one is paid so.
 //!
 //! Everything is exact integer arithmetic: supports are `u128` products (no rounding), shares
 //! are exact rationals rounded once, so scaling every stake by the same factor changes nothing
@@ -71,7 +71,7 @@ pub struct ConsensusOutcome {
 impl ConsensusOutcome {
 	/// The share of the pot paid as dividends: `dividend_share · judging_share`, rounded down.
 	/// Stake that does not judge, or whose weight nobody confirms, leaves its part to
-	/// incentive; so a judge's dividends per unit of stake do not grow when others abstain.
+	/// incentive (first payout, steady state: a judge's dividends per stake stay the same).
 	pub fn dividend_part(&self, dividend_share: Perquintill) -> Perquintill {
 		Perquintill::from_parts(dividend_share.mul_floor(self.judging_share.deconstruct()))
 	}

@@ -108,7 +108,7 @@ pub struct MechanismJson {
 	/// Weight of each payout in the bonds' moving average, in `[0, 1]`.
 	pub bond_alpha: f64,
 	/// Share of the pot paid as dividends when all stake judges and is confirmed, in `[0, 1]`;
-	/// scaled by the judging share (a neuron's `rank` is its share of what was paid).
+	/// scaled by the judging share (a neuron's `rank` is its share of the pot).
 	pub dividend_share: f64,
 	/// Whether `set_weights` is refused for commit-reveal.
 	pub commit_reveal_required: bool,
