@@ -16,6 +16,8 @@ use tensor_miner::peers::{Axon, AxonConfig, Candidate, Encoder, Served, Snapshot
 use tensor_miner::run::{chain_weights, ChainPeer, ScoreReport};
 use tensor_miner::Miner;
 
+use common::Table;
+
 /// Width of the hidden states the oracle serves: one cell per byte value.
 const ORACLE_DIM: usize = 256;
 const NOISE_DIM: usize = 32;
@@ -70,24 +72,6 @@ impl Encoder for Noise {
 	}
 }
 
-/// A fixed random table: the same values for a byte wherever it occurs (no training).
-struct Table(u64);
-
-impl Encoder for Table {
-	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
-		tokens
-			.iter()
-			.flat_map(|&t| {
-				(0..NOISE_DIM as u64).map(move |i| {
-					let x = (u64::from(t) * 1_000_003 + i * 7919 + self.0)
-						.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-					((x >> 40) % 2001) as f32 / 1000.0 - 1.0
-				})
-			})
-			.collect()
-	}
-}
-
 fn runtime() -> tokio::runtime::Runtime {
 	tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
@@ -131,8 +115,11 @@ fn with_more_peers_than_slots_the_useful_newcomer_gets_a_slot_and_is_paid() {
 	// useful one, registered last.
 	let mut axons = Vec::new();
 	for i in 0..7u64 {
-		let encoder: Arc<dyn Encoder> =
-			if i % 2 == 0 { Arc::new(Noise(AtomicU64::new(i + 1))) } else { Arc::new(Table(i)) };
+		let encoder: Arc<dyn Encoder> = if i % 2 == 0 {
+			Arc::new(Noise(AtomicU64::new(i + 1)))
+		} else {
+			Arc::new(Table(i, NOISE_DIM))
+		};
 		axons.push(rt.block_on(axon(encoder, NOISE_DIM)));
 	}
 	axons.push(rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM)));
@@ -178,7 +165,7 @@ fn a_peer_keeps_its_slot_when_the_metagraph_reorders_and_across_a_restart() {
 	let rt = runtime();
 	let text = common::corpus(300);
 	let axons = vec![
-		rt.block_on(axon(Arc::new(Table(5)), NOISE_DIM)),
+		rt.block_on(axon(Arc::new(Table(5, NOISE_DIM)), NOISE_DIM)),
 		rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM)),
 	];
 	let peers = chain_peers(&axons);

@@ -63,6 +63,25 @@ pub fn train(miner: &mut Miner<CpuBackend>, steps: usize) {
 	}
 }
 
+/// A peer that knows nothing, only the probe: a fixed random table of `.1` values per byte,
+/// the same wherever the byte occurs (no training); `.0` seeds it.
+pub struct Table(pub u64, pub usize);
+
+impl tensor_miner::peers::Encoder for Table {
+	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
+		tokens
+			.iter()
+			.flat_map(|&t| {
+				(0..self.1 as u64).map(move |i| {
+					let x = (u64::from(t) * 1_000_003 + i * 7919 + self.0)
+						.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+					((x >> 40) % 2001) as f32 / 1000.0 - 1.0
+				})
+			})
+			.collect()
+	}
+}
+
 /// A fake model for axon tests: the hidden state of token `t` at any position is
 /// `[t, t + 1, …, t + dim − 1]`.
 pub struct Echo(pub usize);
