@@ -21,23 +21,31 @@ fn dead_port() -> u16 {
 	l.local_addr().unwrap().port()
 }
 
+/// An axon on loopback serving `served` with `config`.
+fn start(rt: &tokio::runtime::Runtime, served: Served, config: AxonConfig) -> Axon {
+	rt.block_on(Axon::start("127.0.0.1:0", served, config)).unwrap()
+}
+
+/// The teacher: a miner (seeded `seed`) trained alone for 300 steps on `text`, its axon serving
+/// its hidden states; and a `Served` with its snapshot (the right protocol and shape) for
+/// axons that serve something else in its place.
+fn teacher(rt: &tokio::runtime::Runtime, text: &str, seed: u64) -> (Axon, Served) {
+	let mut teacher = common::miner(text, 0, seed);
+	common::train(&mut teacher, 300);
+	let good = Served::default();
+	teacher.serve_into(good.clone());
+	let blank = Served::default();
+	blank.publish(teacher.snapshot());
+	(start(rt, good, AxonConfig::default()), blank)
+}
+
 #[test]
 fn useful_peer_outscores_noise_and_dead_peer_scores_zero() {
 	let rt = runtime();
 	let text = common::corpus(400);
-
-	// The teacher: a miner trained alone, serving its hidden states.
-	let mut teacher = common::miner(&text, 0, 11);
-	common::train(&mut teacher, 300);
-	let good = Served::default();
-	teacher.serve_into(good.clone());
-	let good_axon = rt.block_on(Axon::start("127.0.0.1:0", good, AxonConfig::default())).unwrap();
-
+	let (good_axon, blank) = teacher(&rt, &text, 11);
 	// A peer with the right protocol and shape but random numbers.
-	let noise = Served::default();
-	noise.publish(teacher.snapshot());
-	let noise_cfg = AxonConfig { serve_noise: true, ..Default::default() };
-	let noise_axon = rt.block_on(Axon::start("127.0.0.1:0", noise, noise_cfg)).unwrap();
+	let noise_axon = start(&rt, blank, AxonConfig { serve_noise: true, ..Default::default() });
 
 	let peers = vec![
 		good_axon.addr.to_string(),
@@ -79,22 +87,14 @@ fn useful_peer_outscores_noise_and_dead_peer_scores_zero() {
 fn peers_that_say_nothing_save_nothing_on_average_beside_a_useful_one() {
 	let rt = runtime();
 	let text = common::corpus(400);
-	let mut teacher = common::miner(&text, 0, 21);
-	common::train(&mut teacher, 300);
-	let good = Served::default();
-	teacher.serve_into(good.clone());
-	let start = |served: Served, config: AxonConfig| {
-		rt.block_on(Axon::start("127.0.0.1:0", served, config)).unwrap()
-	};
-	let good_axon = start(good, AxonConfig::default());
-	let blank = Served::default();
-	blank.publish(teacher.snapshot());
-	let noise_axon = start(blank.clone(), AxonConfig { serve_noise: true, ..Default::default() });
-	let huge_axon = start(blank, AxonConfig { serve_huge: true, ..Default::default() });
+	let (good_axon, blank) = teacher(&rt, &text, 21);
+	let noise_axon =
+		start(&rt, blank.clone(), AxonConfig { serve_noise: true, ..Default::default() });
+	let huge_axon = start(&rt, blank, AxonConfig { serve_huge: true, ..Default::default() });
 	let table = Served::default();
 	let encoder = std::sync::Arc::new(common::Table(3, 32));
 	table.publish(Snapshot { encoder, dim: 32, max_context: 64, version: 1 });
-	let table_axon = start(table, AxonConfig::default());
+	let table_axon = start(&rt, table, AxonConfig::default());
 	let axons = [good_axon, noise_axon, huge_axon, table_axon];
 	let peers: Vec<String> = axons.iter().map(|a| a.addr.to_string()).collect();
 
@@ -118,8 +118,7 @@ fn peers_that_say_nothing_save_nothing_on_average_beside_a_useful_one() {
 		let silent = (w[2].1, w[3].1, w[4].1);
 		assert_eq!(silent, (0, 0, 0), "a silent peer paid in round {round}: {w:?}");
 	}
-	let scores = student.scores().clone();
-	eprintln!("{}", scores.render());
+	eprintln!("{}", student.scores().render());
 	let summary: Vec<(&str, f64, f64)> = ["noise", "±3e38", "table"]
 		.into_iter()
 		.zip(&seen)
