@@ -11,7 +11,12 @@
 //!    the restart: it reconnected on its own.
 //! 3. Charlie and Dave stopped: blocks go on, finality stalls; Charlie restarted: finality
 //!    resumes and reaches the head of the time of the restart.
-//! 4. A new node with an empty base path joins late and syncs to the head in full sync, and a
+//! 4. (Drill 4.) A runtime upgrade under the miner: the state put back to storage version 2's
+//!    layout, then `sudo(system.set_code)` with this runtime at `spec_version` + 1
+//!    (`tensor_runtime::upgrade_drill`): the next block runs the new code and migrates to
+//!    version 3, the incentive invariants hold on the state there (downloaded and checked
+//!    natively), and the miner posts weights again (it rereads the versions on its own).
+//! 5. A new node with an empty base path joins late and syncs to the head in full sync, and a
 //!    second in warp sync (it has no state of block 1, the full one has); each one's
 //!    `incentive_emissions` at its finalized block equals Alice's.
 //!
@@ -26,13 +31,18 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use codec::Encode;
 use common::miners::{corpus_of, spawn_miner, MinerProc};
 use common::node::{
 	connect_when_up, finalized_head, local_spec, peer_id_of, start_full_node, start_validator,
 	Validator,
 };
+use frame_support::weights::Weight;
 use serde_json::{json, Value};
-use tensor_miner::chain::ChainClient;
+use sp_core::H256;
+use tensor_miner::chain::client::storage_value_key;
+use tensor_miner::chain::{ChainClient, Included, Signer};
+use tensor_runtime::{Runtime, RuntimeCall, RuntimeEvent};
 
 /// Payout every `TEMPO` blocks.
 const TEMPO: u32 = 3;
@@ -266,7 +276,75 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 		resumed - stalled_fin
 	));
 
-	// 4. Late joiners with empty base paths, in full and in warp sync.
+	// 4. (Drill 4 of the issue.) A runtime upgrade under the running miner. The state is first
+	// put back to storage version 2's layout (no `MechanismConfig`), so that the new code's
+	// v2 -> v3 migration has work to do; then `sudo(system.set_code)` with this runtime at
+	// `spec_version` + 1. The block after `set_code` runs the new code, which migrates.
+	let old_spec = spec_version(&alice, None).await;
+	let (version_key, mechanism_key) = (storage_version_key(), mechanism_key());
+	as_sudo(
+		&alice,
+		system(frame_system::Call::set_storage {
+			items: vec![(version_key.clone(), 2u16.encode())],
+		}),
+	)
+	.await;
+	let rolled_back = as_sudo(
+		&alice,
+		system(frame_system::Call::kill_storage { keys: vec![mechanism_key.clone()] }),
+	)
+	.await;
+	let at = Some(rolled_back.block_hash);
+	assert_eq!(alice.storage(&version_key, at).await.unwrap(), Some(2u16.encode()));
+	assert_eq!(alice.storage(&mechanism_key, at).await.unwrap(), None, "MechanismConfig killed");
+	let code = tensor_runtime::upgrade_drill::WASM_BINARY
+		.expect("tensor-runtime was built without the drill's runtime (SKIP_WASM_BUILD?)");
+	let t = Instant::now();
+	let set = as_sudo(&alice, system(frame_system::Call::set_code { code: code.to_vec() })).await;
+	assert!(
+		set.events
+			.iter()
+			.any(|e| matches!(e, RuntimeEvent::System(frame_system::Event::CodeUpdated { .. }))),
+		"set_code in block {} updated no code: {:?}",
+		set.block_number,
+		set.events
+	);
+	let new_spec = spec_version(&alice, Some(set.block_hash)).await;
+	assert_eq!(new_spec, old_spec + 1, "the spec version after set_code");
+	// The first block of the new code: migrated there, not before.
+	let first_new = set.block_number + 1;
+	let first_new_hash = net
+		.wait_for("the first block of the new runtime", secs(60), async |seen| {
+			let (best, fin) = heads(&alice).await;
+			*seen = format!("best {best}, finalized {fin}; set_code in {}", set.block_number);
+			alice.block_hash(first_new).await.unwrap().filter(|_| fin >= first_new)
+		})
+		.await;
+	let migrated = async |at: H256| {
+		let version = alice.storage(&version_key, Some(at)).await.unwrap();
+		let mechanism = alice.storage(&mechanism_key, Some(at)).await.unwrap();
+		(version, mechanism.is_some())
+	};
+	assert_eq!(migrated(set.block_hash).await, (Some(2u16.encode()), false), "before the new code");
+	assert_eq!(migrated(first_new_hash).await, (Some(3u16.encode()), true), "v2 -> v3 migrated");
+	let state = check_invariants(&alice, first_new_hash).await;
+	let miner_again = net
+		.wait_for("the miner's weights after the upgrade", secs(120), async |seen| {
+			weights_at(seen).await.filter(|&at| at > first_new)
+		})
+		.await;
+	figures.push(format!(
+		"drill 4: set_code (spec {old_spec} -> {new_spec}, {} KiB of wasm) in block {}; block \
+		 {first_new} ran the new code and migrated storage version 2 -> 3; the incentive \
+		 invariants hold on its finalized state ({state} keys); the miner's weights in block \
+		 {miner_again}, {:.1} s after set_code was submitted",
+		code.len() / 1024,
+		set.block_number,
+		t.elapsed().as_secs_f64()
+	));
+
+	// 5. Late joiners with empty base paths, in full and in warp sync: the full one executes
+	// every block, across the upgrade.
 	for (name, sync) in [("ferdie", "full"), ("eve", "warp")] {
 		let (head, _) = finalized_head(&alice).await;
 		let t = Instant::now();
@@ -309,6 +387,68 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 	}
 
 	eprintln!("figures ({:?} in all):\n{}", started.elapsed(), figures.join("\n"));
+}
+
+/// `call` dispatched as root: what the sudo key signs.
+fn system(call: frame_system::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Sudo(pallet_sudo::Call::sudo_unchecked_weight {
+		call: Box::new(RuntimeCall::System(call)),
+		weight: Weight::zero(),
+	})
+}
+
+/// Submits `call` as the `local` chain's sudo key (Alice) and asserts it dispatched.
+async fn as_sudo(client: &ChainClient, call: RuntimeCall) -> Included {
+	let included = client.submit(&Signer::from_suri("//Alice").unwrap(), call).await.unwrap();
+	let sudid = included.events.iter().find_map(|e| match e {
+		RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result }) => Some(*sudo_result),
+		_ => None,
+	});
+	assert!(matches!(sudid, Some(Ok(()))), "sudo in block {}: {sudid:?}", included.block_number);
+	included
+}
+
+/// The incentive pallet's on-chain storage version.
+fn storage_version_key() -> Vec<u8> {
+	storage_value_key("Incentive", ":__STORAGE_VERSION__:")
+}
+
+/// `Incentive::MechanismConfig`, the item storage version 3 added.
+fn mechanism_key() -> Vec<u8> {
+	storage_value_key("Incentive", "MechanismConfig")
+}
+
+/// `specVersion` of the runtime at block `at` (best when `None`).
+async fn spec_version(client: &ChainClient, at: Option<H256>) -> u64 {
+	let version: Value = client.request("state_getRuntimeVersion", vec![json!(at)]).await.unwrap();
+	version["specVersion"].as_u64().unwrap()
+}
+
+/// Downloads the whole state at `at` and checks the incentive pallet's invariants
+/// (`try_state`) on it natively; returns the number of keys.
+async fn check_invariants(client: &ChainClient, at: H256) -> usize {
+	const PAGE: usize = 1000;
+	let mut top = std::collections::BTreeMap::new();
+	let mut start: Option<String> = None;
+	loop {
+		let page = json!(PAGE);
+		let params = vec![json!("0x"), page, json!(start), json!(at)];
+		let keys: Vec<String> = client.request("state_getKeysPaged", params).await.unwrap();
+		for key in &keys {
+			let bytes = sp_core::bytes::from_hex(key).unwrap();
+			top.insert(bytes.clone(), client.storage(&bytes, Some(at)).await.unwrap().unwrap());
+		}
+		if keys.len() < PAGE {
+			break;
+		}
+		start = keys.last().cloned();
+	}
+	let keys = top.len();
+	let storage = sp_core::storage::Storage { top, children_default: Default::default() };
+	let checked = sp_io::TestExternalities::new(storage)
+		.execute_with(pallet_incentive::Pallet::<Runtime>::do_try_state);
+	assert_eq!(checked, Ok(()), "the incentive invariants at block {at:?}");
+	keys
 }
 
 fn secs(s: u64) -> Duration {

@@ -17,7 +17,7 @@ async fn dev_chain_produces_finalizes_and_transfers() {
 	let (node, client) = TestNode::start_dev(&[]).await;
 
 	// Aura authors and GRANDPA finalizes.
-	wait_for(Duration::from_secs(90), "block #2 to be finalized", || async {
+	wait_for("block #2 to be finalized", Duration::from_secs(90), async |_| {
 		(finalized_number(&client).await >= 2).then_some(())
 	})
 	.await;
@@ -60,7 +60,7 @@ async fn dev_chain_produces_finalizes_and_transfers() {
 	// The transfer's block becomes final too.
 	let included: Value = client.request("chain_getHeader", rpc_params![block]).await.unwrap();
 	let included = header_number(&included);
-	wait_for(Duration::from_secs(60), "the transfer's block to be finalized", || async {
+	wait_for("the transfer's block to be finalized", Duration::from_secs(60), async |_| {
 		(finalized_number(&client).await >= included).then_some(())
 	})
 	.await;

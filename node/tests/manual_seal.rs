@@ -23,7 +23,7 @@ async fn manual_sealing_creates_and_finalizes_on_request() {
 		RuntimeCall::Balances(BalancesCall::transfer_allow_death { dest: dest.into(), value: TAO });
 	let xt = signed_extrinsic(&client, &Sr25519Keyring::Alice.pair(), call).await;
 	let _: H256 = client.request("author_submitExtrinsic", rpc_params![xt.clone()]).await.unwrap();
-	wait_for(Duration::from_secs(30), "the transfer in the pool", || async {
+	wait_for("the transfer in the pool", Duration::from_secs(30), async |_| {
 		let pending: Vec<String> =
 			client.request("author_pendingExtrinsics", rpc_params![]).await.unwrap();
 		pending.contains(&xt).then_some(())

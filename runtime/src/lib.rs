@@ -70,18 +70,43 @@ impl_opaque_keys! {
 	}
 }
 
-/// The runtime's version. Bump `spec_version` on every runtime change that reaches a network.
+/// The runtime's version. Bump `spec_version` on every runtime change that reaches a network,
+/// and the `upgrade-drill` one below with it.
+#[cfg(not(feature = "upgrade-drill"))]
 #[runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("tensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("tensor"),
 	authoring_version: 1,
-	spec_version: 107,
+	spec_version: 108,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
+
+/// The drill's runtime: this one with `spec_version` one higher, so `system.set_code` takes it
+/// and the executive runs the migrations (see `upgrade_drill`).
+#[cfg(feature = "upgrade-drill")]
+#[runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("tensor"),
+	impl_name: alloc::borrow::Cow::Borrowed("tensor"),
+	authoring_version: 1,
+	spec_version: 109,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 4,
+	system_version: 1,
+};
+
+/// The wasm of this runtime with `spec_version` one higher (`None` in benchmark, try-runtime and
+/// `SKIP_WASM_BUILD` builds). The runtime-upgrade drill (`miner/tests/drills.rs`) hands it to
+/// `sudo(system.set_code)` on a running network; never put it on a real one.
+#[cfg(feature = "std")]
+pub mod upgrade_drill {
+	include!(concat!(env!("OUT_DIR"), "/wasm_binary_upgrade_drill.rs"));
+}
 
 /// Target block time. Aura's slot is this long; it cannot change after genesis.
 pub const MILLISECS_PER_BLOCK: u64 = 6000;
@@ -141,6 +166,9 @@ pub type TxExtension = (
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	// Signers that verify what they sign (RFC-0078) enable it; it commits to the metadata hash,
+	// which a build with the `metadata-hash` feature embeds.
+	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
 

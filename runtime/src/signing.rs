@@ -37,6 +37,8 @@ pub fn tx_extension(nonce: Nonce, tip: crate::Balance) -> TxExtension {
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		// Disabled: this signer does not verify the metadata (a hardware wallet would).
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
 }
@@ -56,6 +58,7 @@ pub fn sign_call(call: RuntimeCall, signer: &sr25519::Pair, ctx: SigningContext)
 		(),
 		(),
 		(),
+		None::<[u8; 32]>, // CheckMetadataHash disabled: no hash in the payload
 		(),
 	);
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);

@@ -12,120 +12,49 @@ use jsonrpsee::{
 use serde_json::Value;
 use sp_core::{crypto::AccountId32, sr25519, H256};
 use sp_io::hashing;
-use std::{
-	net::TcpListener,
-	path::PathBuf,
-	process::{Child, Command, Stdio},
-	time::{Duration, Instant},
-};
+use std::{path::Path, time::Duration};
 use tensor_runtime::{signing, Balance, Nonce, RuntimeCall};
+use tensor_test_harness::free_port;
+// Not every test binary uses each.
+#[allow(unused_imports)]
+pub use tensor_test_harness::{wait_for, Proc};
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running node; killed (SIGTERM, then SIGKILL) when dropped.
+/// A running node; stopped (SIGTERM, then SIGKILL) when dropped.
 pub struct TestNode {
-	child: Child,
+	/// The node's process, logging to a file.
+	pub proc: Proc,
 	/// The node's JSON-RPC port on 127.0.0.1.
 	pub rpc_port: u16,
-	/// Where its log goes.
-	pub log_path: PathBuf,
 }
 
 impl TestNode {
-	/// Starts `tensor-node --dev --tmp` with `extra` arguments and waits until its RPC answers.
+	/// Starts `tensor-node --dev --tmp` with `extra` arguments and waits until its RPC answers
+	/// (failing at once if the node exits first).
 	pub async fn start_dev(extra: &[&str]) -> (Self, WsClient) {
 		let rpc_port = free_port();
-		let p2p_port = free_port();
-		let log_path = std::env::temp_dir().join(format!("tensor-node-test-{rpc_port}.log"));
-		let log = std::fs::File::create(&log_path).unwrap();
-		let child = Command::new(env!("CARGO_BIN_EXE_tensor-node"))
-			.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--no-mdns"])
-			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
-			.args(extra)
-			.stdout(Stdio::null())
-			.stderr(log)
-			.spawn()
-			.expect("tensor-node starts");
-		let mut node = TestNode { child, rpc_port, log_path };
-		let deadline = Instant::now() + Duration::from_secs(120);
-		loop {
-			if let Ok(client) =
-				WsClientBuilder::default().build(format!("ws://127.0.0.1:{rpc_port}")).await
-			{
-				return (node, client);
-			}
-			// A node that exited will not come up: say so now, not after the timeout.
-			if let Ok(Some(status)) = node.child.try_wait() {
-				panic!(
-					"tensor-node exited ({status}) before its RPC came up; log:\n{}",
-					node.log_tail()
-				);
-			}
-			assert!(
-				Instant::now() < deadline,
-				"node RPC did not come up; log: {:?}",
-				node.log_path
-			);
-			tokio::time::sleep(Duration::from_millis(250)).await;
-		}
+		let log = std::env::temp_dir().join(format!("tensor-node-test-{rpc_port}.log"));
+		let node = Path::new(env!("CARGO_BIN_EXE_tensor-node"));
+		let mut cmd = tensor_test_harness::dev_node_command(node, rpc_port);
+		cmd.args(extra);
+		let proc = Proc::spawn(cmd, log);
+		let url = format!("ws://127.0.0.1:{rpc_port}");
+		let client =
+			tensor_test_harness::connect_when_up(&proc, Duration::from_secs(120), async || {
+				WsClientBuilder::default().build(&url).await
+			})
+			.await;
+		(TestNode { proc, rpc_port }, client)
 	}
 
-	/// The node's log so far (for assertion messages).
+	/// The last 40 lines of the node's log (for assertion messages).
 	pub fn log_tail(&self) -> String {
-		let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-		log.lines()
-			.rev()
-			.take(40)
-			.collect::<Vec<_>>()
-			.into_iter()
-			.rev()
-			.collect::<Vec<_>>()
-			.join("\n")
+		self.proc.log_tail(40)
 	}
-}
-
-impl Drop for TestNode {
-	fn drop(&mut self) {
-		// Ask politely so the node flushes its database, then make sure it is gone.
-		unsafe_sigterm(self.child.id());
-		let deadline = Instant::now() + Duration::from_secs(10);
-		while Instant::now() < deadline {
-			if let Ok(Some(_)) = self.child.try_wait() {
-				return;
-			}
-			std::thread::sleep(Duration::from_millis(100));
-		}
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-fn unsafe_sigterm(pid: u32) {
-	let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
 }
 
 /// Number of a block header returned by `chain_getHeader`.
 pub fn header_number(header: &Value) -> u64 {
 	u64::from_str_radix(header["number"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-}
-
-/// Waits until `poll` returns `Some`, or panics after `timeout` with `what`.
-pub async fn wait_for<T, F, Fut>(timeout: Duration, what: &str, mut poll: F) -> T
-where
-	F: FnMut() -> Fut,
-	Fut: std::future::Future<Output = Option<T>>,
-{
-	let deadline = Instant::now() + timeout;
-	loop {
-		if let Some(v) = poll().await {
-			return v;
-		}
-		assert!(Instant::now() < deadline, "timed out waiting for {what}");
-		tokio::time::sleep(Duration::from_millis(300)).await;
-	}
 }
 
 /// Best block number.

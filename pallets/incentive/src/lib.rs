@@ -71,7 +71,8 @@ mod stake;
 pub mod types;
 pub mod weights;
 
-#[cfg(any(feature = "try-runtime", test))]
+// Natively too (`std`): the runtime-upgrade drill checks a live chain's state with them.
+#[cfg(any(feature = "try-runtime", feature = "std", test))]
 mod invariants;
 
 #[cfg(feature = "runtime-benchmarks")]
