@@ -20,7 +20,7 @@
 //!    second in warp sync (it has no state of block 1, the full one has); each one's
 //!    `incentive_emissions` at its finalized block equals Alice's.
 //!
-//! Needs the `tensor-node` binary (see `common/node.rs`). About three minutes; the whole test
+//! Needs the `tensor-node` binary (see `common/node.rs`). About four minutes; the whole test
 //! fails after `TEST_LIMIT` with the nodes' and the miner's logs, and everything it started is
 //! stopped when it ends, pass or fail.
 
@@ -320,6 +320,10 @@ async fn four_validators_survive_a_crash_a_stall_and_late_joiners() {
 			alice.block_hash(first_new).await.unwrap().filter(|_| fin >= first_new)
 		})
 		.await;
+	// The block after set_code's, on the same fork.
+	let header: Value =
+		alice.request("chain_getHeader", vec![json!(first_new_hash)]).await.unwrap();
+	assert_eq!(header["parentHash"], json!(set.block_hash), "block {first_new}'s parent");
 	let migrated = async |at: H256| {
 		let version = alice.storage(&version_key, Some(at)).await.unwrap();
 		let mechanism = alice.storage(&mechanism_key, Some(at)).await.unwrap();
@@ -445,9 +449,15 @@ async fn check_invariants(client: &ChainClient, at: H256) -> usize {
 	}
 	let keys = top.len();
 	let storage = sp_core::storage::Storage { top, children_default: Default::default() };
-	let checked = sp_io::TestExternalities::new(storage)
-		.execute_with(pallet_incentive::Pallet::<Runtime>::do_try_state);
-	assert_eq!(checked, Ok(()), "the incentive invariants at block {at:?}");
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		// Not an empty state passing vacuously: the network's neurons are in it, and the
+		// migration wrote the default mechanism.
+		assert!(pallet_incentive::NeuronCount::<Runtime>::get() > 0, "no neurons at {at:?}");
+		let mechanism = pallet_incentive::MechanismConfig::<Runtime>::get();
+		assert_eq!(mechanism, pallet_incentive::MechanismParams::default());
+		let checked = pallet_incentive::Pallet::<Runtime>::do_try_state();
+		assert_eq!(checked, Ok(()), "the incentive invariants at block {at:?}");
+	});
 	keys
 }
 

@@ -61,10 +61,16 @@ fn comparable(mut version: sc_executor::RuntimeVersion) -> sc_executor::RuntimeV
 
 /// The runtime version embedded in a spec's wasm (`genesis.runtimeGenesis.code`).
 fn committed_code_version(spec: &Value) -> sc_executor::RuntimeVersion {
-	use sc_executor_common::runtime_blob::RuntimeBlob;
 	let hex = spec.pointer("/genesis/runtimeGenesis/code").and_then(Value::as_str);
-	let code = sp_core::bytes::from_hex(hex.expect("the spec has its runtime code")).unwrap();
-	let blob = RuntimeBlob::uncompress_if_needed(&code).expect("the code is wasm");
+	embedded_version(
+		&sp_core::bytes::from_hex(hex.expect("the spec has its runtime code")).unwrap(),
+	)
+}
+
+/// The version in a runtime's `runtime_version` section.
+fn embedded_version(code: &[u8]) -> sc_executor::RuntimeVersion {
+	use sc_executor_common::runtime_blob::RuntimeBlob;
+	let blob = RuntimeBlob::uncompress_if_needed(code).expect("the code is wasm");
 	sc_executor::read_embedded_version(&blob)
 		.expect("the version section decodes")
 		.expect("the code embeds its version")
@@ -73,4 +79,20 @@ fn committed_code_version(spec: &Value) -> sc_executor::RuntimeVersion {
 #[test]
 fn local_testnet_spec_is_fresh() {
 	check("local", "local.json");
+}
+
+/// The runtime the upgrade drill installs (`tensor_runtime::upgrade_drill`) is this one with
+/// `spec_version` one higher and every other field the same: a bump of `VERSION` that forgets
+/// the drill's copy fails here, in a second, rather than as a refused `set_code` in the drill.
+#[test]
+fn upgrade_drill_runtime_is_this_one_a_spec_version_up() {
+	let code = tensor_runtime::upgrade_drill::WASM_BINARY
+		.expect("tensor-runtime built without `upgrade-drill-wasm` or with SKIP_WASM_BUILD");
+	let mut expected = tensor_runtime::VERSION;
+	expected.spec_version = expected.spec_version.checked_add(1).unwrap();
+	assert_eq!(
+		comparable(embedded_version(code)),
+		comparable(expected),
+		"runtime/src/lib.rs: the upgrade-drill VERSION must be VERSION with spec_version + 1"
+	);
 }

@@ -78,12 +78,16 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("tensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("tensor"),
 	authoring_version: 1,
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
 	system_version: 1,
 };
+
+// The drill's version is only ever compiled into its wasm.
+#[cfg(all(feature = "std", feature = "upgrade-drill"))]
+compile_error!("`upgrade-drill` is for the drill's inner wasm build; use `upgrade-drill-wasm`");
 
 /// The drill's runtime: this one with `spec_version` one higher, so `system.set_code` takes it
 /// and the executive runs the migrations (see `upgrade_drill`).
@@ -93,16 +97,18 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("tensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("tensor"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
 	system_version: 1,
 };
 
-/// The wasm of this runtime with `spec_version` one higher (`None` in benchmark, try-runtime and
-/// `SKIP_WASM_BUILD` builds). The runtime-upgrade drill (`miner/tests/drills.rs`) hands it to
-/// `sudo(system.set_code)` on a running network; never put it on a real one.
+/// The wasm of this runtime with `spec_version` one higher, built only with the
+/// `upgrade-drill-wasm` feature (see `build.rs`; under `SKIP_WASM_BUILD` whatever an earlier
+/// build left, which `node/tests/chain_specs.rs` checks against `VERSION`). The runtime-upgrade
+/// drill (`miner/tests/drills.rs`) hands it to `sudo(system.set_code)` on a running network;
+/// never put it on a real one.
 #[cfg(feature = "std")]
 pub mod upgrade_drill {
 	include!(concat!(env!("OUT_DIR"), "/wasm_binary_upgrade_drill.rs"));
@@ -119,10 +125,7 @@ pub const HOURS: BlockNumber = MINUTES * 60;
 /// Blocks per day.
 pub const DAYS: BlockNumber = HOURS * 24;
 
-/// Number of decimals of the native token.
-pub const TOKEN_DECIMALS: u8 = 9;
-/// Symbol of the native token.
-pub const TOKEN_SYMBOL: &str = "TAO";
+include!("token.rs");
 /// SS58 address prefix (42: the generic Substrate prefix).
 pub const SS58_PREFIX: u16 = 42;
 /// One TAO in base units.

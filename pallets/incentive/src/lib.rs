@@ -534,11 +534,13 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// The initial [`Params`]; see [`IncentiveParams`] for the JSON field names.
 		pub params: IncentiveParamsOf<T>,
-		/// Neurons as `[account, stake, [[uid, weight], …]]`, given uids 0, 1, … in order. Each
-		/// account needs `stake` free in the balances genesis; the weights may name any listed
-		/// uid. Checked like `register` and `set_weights`: an invalid entry aborts the genesis
-		/// build with the error's name.
-		#[serde(default)]
+		/// Neurons as `[account, stake, [[uid, weight], …]]`, given uids 0, 1, … in order; the
+		/// weights may also be packed in one string, `"uid:weight,uid:weight,…"`, which a large
+		/// graph needs (see [`genesis_neurons`](crate::types::genesis_neurons)). Each account
+		/// needs `stake` free in the balances genesis; the weights may name any listed uid.
+		/// Checked like `register` and `set_weights`: an invalid entry aborts the genesis build
+		/// with the error's name.
+		#[serde(default, deserialize_with = "crate::types::genesis_neurons::deserialize")]
 		pub neurons: Vec<GenesisNeuron<T::AccountId, BalanceOf<T>>>,
 		/// The initial [`MechanismConfig`]; see [`MechanismParams`] for the JSON field names.
 		/// Attribution when absent.

@@ -231,6 +231,89 @@ impl<AccountId, Balance: Copy + Saturating, BlockNumber>
 /// A neuron listed in the genesis config: `(account, stake, [(uid, weight), …])`.
 pub type GenesisNeuron<AccountId, Balance> = (AccountId, Balance, alloc::vec::Vec<(u16, u16)>);
 
+/// Reading the genesis neurons from JSON, where a neuron's weights are either the list
+/// `[[uid, weight], …]` or the same edges packed in one string, `"uid:weight,uid:weight,…"`.
+///
+/// Why a string: the node hands the genesis config to the runtime pretty-printed, one number a
+/// line, about 60 bytes an edge; the largest graph the runtime admits (4,096 × 256) is then a
+/// 62 MB blob, over the wasm allocator's 32 MiB limit on one allocation, and the chain does not
+/// start. Packed, an edge is at most 12 bytes (12 MB in all). Either form is checked alike.
+pub mod genesis_neurons {
+	use super::GenesisNeuron;
+	use alloc::{format, vec::Vec};
+	use core::fmt;
+	use serde::{
+		de::{self, DeserializeOwned, SeqAccess, Visitor},
+		Deserialize, Deserializer,
+	};
+
+	/// One neuron's weights in either form.
+	struct Edges(Vec<(u16, u16)>);
+
+	impl<'de> Deserialize<'de> for Edges {
+		fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+			deserializer.deserialize_any(EdgesVisitor)
+		}
+	}
+
+	struct EdgesVisitor;
+
+	impl<'de> Visitor<'de> for EdgesVisitor {
+		type Value = Edges;
+
+		fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+			f.write_str("a list of [uid, weight] pairs or a string \"uid:weight,uid:weight,…\"")
+		}
+
+		fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Edges, A::Error> {
+			let mut edges = Vec::new();
+			while let Some(edge) = seq.next_element::<(u16, u16)>()? {
+				edges.push(edge);
+			}
+			Ok(Edges(edges))
+		}
+
+		fn visit_str<E: de::Error>(self, packed: &str) -> Result<Edges, E> {
+			parse_packed(packed).map(Edges).map_err(E::custom)
+		}
+	}
+
+	/// `"uid:weight,uid:weight,…"` (spaces around the numbers allowed; empty: no edges).
+	pub fn parse_packed(packed: &str) -> Result<Vec<(u16, u16)>, alloc::string::String> {
+		if packed.trim().is_empty() {
+			return Ok(Vec::new());
+		}
+		let number = |text: &str, index: usize| {
+			text.trim().parse::<u16>().map_err(|_| {
+				format!("edge {index} of the packed weights: {text:?} is not a number in 0..=65535")
+			})
+		};
+		packed
+			.split(',')
+			.enumerate()
+			.map(|(index, edge)| {
+				let (uid, weight) = edge.split_once(':').ok_or_else(|| {
+					format!("edge {index} of the packed weights: {edge:?} is not uid:weight")
+				})?;
+				Ok((number(uid, index)?, number(weight, index)?))
+			})
+			.collect()
+	}
+
+	/// For `#[serde(deserialize_with)]` on the genesis config's `neurons`.
+	pub fn deserialize<'de, D, AccountId, Balance>(
+		deserializer: D,
+	) -> Result<Vec<GenesisNeuron<AccountId, Balance>>, D::Error>
+	where
+		D: Deserializer<'de>,
+		AccountId: DeserializeOwned,
+		Balance: DeserializeOwned,
+	{
+		let wire = Vec::<(AccountId, Balance, Edges)>::deserialize(deserializer)?;
+		Ok(wire.into_iter().map(|(account, stake, Edges(edges))| (account, stake, edges)).collect())
+	}
+}
+
 /// Where a neuron's share of a payout goes.
 #[derive(
 	Encode,

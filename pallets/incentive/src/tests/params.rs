@@ -85,6 +85,37 @@ fn params_use_camel_case_names_in_json() {
 }
 
 #[test]
+fn genesis_weights_read_as_a_list_or_packed_in_a_string() {
+	use serde_json::{json, Value};
+	let neurons = |weights: Value| {
+		let mut config = serde_json::to_value(GenesisConfig::<Test>::default()).unwrap();
+		config["neurons"] = json!([[1, 300, weights], [2, 200, ""]]);
+		serde_json::from_value::<GenesisConfig<Test>>(config).map(|c| c.neurons)
+	};
+	let listed = neurons(json!([[1, 2], [0, 65535]])).unwrap();
+	assert_eq!(listed, vec![(1, 300, vec![(1, 2), (0, 65535)]), (2, 200, vec![])]);
+	assert_eq!(neurons(json!(" 1:2, 0 : 65535 ")).unwrap(), listed);
+	// What is written out stays the list.
+	let config = GenesisConfig::<Test> { neurons: listed, ..Default::default() };
+	assert_eq!(
+		serde_json::to_value(&config).unwrap()["neurons"][0][2],
+		json!([[1, 2], [0, 65535]])
+	);
+	// A malformed packed edge is refused, and named.
+	for (bad, says) in [
+		("1:2,3", "edge 1 of the packed weights: \"3\" is not uid:weight"),
+		("1:65536", "edge 0 of the packed weights: \"65536\" is not a number"),
+		("1:2,", "edge 1"),
+		("1:-1", "edge 0"),
+		("x:1", "edge 0"),
+	] {
+		let error = neurons(json!(bad)).unwrap_err().to_string();
+		assert!(error.contains(says), "{bad:?}: {error}");
+	}
+	assert!(neurons(json!(7)).is_err(), "a number is neither form");
+}
+
+#[test]
 fn set_params_changes_only_the_named_fields() {
 	ExtBuilder::default().build_and_execute(|| {
 		let update = Update {
