@@ -249,7 +249,8 @@ impl<B: Backend> Model<B> {
 			w.slice_fill([0..rows, column..column + 1], 0.0).detach().require_grad()
 		});
 		if let Some(bias) = self.gate.bias.clone() {
-			self.gate.bias = Some(bias.map(|b| b.slice_fill([column..column + 1], 0.0).detach().require_grad()));
+			self.gate.bias =
+				Some(bias.map(|b| b.slice_fill([column..column + 1], 0.0).detach().require_grad()));
 		}
 		self
 	}
@@ -358,10 +359,36 @@ fn normalize_into(row: &[f32], out: &mut [f32]) {
 	}
 }
 
+/// The normalized row of each sequence's last position in `f` (features for `windows`
+/// sequences of `window` tokens), zero-padded to `max_dim` (`windows × max_dim`, row-major):
+/// what the model sees of a peer. `None` for features of the wrong size or wider than
+/// `max_dim`.
+pub fn last_rows(
+	f: &PeerFeatures,
+	windows: usize,
+	window: usize,
+	max_dim: usize,
+) -> Option<Vec<f32>> {
+	let positions = windows.saturating_mul(window);
+	let fits = window > 0
+		&& f.dim > 0
+		&& f.dim <= max_dim
+		&& f.values.len() == positions.saturating_mul(f.dim);
+	if !fits {
+		return None;
+	}
+	let mut padded = vec![0.0f32; windows.saturating_mul(max_dim)];
+	let rows = f.values.chunks_exact(window.saturating_mul(f.dim));
+	for (sequence, out) in rows.zip(padded.chunks_exact_mut(max_dim)) {
+		let last = sequence.get(sequence.len().saturating_sub(f.dim)..).unwrap_or(&[]);
+		normalize_into(last, out);
+	}
+	Some(padded)
+}
+
 /// Builds [`PeerInputs`] on `device` from each peer's features for `windows` sequences of
-/// `window` tokens: the row of each one's last position, normalized and zero-padded to
-/// `max_dim` (`[windows, max_dim]`). Features of the wrong size or wider than `max_dim` count as
-/// absent (the dendrite already refuses them).
+/// `window` tokens: [`last_rows`] as `[windows, max_dim]` tensors. Features of the wrong size
+/// or wider than `max_dim` count as absent (the dendrite already refuses them).
 pub fn peer_inputs<B: Backend>(
 	features: &[Option<PeerFeatures>],
 	windows: usize,
@@ -369,22 +396,11 @@ pub fn peer_inputs<B: Backend>(
 	max_dim: usize,
 	device: &B::Device,
 ) -> PeerInputs<B> {
-	let positions = windows.saturating_mul(window);
 	features
 		.iter()
 		.map(|f| {
-			let f = f.as_ref().filter(|f| {
-				window > 0
-					&& f.dim > 0 && f.dim <= max_dim
-					&& f.values.len() == positions.saturating_mul(f.dim)
-			})?;
-			let mut padded = vec![0.0f32; windows.saturating_mul(max_dim)];
-			let rows = f.values.chunks_exact(window.saturating_mul(f.dim));
-			for (sequence, out) in rows.zip(padded.chunks_exact_mut(max_dim)) {
-				let last = sequence.get(sequence.len().saturating_sub(f.dim)..).unwrap_or(&[]);
-				normalize_into(last, out);
-			}
-			Some(Tensor::from_data(TensorData::new(padded, [windows, max_dim]), device))
+			let rows = last_rows(f.as_ref()?, windows, window, max_dim)?;
+			Some(Tensor::from_data(TensorData::new(rows, [windows, max_dim]), device))
 		})
 		.collect()
 }

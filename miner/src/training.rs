@@ -28,7 +28,7 @@ use sp_core::crypto::AccountId32;
 use crate::chain::{parse_account, Signer};
 use crate::config::MinerConfig;
 use crate::data::{tokenizer, Batch, Corpus};
-use crate::model::{ids_tensor, peer_inputs, Model, PeerFeatures, PeerInputs};
+use crate::model::{ids_tensor, last_rows, peer_inputs, Model, PeerFeatures, PeerInputs};
 use crate::peers::copies;
 use crate::peers::wire::PROTOCOL;
 use crate::peers::{
@@ -73,6 +73,9 @@ pub struct Evaluation {
 	/// Per slot: the standard error of that saving over the probes (0 when absent), how far a
 	/// peer that knows nothing wanders.
 	pub stderr: Vec<f64>,
+	/// Per slot: the CKA of its answers with the miner's own (0 when absent); at or above
+	/// [`copies::COPY_SIMILARITY`] the peer mirrors the miner and observes nothing.
+	pub likeness_to_own: Vec<f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -599,13 +602,27 @@ impl<B: AutodiffBackend> Miner<B> {
 		} else {
 			with_all
 		};
-		let copy_of = self.find_copies(&all, batch.size());
+		let answers = answer_rows(&all);
+		let own = self.own_rows(&model, &batch, tokens.clone());
+		let likeness = copies::likeness_to_own(
+			&answers,
+			self.config.model.max_peer_dim,
+			&own,
+			self.config.model.d_model,
+			batch.size(),
+		);
+		let mirrors = |k: usize| likeness.get(k).is_some_and(|&l| l >= copies::COPY_SIMILARITY);
+		let copy_of = self.find_copies(&answers, batch.size());
 		let mut stderr = vec![0.0; replies.len()];
 		let saved = replies
 			.iter()
 			.zip(stderr.iter_mut())
 			.enumerate()
 			.map(|(k, (reply, se))| match (reply, copy_of.get(k).copied().flatten()) {
+				(Ok(_), _) if mirrors(k) => Err(format!(
+					"mirror: answers as this miner's own model does (CKA {:.3})",
+					likeness.get(k).copied().unwrap_or_default()
+				)),
 				(Ok(_), Some(original)) => Err(self.copy_verdict(original)),
 				(Ok(_), None) => {
 					// Leave out the peer and every copy of it: one source, scored once.
@@ -624,17 +641,35 @@ impl<B: AutodiffBackend> Miner<B> {
 				(Err(why), _) => Err(why.clone()),
 			})
 			.collect();
-		Evaluation { loss: with_all, loss_no_peers, saved, stderr }
+		Evaluation { loss: with_all, loss_no_peers, saved, stderr, likeness_to_own: likeness }
 	}
 
-	/// Per slot, the slot whose answers this one's copy (see [`crate::peers::copies`]).
-	fn find_copies<Bk: Backend>(&self, all: &PeerInputs<Bk>, rows: usize) -> Vec<Option<usize>> {
-		let answers: Vec<Option<Vec<f32>>> = all
+	/// The miner's own normalized last-position rows on `batch` (`d_model` wide): from the
+	/// snapshot its axon serves, when it serves, and from `model`, its current model, which has
+	/// moved on since the last publication. What a peer mirroring this miner would answer.
+	fn own_rows<Bk: Backend>(
+		&self,
+		model: &Model<Bk>,
+		batch: &Batch,
+		tokens: Tensor<Bk, 2, Int>,
+	) -> Vec<Vec<f32>> {
+		let dim = self.config.model.d_model;
+		let current = model.hidden(tokens).into_data().convert::<f32>().into_vec::<f32>();
+		let served = self.served.as_ref().and_then(Served::current).map(|snapshot| PeerFeatures {
+			dim: snapshot.dim,
+			values: snapshot.encoder.encode(&batch.tokens, batch.size()),
+		});
+		let current = current.ok().map(|values| PeerFeatures { dim, values });
+		[served, current]
 			.iter()
-			.map(|t| {
-				t.as_ref().and_then(|t| t.clone().into_data().convert::<f32>().into_vec().ok())
-			})
-			.collect();
+			.flatten()
+			.filter_map(|f| last_rows(f, batch.size(), batch.len, dim))
+			.collect()
+	}
+
+	/// Per slot, the slot whose answers this one's copy (see [`crate::peers::copies`]);
+	/// `answers` are the slots' normalized rows.
+	fn find_copies(&self, answers: &[Option<Vec<f32>>], rows: usize) -> Vec<Option<usize>> {
 		// The original of two copies is the one that answered first: a relay has to wait for
 		// its source's answer, while which neuron registered first says nothing about who
 		// computes (an old neuron could relay a new one and take its credit).
@@ -646,7 +681,7 @@ impl<B: AutodiffBackend> Miner<B> {
 				latency.map_or(u64::MAX, |t| t.as_micros().min(u128::from(u64::MAX - 1)) as u64)
 			})
 			.collect();
-		copies::copies(&answers, rows, self.config.model.max_peer_dim, &answered_after)
+		copies::copies(answers, rows, self.config.model.max_peer_dim, &answered_after)
 	}
 
 	/// Why a copy of the occupant of slot `original` observes nothing.
@@ -707,6 +742,13 @@ fn sync(path: &Path) -> anyhow::Result<()> {
 	std::fs::File::open(path)
 		.and_then(|f| f.sync_all())
 		.with_context(|| format!("cannot flush {} to disk", path.display()))
+}
+
+/// Each slot's normalized rows as plain values, when it answered.
+fn answer_rows<Bk: Backend>(all: &PeerInputs<Bk>) -> Vec<Option<Vec<f32>>> {
+	all.iter()
+		.map(|t| t.as_ref().and_then(|t| t.clone().into_data().convert::<f32>().into_vec().ok()))
+		.collect()
 }
 
 /// Mean of `xs` and its standard error (0 for fewer than two values).

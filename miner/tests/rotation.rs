@@ -301,3 +301,59 @@ fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
 		rt.block_on(axon.stop());
 	}
 }
+
+/// An axon serving `served` on loopback.
+async fn axon_of(served: Served) -> Axon {
+	Axon::start("127.0.0.1:0", served, AxonConfig::default()).await.unwrap()
+}
+
+#[test]
+fn a_mirror_of_the_miners_own_axon_scores_zero_and_an_honest_twin_is_no_mirror() {
+	let rt = runtime();
+	let text = common::corpus(400);
+	let mut miner = common::miner(&text, 3, 53);
+	common::train(&mut miner, 100);
+	let served = Served::default();
+	miner.serve_into(served.clone());
+	let own = rt.block_on(axon_of(served));
+	// The mirror relays the miner's own axon back to it.
+	let dim = miner.config().model.d_model;
+	let mirror = rt.block_on(axon(Arc::new(Relay::of(own.addr.to_string())), dim));
+	let oracle = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
+	// The twin: the same architecture trained as long on the same text from another seed, an
+	// honest peer that must not be taken for a mirror.
+	let mut twin = common::miner(&text, 0, 54);
+	common::train(&mut twin, 100);
+	let twin_served = Served::default();
+	twin.serve_into(twin_served.clone());
+	let twin = rt.block_on(axon_of(twin_served));
+	let axons = [mirror, oracle, twin];
+	let peers = chain_peers(&axons);
+	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+	let mut likeness = Vec::new();
+	for _ in 0..4 {
+		common::train(&mut miner, 20);
+		let eval = miner.evaluate_and_score().unwrap();
+		likeness.push(eval.likeness_to_own);
+	}
+	let scores = miner.scores().clone();
+	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
+	let weights = chain_weights(&report, 100, &peers);
+	eprintln!("{}weights {weights:?}\nCKA with own rows per round {likeness:?}", scores.render());
+	let [mirrored, oracle_score, twin_score] = [0, 1, 2].map(|i| scores.peers[i].clone());
+	assert_eq!((mirrored.score, mirrored.present_rounds), (0.0, 0), "the mirror scored");
+	let why = mirrored.last_absent.unwrap_or_default();
+	assert!(why.starts_with("mirror"), "{why}");
+	assert!(oracle_score.score > 0.05, "the oracle scored only {}", oracle_score.score);
+	assert_eq!(
+		twin_score.present_rounds, 4,
+		"the twin was not scored: {:?}",
+		twin_score.last_absent
+	);
+	assert!(likeness.iter().all(|l| l[2] < 0.98), "the twin looks like a mirror: {likeness:?}");
+	assert!(weights.iter().all(|w| w.0 != 0), "the mirror is paid: {weights:?}");
+	assert!(weights.iter().any(|w| w.0 == 1 && w.1 > 0), "the oracle is not paid: {weights:?}");
+	for axon in axons.into_iter().chain([own]) {
+		rt.block_on(axon.stop());
+	}
+}

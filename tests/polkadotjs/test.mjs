@@ -52,8 +52,12 @@ const TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 300_000);
 const RPC = {
   incentive: {
     metagraph: {
-      description: 'Every neuron, the totals and the parameters at a block',
-      params: [{ name: 'at', type: 'BlockHash', isOptional: true }],
+      description: 'Every neuron, the totals and the parameters at a block; with fromUid or limit, a page of neurons',
+      params: [
+        { name: 'at', type: 'BlockHash', isOptional: true },
+        { name: 'fromUid', type: 'u16', isOptional: true },
+        { name: 'limit', type: 'u32', isOptional: true }
+      ],
       type: 'Json'
     },
     emissions: {
@@ -917,6 +921,19 @@ async function run () {
   const rpcEmissions = (await api.rpc.incentive.emissions(at)).toJSON();
   eq(rpcMeta.block.number, atNumber, 'RPC metagraph block number');
   eq(rpcMeta.block.hash, at.toHex(), 'RPC metagraph block hash');
+  eq(rpcMeta.next_uid, null, 'RPC metagraph unpaged: no next_uid');
+  // The same neurons a page of one at a time, at the same block.
+  const paged = [];
+  for (let from = 0, pages = 0; from !== null; pages++) {
+    check(pages <= rpcMeta.neurons.length, 'RPC metagraph pages end');
+    const page = (await api.rpc.incentive.metagraph(at, from, 1)).toJSON();
+    eq(page.block.hash, at.toHex(), `RPC metagraph page from uid ${from}: block`);
+    eq(page.neuron_count, rpcMeta.neuron_count, `RPC metagraph page from uid ${from}: neuron_count`);
+    check(page.neurons.length <= 1, `RPC metagraph page from uid ${from} holds at most its limit`);
+    paged.push(...page.neurons);
+    from = page.next_uid;
+  }
+  eq(JSON.stringify(paged), JSON.stringify(rpcMeta.neurons), 'RPC metagraph pages = the whole metagraph');
   eq(rpcMeta.neuron_count, storage.neuronCount, 'RPC neuron_count');
   eq(rpcMeta.edge_count, storage.edgeCount, 'RPC edge_count');
   eq(rpcMeta.pending_emission, storage.pendingEmission, 'RPC pending_emission = storage');

@@ -10,7 +10,7 @@ use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::core::ClientError;
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sp_core::H256;
 use sp_runtime::DispatchError;
 use tensor_runtime::signing::{sign_call, SigningContext};
@@ -26,6 +26,10 @@ pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Limit of one RPC request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Neurons per `incentive_metagraph` page: the most a node serves in one (about 6 MB at the
+/// runtime's largest neuron, under every node's default response limit).
+pub const METAGRAPH_PAGE: u32 = 512;
 
 /// A call that made it into a block.
 #[derive(Clone, Debug)]
@@ -174,14 +178,46 @@ impl ChainClient {
 		self.client.request(method, p).await.map_err(|e| rpc_error(method, e))
 	}
 
-	/// `incentive_metagraph` at the best block.
+	/// `incentive_metagraph` at the best block, read in pages (see [`Self::metagraph_paged`]).
 	pub async fn metagraph(&self) -> Result<Metagraph, ChainError> {
-		self.request("incentive_metagraph", vec![]).await
+		self.metagraph_paged(None).await
 	}
 
-	/// `incentive_metagraph` at block `at`.
+	/// `incentive_metagraph` at block `at`, read in pages.
 	pub async fn metagraph_at(&self, at: H256) -> Result<Metagraph, ChainError> {
-		self.request("incentive_metagraph", vec![serde_json::json!(at)]).await
+		self.metagraph_paged(Some(at)).await
+	}
+
+	/// The whole metagraph at `at` (default: the best block), [`METAGRAPH_PAGE`] neurons a
+	/// request, every page at the first page's block: however large the network's neurons
+	/// make their entries, no answer outgrows the node's response limit, so no neuron can stop
+	/// the miners from reading the network. A node from before paging answers the first
+	/// request with every neuron and no `next_uid`, and that is the whole metagraph.
+	pub async fn metagraph_paged(&self, at: Option<H256>) -> Result<Metagraph, ChainError> {
+		const METHOD: &str = "incentive_metagraph";
+		let page = |at: Value, from: u16| {
+			self.request::<Metagraph>(METHOD, vec![at, json!(from), json!(METAGRAPH_PAGE)])
+		};
+		let mut metagraph = page(json!(at), 0).await?;
+		let block = metagraph.block.clone();
+		while let Some(from) = metagraph.next_uid.take() {
+			let mut next = page(json!(block.hash), from).await?;
+			let behind = next.neurons.first().is_some_and(|n| n.uid < from)
+				|| next.next_uid.is_some_and(|uid| uid <= from);
+			if next.block != block || behind {
+				return Err(decode_error(
+					METHOD,
+					format!(
+						"the page from uid {from} is not the next page at block {} (block {}, \
+						 next_uid {:?})",
+						block.number, next.block.number, next.next_uid
+					),
+				));
+			}
+			metagraph.neurons.append(&mut next.neurons);
+			metagraph.next_uid = next.next_uid;
+		}
+		Ok(metagraph)
 	}
 
 	/// `incentive_emissions` at the best block (`at: None`) or at a block.

@@ -150,8 +150,11 @@ pub struct Metagraph {
 	/// The mechanism (absent from nodes before it existed: attribution, no commit-reveal).
 	#[serde(default)]
 	pub mechanism: MechanismJson,
-	/// Every neuron, by uid.
+	/// Every neuron, by uid (a page of them in one page's answer).
 	pub neurons: Vec<NeuronJson>,
+	/// In one page's answer, the uid the next page starts at, if neurons follow.
+	#[serde(default)]
+	pub next_uid: Option<u16>,
 }
 
 impl Metagraph {

@@ -12,6 +12,15 @@
 //! who computes) and is scored leaving out the whole group, the others are copies and observe
 //! 0.
 //!
+//! A mirror is the same check against the miner itself: a peer that relays the miner's own
+//! axon back to it (or serves its published model) answers as the miner's own model does. Its
+//! answers are compared with the miner's own rows on the same probes, from the snapshot its
+//! axon serves and from its current model (which has moved on since the last publication);
+//! at or above [`COPY_SIMILARITY`] with either, the peer observes 0. Leave-one-out alone
+//! mostly finds such a peer redundant, but its answers lag the model (they come from the last
+//! snapshot) and the peer head is extra capacity, so a saving within noise of zero, sometimes
+//! above it, is what it would get; the mirror verdict makes it exactly zero and says why.
+//!
 //! Not caught: a relay that applies a general invertible linear map to what it relays (CKA is
 //! blind to rotations and scaling, not to every linear map), which the miner's per-slot
 //! projection could learn to undo. Such a relay is then scored by leave-one-out like any
@@ -45,14 +54,40 @@ fn centered_gram(x: &[f32], rows: usize, dim: usize) -> Vec<f64> {
 	k
 }
 
-/// Linear CKA of two answers to the same `rows` probes (`rows × dim` each, row-major); 0 when
+/// Linear CKA of two answers to the same `rows` probes, row-major, `a` with `a_dim` values a
+/// row and `b` with `b_dim` (the Gram matrices are `rows × rows` whatever the widths); 0 when
 /// either carries no variation.
-pub fn similarity(a: &[f32], b: &[f32], rows: usize, dim: usize) -> f64 {
-	let (ka, kb) = (centered_gram(a, rows, dim), centered_gram(b, rows, dim));
+pub fn similarity(a: &[f32], a_dim: usize, b: &[f32], b_dim: usize, rows: usize) -> f64 {
+	cka_of_grams(&centered_gram(a, rows, a_dim), &centered_gram(b, rows, b_dim))
+}
+
+/// For each slot, its highest similarity with the miner's own rows: `answers[k]` is slot
+/// `k`'s normalized answer (`rows × dim`) when present, each of `own` the miner's own rows
+/// (`rows × own_dim`). A slot at or above [`COPY_SIMILARITY`] mirrors the miner.
+pub fn likeness_to_own(
+	answers: &[Option<Vec<f32>>],
+	dim: usize,
+	own: &[Vec<f32>],
+	own_dim: usize,
+	rows: usize,
+) -> Vec<f64> {
+	let own_grams: Vec<Vec<f64>> = own.iter().map(|o| centered_gram(o, rows, own_dim)).collect();
+	answers
+		.iter()
+		.map(|answer| {
+			let Some(answer) = answer else { return 0.0 };
+			let gram = centered_gram(answer, rows, dim);
+			own_grams.iter().map(|o| cka_of_grams(&gram, o)).fold(0.0, f64::max)
+		})
+		.collect()
+}
+
+/// Linear CKA of two centered Gram matrices; 0 when either is zero.
+fn cka_of_grams(ka: &[f64], kb: &[f64]) -> f64 {
 	let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
-	let norms = (dot(&ka, &ka) * dot(&kb, &kb)).sqrt();
+	let norms = (dot(ka, ka) * dot(kb, kb)).sqrt();
 	if norms > 0.0 && norms.is_finite() {
-		dot(&ka, &kb) / norms
+		dot(ka, kb) / norms
 	} else {
 		0.0
 	}
@@ -81,7 +116,7 @@ pub fn copies(
 				continue;
 			}
 			let Some(Some(original)) = answers.get(j) else { continue };
-			if similarity(original, answer, rows, dim) >= COPY_SIMILARITY {
+			if similarity(original, dim, answer, dim, rows) >= COPY_SIMILARITY {
 				if let Some(c) = copy_of.get_mut(k) {
 					*c = Some(j);
 				}
@@ -121,9 +156,9 @@ mod tests {
 			})
 			.collect();
 		let other = random(3, rows * dim);
-		assert!(similarity(&original, &original, rows, dim) > 0.999_999);
-		assert!(similarity(&original, &relayed, rows, dim) > COPY_SIMILARITY);
-		assert!(similarity(&original, &other, rows, dim) < 0.5);
+		assert!(similarity(&original, dim, &original, dim, rows) > 0.999_999);
+		assert!(similarity(&original, dim, &relayed, dim, rows) > COPY_SIMILARITY);
+		assert!(similarity(&original, dim, &other, dim, rows) < 0.5);
 		// Slot 2 relays slot 1, which registered earlier; slot 0 is independent. The copy is
 		// found whichever slot it sits in.
 		let answers =
@@ -131,5 +166,31 @@ mod tests {
 		assert_eq!(copies(&answers, rows, dim, &[5, 10, 20, 0]), vec![None, None, Some(1), None]);
 		let answers = vec![Some(relayed), Some(other), Some(original)];
 		assert_eq!(copies(&answers, rows, dim, &[30, 5, 10]), vec![Some(2), None, None]);
+	}
+
+	#[test]
+	fn a_mirror_is_found_at_any_width_and_a_stranger_is_not() {
+		let (rows, own_dim) = (64, 16);
+		let own = random(4, rows * own_dim);
+		// The miner's rows zero-padded to 24 and column-permuted: still the miner's answer.
+		let dim = 24;
+		let mirrored: Vec<f32> = (0..rows * dim)
+			.map(|i| {
+				let (r, c) = (i / dim, i % dim);
+				if c < own_dim {
+					own[r * own_dim + (c * 3 + 1) % own_dim]
+				} else {
+					0.0
+				}
+			})
+			.collect();
+		let stranger = random(5, rows * dim);
+		let stale = random(6, rows * own_dim);
+		assert!((similarity(&own, own_dim, &mirrored, dim, rows) - 1.0).abs() < 1e-9);
+		let answers = vec![Some(stranger), None, Some(mirrored)];
+		// Against the current rows and a stale snapshot: the mirror matches one of them.
+		let likeness = likeness_to_own(&answers, dim, &[stale, own], own_dim, rows);
+		assert!(likeness[0] < 0.5 && likeness[1] == 0.0, "{likeness:?}");
+		assert!(likeness[2] > 0.999_999, "{likeness:?}");
 	}
 }

@@ -22,6 +22,8 @@ pub mod codes {
 	pub const UNKNOWN_UID: i32 = 8011;
 	/// The account has no neuron.
 	pub const UNKNOWN_ACCOUNT: i32 = 8012;
+	/// A metagraph page's `limit` is 0 or above the most a page holds.
+	pub const BAD_PAGE_SIZE: i32 = 8013;
 }
 
 /// An error of an incentive RPC method.
@@ -52,6 +54,13 @@ pub enum Error {
 	UnknownUid(u16),
 	/// No neuron for this account (SS58).
 	UnknownAccount(String),
+	/// A metagraph page of `limit` neurons was asked for; pages hold `1..=max`.
+	BadPageSize {
+		/// The limit asked for.
+		limit: u32,
+		/// The most a page holds.
+		max: u32,
+	},
 }
 
 impl Error {
@@ -64,6 +73,7 @@ impl Error {
 			Self::BadAccount(_) => codes::BAD_ACCOUNT,
 			Self::UnknownUid(_) => codes::UNKNOWN_UID,
 			Self::UnknownAccount(_) => codes::UNKNOWN_ACCOUNT,
+			Self::BadPageSize { .. } => codes::BAD_PAGE_SIZE,
 		}
 	}
 
@@ -80,6 +90,9 @@ impl Error {
 			Self::BadAccount(error) => error.to_string(),
 			Self::UnknownUid(uid) => format!("no neuron is registered at uid {uid}"),
 			Self::UnknownAccount(account) => format!("account {account} has no neuron"),
+			Self::BadPageSize { limit, max } => {
+				format!("a metagraph page holds 1 to {max} neurons, not {limit}")
+			}
 		}
 	}
 

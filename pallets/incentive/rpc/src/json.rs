@@ -177,8 +177,12 @@ pub struct MetagraphJson {
 	pub params: ParamsJson,
 	/// The mechanism in force and its parameters.
 	pub mechanism: MechanismJson,
-	/// Every neuron, by ascending uid.
+	/// Every neuron, by ascending uid; a page of them when the request asked for one.
 	pub neurons: Vec<NeuronJson>,
+	/// The uid to ask for next when this is a page and neurons follow it; `null` otherwise
+	/// (absent from nodes before paging).
+	#[serde(default)]
+	pub next_uid: Option<u16>,
 }
 
 /// One neuron's entry in `incentive_emissions`.
@@ -357,7 +361,43 @@ pub fn metagraph_json(
 		params: params_json(&metagraph.params),
 		mechanism: mechanism_json(&metagraph.mechanism),
 		neurons: metagraph.neurons.into_iter().map(neuron_json).collect(),
+		next_uid: None,
 	}
+}
+
+/// The most neurons one `incentive_metagraph` page holds: at the runtime's largest neuron
+/// (256 edges and 256 bonds of the widest values, about 12 kB of JSON) a page stays near 6 MB,
+/// well under the node's default 15 MiB response limit, whatever the neurons post.
+pub const MAX_PAGE_NEURONS: u32 = 512;
+
+/// The page of `full` that starts at the first neuron with uid `from_uid` or above and holds at
+/// most `limit` neurons (`1..=MAX_PAGE_NEURONS`), with the totals and parameters of the whole
+/// network and `next_uid` set when neurons follow.
+pub fn metagraph_page(
+	full: &MetagraphJson,
+	from_uid: u16,
+	limit: u32,
+) -> Result<MetagraphJson, crate::Error> {
+	if limit == 0 || limit > MAX_PAGE_NEURONS {
+		return Err(crate::Error::BadPageSize { limit, max: MAX_PAGE_NEURONS });
+	}
+	let start = full.neurons.partition_point(|n| n.uid < from_uid);
+	let end = start.saturating_add(limit as usize).min(full.neurons.len());
+	Ok(MetagraphJson {
+		block: full.block.clone(),
+		neuron_count: full.neuron_count,
+		edge_count: full.edge_count,
+		total_stake: full.total_stake.clone(),
+		pending_emission: full.pending_emission.clone(),
+		emission_per_block: full.emission_per_block.clone(),
+		total_paid: full.total_paid.clone(),
+		registration_fee: full.registration_fee.clone(),
+		total_burned: full.total_burned.clone(),
+		params: full.params.clone(),
+		mechanism: full.mechanism.clone(),
+		neurons: full.neurons.get(start..end).unwrap_or_default().to_vec(),
+		next_uid: full.neurons.get(end).map(|n| n.uid),
+	})
 }
 
 /// The registration fee at `block` as JSON.

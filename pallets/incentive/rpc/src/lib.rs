@@ -3,8 +3,10 @@
 //! JSON-RPC methods that show the incentive pallet's state as plain JSON, for dashboards,
 //! scripts and miners that do not want to decode SCALE:
 //!
-//! - `incentive_metagraph(at?)`: every neuron with stake, rank, emission, axon and weights, plus
-//!   the totals and parameters;
+//! - `incentive_metagraph(at?, from_uid?, limit?)`: every neuron with stake, rank, emission, axon
+//!   and weights, plus the totals and parameters; with `from_uid` or `limit`, a page of at most
+//!   [`json::MAX_PAGE_NEURONS`] neurons and the uid to ask for next, so that no network, however
+//!   large its neurons make their entries, outgrows a node's response limit;
 //! - `incentive_emissions(at?)`: the pot, the payout schedule and what each neuron was paid;
 //! - `incentive_neuron(uid_or_account, at?)`: one neuron, by uid, SS58 address or hex key;
 //! - `incentive_registrationFee(at?)`: the registration fee in force, for a `register`'s
@@ -51,9 +53,16 @@ pub type BlockNumber = u32;
 #[rpc(client, server, namespace = "incentive")]
 pub trait IncentiveApi<BlockHash> {
 	/// `incentive_metagraph`: every neuron, the totals and the parameters at block `at` (default:
-	/// the best block).
+	/// the best block). With `from_uid` or `limit`, only the page of at most `limit` neurons
+	/// (default and most [`json::MAX_PAGE_NEURONS`]) from uid `from_uid` (default 0) on, and
+	/// `next_uid` to continue from; ask for the following pages at the first page's block.
 	#[method(name = "metagraph", blocking)]
-	fn metagraph(&self, at: Option<BlockHash>) -> RpcResult<MetagraphJson>;
+	fn metagraph(
+		&self,
+		at: Option<BlockHash>,
+		from_uid: Option<u16>,
+		limit: Option<u32>,
+	) -> RpcResult<MetagraphJson>;
 
 	/// `incentive_emissions`: the pot, the next payout block and each neuron's last and total
 	/// emission at block `at` (default: the best block).
@@ -137,7 +146,12 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: IncentiveRuntimeApi<Block, AccountId, Balance, BlockNumber>,
 {
-	fn metagraph(&self, at: Option<Block::Hash>) -> RpcResult<MetagraphJson> {
+	fn metagraph(
+		&self,
+		at: Option<Block::Hash>,
+		from_uid: Option<u16>,
+		limit: Option<u32>,
+	) -> RpcResult<MetagraphJson> {
 		let (hash, block) = self.resolve(at)?;
 		let answer = self.metagraphs.get_or_build(hash, || {
 			let metagraph = self
@@ -147,7 +161,11 @@ where
 				.map_err(|cause| runtime_error("metagraph", cause))?;
 			Ok::<_, Error>(json::metagraph_json(block, metagraph))
 		})?;
-		Ok(MetagraphJson::clone(&answer))
+		if from_uid.is_none() && limit.is_none() {
+			return Ok(MetagraphJson::clone(&answer));
+		}
+		let limit = limit.unwrap_or(json::MAX_PAGE_NEURONS);
+		Ok(json::metagraph_page(&answer, from_uid.unwrap_or(0), limit)?)
 	}
 
 	fn emissions(&self, at: Option<Block::Hash>) -> RpcResult<EmissionsJson> {

@@ -391,3 +391,87 @@ fn error_codes_are_distinct_and_messages_clear() {
 	assert_eq!(object.code(), codes::UNKNOWN_BLOCK);
 	assert_eq!(object.message(), "unknown block 0x01");
 }
+
+/// A metagraph of neurons at `uids` (ascending), as JSON.
+fn metagraph_of(uids: &[u16]) -> MetagraphJson {
+	let neurons: Vec<_> = uids.iter().map(|&uid| view(uid, alice(), 1, vec![])).collect();
+	metagraph_json(
+		block_ref(3, &[2u8; 32]),
+		Metagraph {
+			block: 3,
+			neuron_count: neurons.len() as u32,
+			neurons,
+			edge_count: 0,
+			total_stake: 5,
+			pending_emission: 0,
+			total_paid: 0,
+			registration_fee: 1,
+			total_burned: 0,
+			params: params(),
+			mechanism: Default::default(),
+		},
+	)
+}
+
+#[test]
+fn metagraph_pages_cover_every_neuron_once_and_say_where_to_go_on() {
+	// Uids with a gap (4 is free): pages go by uid, not by position.
+	let full = metagraph_of(&[0, 1, 2, 3, 5, 6, 7]);
+	assert_eq!(full.next_uid, None);
+	let uids = |page: &MetagraphJson| page.neurons.iter().map(|n| n.uid).collect::<Vec<_>>();
+	let (mut from, mut seen) = (Some(0), Vec::new());
+	while let Some(uid) = from {
+		let page = metagraph_page(&full, uid, 3).unwrap();
+		assert!(page.neurons.len() <= 3);
+		assert_eq!((page.block.clone(), page.neuron_count), (full.block.clone(), 7));
+		assert_eq!((&page.params, &page.total_stake), (&full.params, &full.total_stake));
+		seen.extend(uids(&page));
+		from = page.next_uid;
+	}
+	assert_eq!(seen, uids(&full));
+	assert_eq!(uids(&metagraph_page(&full, 3, 3).unwrap()), vec![3, 5, 6]);
+	let from_gap = metagraph_page(&full, 4, 2).unwrap();
+	assert_eq!((uids(&from_gap), from_gap.next_uid), (vec![5, 6], Some(7)));
+	let past_the_end = metagraph_page(&full, 8, 3).unwrap();
+	assert_eq!((past_the_end.neurons.len(), past_the_end.next_uid), (0, None));
+	let whole = metagraph_page(&full, 0, MAX_PAGE_NEURONS).unwrap();
+	assert_eq!((whole.neurons, whole.next_uid), (full.neurons.clone(), None));
+
+	for limit in [0, MAX_PAGE_NEURONS + 1] {
+		let error = metagraph_page(&full, 0, limit).unwrap_err();
+		assert_eq!(error, Error::BadPageSize { limit, max: MAX_PAGE_NEURONS });
+		let object: ErrorObjectOwned = error.into();
+		assert_eq!(object.code(), codes::BAD_PAGE_SIZE);
+		assert_eq!(
+			object.message(),
+			format!("a metagraph page holds 1 to {MAX_PAGE_NEURONS} neurons, not {limit}")
+		);
+	}
+}
+
+#[test]
+fn a_full_page_of_the_largest_neurons_fits_well_within_the_default_response_limit() {
+	// The largest entry a neuron can have in the runtime (MaxEdgesLimit 256): every field at
+	// its widest, 256 edges and 256 bonds of the widest values, an IPv6 axon, an operator offer.
+	let mut widest =
+		view(u16::MAX, alice(), u128::MAX, (0..256).map(|k| (65279 + k, 65535)).collect());
+	widest.operator_offer = Some(bob());
+	widest.ranked_stake = u128::MAX;
+	widest.last_emission = u128::MAX;
+	widest.total_emission = u128::MAX;
+	widest.registered_at = u32::MAX;
+	widest.last_weights_at = Some(u32::MAX);
+	widest.rank = Perquintill::from_parts(123_456_789_012_345_678);
+	widest.self_weight = Perquintill::from_parts(123_456_789_012_345_678);
+	widest.incentive = Perquintill::from_parts(123_456_789_012_345_678);
+	widest.dividends = Perquintill::from_parts(123_456_789_012_345_678);
+	let ip = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".parse::<std::net::Ipv6Addr>().unwrap();
+	widest.axon = Some(AxonInfo::ipv6(ip.octets(), u16::MAX, u32::MAX));
+	widest.bonds = (0..256).map(|k| (65279 + k, u64::MAX)).collect();
+	let bytes = serde_json::to_vec(&neuron_json(widest)).unwrap().len();
+	let page = bytes * MAX_PAGE_NEURONS as usize;
+	// The node's default --rpc-max-response-size is 15 MiB; a page keeps more than half of it
+	// free for the totals, the parameters and the JSON-RPC envelope.
+	assert!(page < 15 * 1024 * 1024 / 2, "{bytes} bytes a neuron, {page} a page");
+	assert!(bytes > 9_000, "the widest neuron is only {bytes} bytes: not the widest");
+}
