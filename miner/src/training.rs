@@ -603,7 +603,11 @@ impl<B: AutodiffBackend> Miner<B> {
 			with_all
 		};
 		let answers = answer_rows(&all);
-		let own = self.own_rows(&model, &batch, tokens.clone());
+		let own = if answers.iter().any(Option::is_some) {
+			self.own_rows(&model, &batch, tokens.clone())
+		} else {
+			Vec::new()
+		};
 		let likeness = copies::likeness_to_own(
 			&answers,
 			self.config.model.max_peer_dim,
@@ -653,18 +657,22 @@ impl<B: AutodiffBackend> Miner<B> {
 		batch: &Batch,
 		tokens: Tensor<Bk, 2, Int>,
 	) -> Vec<Vec<f32>> {
-		let dim = self.config.model.d_model;
-		let current = model.hidden(tokens).into_data().convert::<f32>().into_vec::<f32>();
-		let served = self.served.as_ref().and_then(Served::current).map(|snapshot| PeerFeatures {
-			dim: snapshot.dim,
-			values: snapshot.encoder.encode(&batch.tokens, batch.size()),
+		let (dim, windows) = (self.config.model.d_model, batch.size());
+		let snapshot = self.served.as_ref().and_then(Served::current);
+		let served = snapshot.as_ref().and_then(|snapshot| {
+			let values = snapshot.encoder.encode(&batch.tokens, windows);
+			last_rows(&PeerFeatures { dim: snapshot.dim, values }, windows, batch.len, dim)
 		});
-		let current = current.ok().map(|values| PeerFeatures { dim, values });
-		[served, current]
-			.iter()
-			.flatten()
-			.filter_map(|f| last_rows(f, batch.size(), batch.len, dim))
-			.collect()
+		// The snapshot of this very step is the current model.
+		let moved_on = snapshot.as_ref().is_none_or(|s| s.version != self.step);
+		let current = moved_on.then(|| {
+			let hidden = model.hidden(tokens);
+			let [b, len, d] = hidden.dims();
+			let last = hidden.slice([0..b, len.saturating_sub(1)..len, 0..d]).reshape([b, d]);
+			let values = last.into_data().convert::<f32>().into_vec::<f32>().ok()?;
+			last_rows(&PeerFeatures { dim, values }, windows, 1, dim)
+		});
+		[served, current.flatten()].into_iter().flatten().collect()
 	}
 
 	/// Per slot, the slot whose answers this one's copy (see [`crate::peers::copies`]);

@@ -107,15 +107,9 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
-			use frame_benchmarking_cli::BenchmarkCmd;
 			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| match cmd {
-				BenchmarkCmd::Pallet(cmd) => cmd
-					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
-						config.chain_spec,
-					)),
-				_ => Err("only `benchmark pallet` is supported by tensor-node".into()),
-			})
+			let sealing = cli.sealing;
+			runner.sync_run(|config| benchmark(cmd, config, sealing))
 		}
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
@@ -139,6 +133,50 @@ pub fn run() -> sc_cli::Result<()> {
 					}
 				}
 			})
+		}
+	}
+}
+
+/// Runs a `benchmark` subcommand: `pallet` (the runtime's benchmarks), `overhead` (the base
+/// weights of a block and of an extrinsic), `block` and `extrinsic` (blocks and extrinsics
+/// re-executed on this node's database), `storage` (read and write costs of this node's
+/// database) and `machine` (this machine against the reference hardware).
+#[cfg(feature = "runtime-benchmarks")]
+fn benchmark(
+	cmd: &frame_benchmarking_cli::BenchmarkCmd,
+	config: sc_service::Configuration,
+	sealing: crate::cli::Sealing,
+) -> sc_cli::Result<()> {
+	use crate::benchmarking::{inherent_benchmark_data, TransferKeepAliveBuilder};
+	use frame_benchmarking_cli::{
+		BenchmarkCmd, DynamicRemarkBuilder, ExtrinsicFactory, SUBSTRATE_REFERENCE_HARDWARE,
+	};
+	match cmd {
+		BenchmarkCmd::Pallet(cmd) => {
+			cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(config.chain_spec))
+		}
+		BenchmarkCmd::Overhead(cmd) => {
+			cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
+		}
+		BenchmarkCmd::Machine(cmd) => cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
+		BenchmarkCmd::Block(cmd) => {
+			let PartialComponents { client, .. } = service::new_partial(&config, sealing)?;
+			cmd.run(client)
+		}
+		BenchmarkCmd::Extrinsic(cmd) => {
+			let PartialComponents { client, .. } = service::new_partial(&config, sealing)?;
+			let factory = ExtrinsicFactory(vec![
+				Box::new(DynamicRemarkBuilder::new_from_client(client.clone())?),
+				Box::new(TransferKeepAliveBuilder::new(client.clone())),
+			]);
+			cmd.run(client, inherent_benchmark_data()?, Vec::new(), &factory)
+		}
+		BenchmarkCmd::Storage(cmd) => {
+			let PartialComponents { client, backend, .. } = service::new_partial(&config, sealing)?;
+			let db = backend.expose_db();
+			let storage = backend.expose_storage();
+			let trie_cache = backend.expose_shared_trie_cache();
+			cmd.run(config, client, db, storage, trie_cache)
 		}
 	}
 }

@@ -4,6 +4,8 @@
 //! GRANDPA finality (or manual/instant sealing for development), ParityDB storage and a
 //! JSON-RPC server. Run `tensor-node --dev` for a single-validator development chain.
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;

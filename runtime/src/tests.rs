@@ -171,3 +171,14 @@ fn common_calls_cost_a_small_fraction_of_a_blocks_emission() {
 
 #[cfg(feature = "try-runtime")]
 mod upgrade;
+
+#[test]
+fn a_neuron_fits_the_incentive_rpcs_metagraph_page() {
+	// pallet-incentive-rpc's MAX_PAGE_NEURONS keeps a page of the widest neurons near 6 MB
+	// for at most 256 edges and 256 bonds each (its test
+	// `a_full_page_of_the_largest_neurons_fits_well_within_the_default_response_limit`); a
+	// larger limit needs that page bound measured again.
+	use frame_support::traits::Get;
+	let edges: u32 = <Runtime as pallet_incentive::Config>::MaxEdgesLimit::get();
+	assert!(edges <= 256, "MaxEdgesLimit {edges} outgrows the RPC's metagraph page bound");
+}

@@ -30,6 +30,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Neurons per `incentive_metagraph` page: the most a node serves in one (about 6 MB at the
 /// runtime's largest neuron, under every node's default response limit).
 pub const METAGRAPH_PAGE: u32 = 512;
+/// The smallest page asked for when a node refuses larger ones.
+pub const MIN_METAGRAPH_PAGE: u32 = 16;
+const METAGRAPH: &str = "incentive_metagraph";
 
 /// A call that made it into a block.
 #[derive(Clone, Debug)]
@@ -115,8 +118,9 @@ impl ChainClient {
 		let client = WsClientBuilder::default()
 			.connection_timeout(Duration::from_secs(10))
 			.request_timeout(REQUEST_TIMEOUT)
-			// The metagraph of a large network is a big answer.
-			.max_response_size(256 * 1024 * 1024)
+			// A node from before metagraph paging answers with the whole metagraph: at most
+			// 4,096 neurons of about 12 kB at the runtime's limits.
+			.max_response_size(64 * 1024 * 1024)
 			.build(url)
 			.await
 			.map_err(|e| ChainError::Connect { url: url.into(), reason: e.to_string() })?;
@@ -191,33 +195,45 @@ impl ChainClient {
 	/// The whole metagraph at `at` (default: the best block), [`METAGRAPH_PAGE`] neurons a
 	/// request, every page at the first page's block: however large the network's neurons
 	/// make their entries, no answer outgrows the node's response limit, so no neuron can stop
-	/// the miners from reading the network. A node from before paging answers the first
-	/// request with every neuron and no `next_uid`, and that is the whole metagraph.
+	/// the miners from reading the network. Each page is checked ([`Metagraph::append_page`]):
+	/// a node that answers out of order, at another block or with no progress gets a clear
+	/// error, not a loop or a metagraph with a neuron twice. A node from before paging answers
+	/// the first request with every neuron and no `next_uid`, and that is the whole metagraph.
 	pub async fn metagraph_paged(&self, at: Option<H256>) -> Result<Metagraph, ChainError> {
-		const METHOD: &str = "incentive_metagraph";
-		let page = |at: Value, from: u16| {
-			self.request::<Metagraph>(METHOD, vec![at, json!(from), json!(METAGRAPH_PAGE)])
-		};
-		let mut metagraph = page(json!(at), 0).await?;
-		let block = metagraph.block.clone();
+		let mut limit = METAGRAPH_PAGE;
+		let mut metagraph = self.metagraph_page(json!(at), 0, &mut limit).await?;
+		let checked = |r: Result<(), String>| r.map_err(|e| decode_error(METAGRAPH, e));
+		checked(metagraph.check_page(0, None, limit as usize))?;
+		let block = json!(metagraph.block.hash);
 		while let Some(from) = metagraph.next_uid.take() {
-			let mut next = page(json!(block.hash), from).await?;
-			let behind = next.neurons.first().is_some_and(|n| n.uid < from)
-				|| next.next_uid.is_some_and(|uid| uid <= from);
-			if next.block != block || behind {
-				return Err(decode_error(
-					METHOD,
-					format!(
-						"the page from uid {from} is not the next page at block {} (block {}, \
-						 next_uid {:?})",
-						block.number, next.block.number, next.next_uid
-					),
-				));
-			}
-			metagraph.neurons.append(&mut next.neurons);
-			metagraph.next_uid = next.next_uid;
+			let page = self.metagraph_page(block.clone(), from, &mut limit).await?;
+			checked(metagraph.append_page(page, from, limit as usize))?;
 		}
 		Ok(metagraph)
+	}
+
+	/// The metagraph page from uid `from` of at most `limit` neurons at `at`. A node that
+	/// refuses it (one whose `--rpc-max-response-size` is below a page's size) is asked again
+	/// for half as many, down to [`MIN_METAGRAPH_PAGE`]; `limit` keeps the size that worked.
+	async fn metagraph_page(
+		&self,
+		at: Value,
+		from: u16,
+		limit: &mut u32,
+	) -> Result<Metagraph, ChainError> {
+		loop {
+			let params = vec![at.clone(), json!(from), json!(*limit)];
+			match self.request(METAGRAPH, params).await {
+				Err(ChainError::Rpc { reason, .. }) if *limit > MIN_METAGRAPH_PAGE => {
+					*limit /= 2;
+					log::warn!(
+						"{METAGRAPH} from uid {from} refused ({reason}); asking for {limit} \
+						 neurons a page"
+					);
+				}
+				answer => return answer,
+			}
+		}
 	}
 
 	/// `incentive_emissions` at the best block (`at: None`) or at a block.

@@ -179,6 +179,49 @@ impl Metagraph {
 		self.neurons.iter().find(|n| n.uid == uid)
 	}
 
+	/// Checks that this answer is the page of the metagraph asked for from uid `from` with at
+	/// most `limit` neurons, after neurons up to uid `after`: uids ascending, at or above
+	/// `from` and above `after`; when it says neurons follow, not empty, within `limit`, all
+	/// below `next_uid`. An answer that says nothing follows may hold any number of neurons
+	/// (a node from before paging answers with all of them).
+	pub fn check_page(&self, from: u16, after: Option<u16>, limit: usize) -> Result<(), String> {
+		let uids: Vec<u16> = self.neurons.iter().map(|n| n.uid).collect();
+		let ascending = uids.windows(2).all(|w| matches!(w, [a, b] if a < b));
+		let first = uids.first().copied();
+		if !ascending || first.is_some_and(|u| u < from || after.is_some_and(|a| u <= a)) {
+			return Err(format!(
+				"the page from uid {from} (after uid {after:?}) has uids out of order: {:?}…",
+				uids.get(..8.min(uids.len())).unwrap_or_default()
+			));
+		}
+		if let Some(next) = self.next_uid {
+			let last = uids.last().copied();
+			if uids.is_empty() || uids.len() > limit || last.is_some_and(|l| l >= next) {
+				return Err(format!(
+					"the page from uid {from} says the next starts at uid {next} but holds {} \
+					 neurons (at most {limit}), the last at uid {last:?}",
+					uids.len()
+				));
+			}
+		}
+		Ok(())
+	}
+
+	/// Appends `page`, the page from uid `from` of at most `limit` neurons, after checking it
+	/// (see [`Self::check_page`]) and that it describes this metagraph's block.
+	pub fn append_page(&mut self, page: Metagraph, from: u16, limit: usize) -> Result<(), String> {
+		if page.block != self.block {
+			return Err(format!(
+				"the page from uid {from} is of block {} ({}), not of block {} ({})",
+				page.block.number, page.block.hash, self.block.number, self.block.hash
+			));
+		}
+		page.check_page(from, self.neurons.last().map(|n| n.uid), limit)?;
+		self.neurons.extend(page.neurons);
+		self.next_uid = page.next_uid;
+		Ok(())
+	}
+
 	/// Every neuron other than `me` that announced a dialable axon, as `(uid, address)` by uid.
 	/// Neurons without an axon are not peers.
 	pub fn peers(&self, me: Option<u16>) -> Vec<(u16, SocketAddr)> {
@@ -231,6 +274,57 @@ pub struct Emissions {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// A page of neurons at `uids` at block 7, saying the next starts at `next`.
+	fn page(uids: &[u16], next: Option<u16>, block_hash: &str) -> Metagraph {
+		let neurons: Vec<serde_json::Value> = uids
+			.iter()
+			.map(|uid| {
+				serde_json::json!({"uid": uid, "account": "5A", "stake": "1", "rank": 0.0,
+					"last_emission": "0", "total_emission": "0", "registered_at": 1,
+					"last_weights_at": null, "axon": null, "edges": []})
+			})
+			.collect();
+		serde_json::from_value(serde_json::json!({
+			"block": {"number": 7, "hash": block_hash},
+			"total_stake": "1", "pending_emission": "0", "total_paid": "0",
+			"params": {"emission_per_block": "1", "tempo": 10, "emission_destination": "stake",
+				"max_ranking_passes": 100, "max_neurons": 256, "max_edges": 64,
+				"min_stake": "1", "weights_rate_limit": 1, "immunity_period": 100},
+			"neurons": neurons, "next_uid": next,
+		}))
+		.unwrap()
+	}
+
+	#[test]
+	fn pages_join_only_in_order_at_one_block() {
+		let mut whole = page(&[0, 1, 2], Some(3), "0xaa");
+		whole.check_page(0, None, 3).unwrap();
+		whole.append_page(page(&[3, 5], Some(6), "0xaa"), 3, 3).unwrap();
+		whole.append_page(page(&[6], None, "0xaa"), 6, 3).unwrap();
+		assert_eq!(whole.neurons.iter().map(|n| n.uid).collect::<Vec<_>>(), [0, 1, 2, 3, 5, 6]);
+		assert_eq!(whole.next_uid, None);
+		// A node from before paging: every neuron at once, nothing follows.
+		page(&[0, 1, 2, 3, 4], None, "0xaa").check_page(0, None, 3).unwrap();
+
+		let start = || page(&[0, 1], Some(2), "0xaa");
+		let refused = [
+			(page(&[2], None, "0xbb"), "of block 7 (0xbb)"),
+			(page(&[1, 2], None, "0xaa"), "out of order"),
+			(page(&[3, 2], None, "0xaa"), "out of order"),
+			(page(&[2, 2], None, "0xaa"), "out of order"),
+			(page(&[], Some(3), "0xaa"), "holds 0 neurons"),
+			(page(&[2, 3, 4, 5], Some(6), "0xaa"), "holds 4 neurons (at most 3)"),
+			(page(&[2, 3], Some(3), "0xaa"), "the last at uid Some(3)"),
+		];
+		for (bad, why) in refused {
+			let mut whole = start();
+			let error = whole.append_page(bad, 2, 3).unwrap_err();
+			assert!(error.contains(why), "{error}");
+			assert_eq!(whole.neurons.len(), 2, "a refused page changed the metagraph");
+		}
+		assert!(page(&[1], None, "0xaa").check_page(2, None, 3).is_err(), "below from_uid");
+	}
 
 	#[test]
 	fn parses_the_documented_shape_and_lists_peers_with_axons_only() {

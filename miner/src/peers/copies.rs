@@ -3,8 +3,12 @@
 //! redundant, so a copier would take the original's score away as well as a share of its own.
 //!
 //! Two peers' answers to the same probes are compared by linear CKA (centered kernel
-//! alignment) of their normalized rows: `⟨HKH, HLH⟩ / (‖HKH‖ ‖HLH‖)` with `K = XXᵀ`, `L = YYᵀ`
-//! the probes' Gram matrices and `H` the centering matrix. It is 1 for identical answers and is
+//! alignment) of their normalized rows: `HSIC(K, L) / √(HSIC(K, K) HSIC(L, L))` with `K = XXᵀ`,
+//! `L = YYᵀ` the probes' Gram matrices, HSIC by its unbiased estimator. The plain (biased)
+//! estimator drifts toward 1 for unrelated answers when the features are wide against the
+//! number of probes (about `1 / (1 + rows/dim)` for isotropic ones: 0.67 at 128 probes of 256
+//! features), which would bring honest peers near the threshold; the unbiased one stays near
+//! 0 for them. It is 1 for identical answers and is
 //! unchanged by any rotation, reflection, permutation or scaling of the features, so a relay
 //! cannot hide behind a rotation; small noise added to a copy barely moves it. A pair at or
 //! above [`COPY_SIMILARITY`] is one source: the peer that answered first is the original (a
@@ -29,36 +33,59 @@
 /// CKA at or above which two peers' answers count as one source.
 pub const COPY_SIMILARITY: f64 = 0.98;
 
-/// The centered Gram matrix of `rows` rows of `dim` values, row-major (`rows × rows`).
-fn centered_gram(x: &[f32], rows: usize, dim: usize) -> Vec<f64> {
+/// The Gram matrix of `rows` rows of `dim` values (row-major), `rows × rows`, with its diagonal
+/// zeroed, as the unbiased HSIC estimator takes it.
+fn gram(x: &[f32], rows: usize, dim: usize) -> Vec<f64> {
 	let row = |i: usize| x.get(i * dim..(i + 1) * dim).unwrap_or(&[]);
 	let mut k = vec![0.0f64; rows * rows];
 	for i in 0..rows {
-		for j in i..rows {
+		for j in i + 1..rows {
 			let dot: f64 =
 				row(i).iter().zip(row(j)).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
 			k[i * rows + j] = dot;
 			k[j * rows + i] = dot;
 		}
 	}
-	// H K H: subtract row and column means, add back the grand mean.
-	let n = rows as f64;
-	let means: Vec<f64> =
-		(0..rows).map(|i| k[i * rows..(i + 1) * rows].iter().sum::<f64>() / n).collect();
-	let grand = means.iter().sum::<f64>() / n;
-	for i in 0..rows {
-		for j in 0..rows {
-			k[i * rows + j] += grand - means[i] - means[j];
-		}
-	}
 	k
+}
+
+/// The unbiased estimator of HSIC (Song et al., 2012) from two zero-diagonal Gram matrices of
+/// `n ≥ 4` probes: `[tr(KL) + 1ᵀK1·1ᵀL1 / ((n−1)(n−2)) − 2·1ᵀKL1 / (n−2)] / (n(n−3))`.
+fn hsic(k: &[f64], l: &[f64], n: usize) -> f64 {
+	let row_sums = |m: &[f64]| -> Vec<f64> { m.chunks(n.max(1)).map(|r| r.iter().sum()).collect() };
+	let (rk, rl) = (row_sums(k), row_sums(l));
+	let trace: f64 = k.iter().zip(l).map(|(a, b)| a * b).sum();
+	let (sum_k, sum_l): (f64, f64) = (rk.iter().sum(), rl.iter().sum());
+	let cross: f64 = rk.iter().zip(&rl).map(|(a, b)| a * b).sum();
+	let n = n as f64;
+	(trace + sum_k * sum_l / ((n - 1.0) * (n - 2.0)) - 2.0 * cross / (n - 2.0)) / (n * (n - 3.0))
+}
+
+/// Debiased linear CKA of two zero-diagonal Gram matrices of `n` probes; 0 when either side
+/// carries no variation or there are fewer than 4 probes.
+fn cka_of_grams(k: &[f64], l: &[f64], n: usize) -> f64 {
+	if n < 4 {
+		return 0.0;
+	}
+	let norms = hsic(k, k, n) * hsic(l, l, n);
+	let cka = hsic(k, l, n) / norms.sqrt();
+	if norms > 0.0 && cka.is_finite() {
+		cka
+	} else {
+		0.0
+	}
 }
 
 /// Linear CKA of two answers to the same `rows` probes, row-major, `a` with `a_dim` values a
 /// row and `b` with `b_dim` (the Gram matrices are `rows × rows` whatever the widths); 0 when
 /// either carries no variation.
 pub fn similarity(a: &[f32], a_dim: usize, b: &[f32], b_dim: usize, rows: usize) -> f64 {
-	cka_of_grams(&centered_gram(a, rows, a_dim), &centered_gram(b, rows, b_dim))
+	cka_of_grams(&gram(a, rows, a_dim), &gram(b, rows, b_dim), rows)
+}
+
+/// The Gram matrix of each present answer (`rows × dim`).
+fn grams(answers: &[Option<Vec<f32>>], rows: usize, dim: usize) -> Vec<Option<Vec<f64>>> {
+	answers.iter().map(|a| a.as_ref().map(|a| gram(a, rows, dim))).collect()
 }
 
 /// For each slot, its highest similarity with the miner's own rows: `answers[k]` is slot
@@ -71,26 +98,14 @@ pub fn likeness_to_own(
 	own_dim: usize,
 	rows: usize,
 ) -> Vec<f64> {
-	let own_grams: Vec<Vec<f64>> = own.iter().map(|o| centered_gram(o, rows, own_dim)).collect();
-	answers
+	let own_grams: Vec<Vec<f64>> = own.iter().map(|o| gram(o, rows, own_dim)).collect();
+	grams(answers, rows, dim)
 		.iter()
-		.map(|answer| {
-			let Some(answer) = answer else { return 0.0 };
-			let gram = centered_gram(answer, rows, dim);
-			own_grams.iter().map(|o| cka_of_grams(&gram, o)).fold(0.0, f64::max)
+		.map(|g| {
+			let Some(g) = g else { return 0.0 };
+			own_grams.iter().map(|o| cka_of_grams(g, o, rows)).fold(0.0, f64::max)
 		})
 		.collect()
-}
-
-/// Linear CKA of two centered Gram matrices; 0 when either is zero.
-fn cka_of_grams(ka: &[f64], kb: &[f64]) -> f64 {
-	let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
-	let norms = (dot(ka, ka) * dot(kb, kb)).sqrt();
-	if norms > 0.0 && norms.is_finite() {
-		dot(ka, kb) / norms
-	} else {
-		0.0
-	}
 }
 
 /// For each slot, the slot whose copy it is, if any: `answers[k]` is slot `k`'s normalized
@@ -107,16 +122,17 @@ pub fn copies(
 	let mut order: Vec<usize> =
 		(0..answers.len()).filter(|&k| matches!(answers.get(k), Some(Some(_)))).collect();
 	order.sort_by_key(|&k| senior(k));
+	let grams = grams(answers, rows, dim);
 	let mut copy_of: Vec<Option<usize>> = vec![None; answers.len()];
 	for (pos, &k) in order.iter().enumerate() {
-		let Some(Some(answer)) = answers.get(k) else { continue };
+		let Some(Some(answer)) = grams.get(k) else { continue };
 		// Compare with the earlier originals only.
 		for &j in order.iter().take(pos) {
 			if copy_of.get(j).copied().flatten().is_some() {
 				continue;
 			}
-			let Some(Some(original)) = answers.get(j) else { continue };
-			if similarity(original, dim, answer, dim, rows) >= COPY_SIMILARITY {
+			let Some(Some(original)) = grams.get(j) else { continue };
+			if cka_of_grams(original, answer, rows) >= COPY_SIMILARITY {
 				if let Some(c) = copy_of.get_mut(k) {
 					*c = Some(j);
 				}
@@ -159,6 +175,11 @@ mod tests {
 		assert!(similarity(&original, dim, &original, dim, rows) > 0.999_999);
 		assert!(similarity(&original, dim, &relayed, dim, rows) > COPY_SIMILARITY);
 		assert!(similarity(&original, dim, &other, dim, rows) < 0.5);
+		// Unrelated answers as wide as a miner's peer slots (256) to 128 probes: the plain
+		// estimator would put them near 0.67; the unbiased one keeps them near 0.
+		let (a, b) = (random(7, 128 * 256), random(8, 128 * 256));
+		let unrelated = similarity(&a, 256, &b, 256, 128);
+		assert!(unrelated.abs() < 0.1, "unrelated answers at CKA {unrelated}");
 		// Slot 2 relays slot 1, which registered earlier; slot 0 is independent. The copy is
 		// found whichever slot it sits in.
 		let answers =
@@ -185,12 +206,13 @@ mod tests {
 			})
 			.collect();
 		let stranger = random(5, rows * dim);
-		let stale = random(6, rows * own_dim);
+		let other_rows = random(6, rows * own_dim);
 		assert!((similarity(&own, own_dim, &mirrored, dim, rows) - 1.0).abs() < 1e-9);
 		let answers = vec![Some(stranger), None, Some(mirrored)];
-		// Against the current rows and a stale snapshot: the mirror matches one of them.
-		let likeness = likeness_to_own(&answers, dim, &[stale, own], own_dim, rows);
-		assert!(likeness[0] < 0.5 && likeness[1] == 0.0, "{likeness:?}");
+		// Against two sets of own rows (as the snapshot's and the current model's): the
+		// mirror matches one of them.
+		let likeness = likeness_to_own(&answers, dim, &[other_rows, own], own_dim, rows);
+		assert!(likeness[0] < 0.2 && likeness[1] == 0.0, "{likeness:?}");
 		assert!(likeness[2] > 0.999_999, "{likeness:?}");
 	}
 }
