@@ -4,10 +4,11 @@
 # afterwards puts the normal node back):
 #   machine    this machine against Substrate's reference hardware (CPU, memory, disk)
 #   overhead   the base weight of an empty block and of one extrinsic, in the runtime's wasm
-# Results (and the Rust weight files `overhead` writes) go to OUT. The node also has `benchmark
-# extrinsic|block|storage`, which run on the node's own client; they fail today with "runtime
-# requires function imports which are not present on the host: ext_benchmarking_*" until the
-# service's executor takes frame-benchmarking's host functions under this feature.
+#   extrinsic  one signed balances.transfer_keep_alive, executed in a full block
+#   storage    reads and writes of the dev genesis state (rerun on a synced node's base path for a
+#              grown chain's figures)
+# Results (and the Rust weight files `overhead` and `storage` write) go to OUT. `benchmark block`
+# re-executes blocks of an existing database (--from/--to) and is not run here.
 #
 # Usage: scripts/bench-node.sh [OUT]      (default $CARGO_TARGET_DIR/node-bench; REPEAT=20)
 set -euo pipefail
@@ -30,5 +31,15 @@ step "machine: this machine against the reference hardware"
 step "overhead: base weights of a block and of an extrinsic ($out/*_weights.rs)"
 "$node" benchmark overhead --chain dev --warmup 3 --repeat "$repeat" --weight-path "$out" 2>&1 |
 	tee "$out/overhead.txt"
+
+step "extrinsic: balances.transfer_keep_alive"
+"$node" benchmark extrinsic --chain dev --pallet balances --extrinsic transfer_keep_alive \
+	--warmup 3 --repeat "$repeat" 2>&1 | tee "$out/extrinsic.txt"
+
+# --batch-size 1: one commit a key (the dev state has 38 keys; a batch larger than that writes
+# nothing and fails with "Empty input is invalid").
+step "storage: reads and writes of the dev state ($out/*_weights.rs)"
+"$node" benchmark storage --chain dev --base-path "$out/storage" --state-version 1 \
+	--batch-size 1 --weight-path "$out" 2>&1 | tee "$out/storage.txt"
 
 echo "results in $out"

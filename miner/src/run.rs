@@ -124,6 +124,18 @@ pub fn chain_weights(report: &ScoreReport, my_uid: u16, current: &[ChainPeer]) -
 	out.into_iter().collect()
 }
 
+/// At most `max` of `weights` (by uid), the largest ones (ties: the lower uid), still by uid:
+/// the chain refuses more than its `max_edges`, and cutting by uid would drop the best peers
+/// whenever they have high uids.
+pub fn largest_edges(mut weights: Vec<(u16, u16)>, max: usize) -> Vec<(u16, u16)> {
+	if weights.len() > max {
+		weights.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+		weights.truncate(max);
+		weights.sort_unstable_by_key(|&(uid, _)| uid);
+	}
+	weights
+}
+
 /// Settings of the agent.
 #[derive(Clone, Debug)]
 pub struct AgentConfig {
@@ -436,9 +448,7 @@ impl Agent {
 		report: &ScoreReport,
 	) -> Vec<(u16, u16)> {
 		let current = peers_of(metagraph, Some(uid));
-		let mut weights = chain_weights(report, uid, &current);
-		weights.truncate(metagraph.params.max_edges as usize);
-		weights
+		largest_edges(chain_weights(report, uid, &current), metagraph.params.max_edges as usize)
 	}
 
 	/// Commit-reveal: reveals the pending commit once its window opens, then commits the next
@@ -830,6 +840,16 @@ mod tests {
 		assert!(parse_stake("1.0000000001").is_err());
 		assert!(parse_stake("ten").is_err());
 		assert!(parse_stake(".").is_err());
+	}
+
+	#[test]
+	fn past_max_edges_the_largest_weights_stay_in_uid_order() {
+		let w = vec![(1, 10), (4, 30_000), (7, 5), (9, 30_000), (12, 500)];
+		assert_eq!(largest_edges(w.clone(), 5), w);
+		assert_eq!(largest_edges(w.clone(), 3), vec![(4, 30_000), (9, 30_000), (12, 500)]);
+		// Ties go to the lower uid.
+		assert_eq!(largest_edges(w.clone(), 1), vec![(4, 30_000)]);
+		assert!(largest_edges(w, 0).is_empty());
 	}
 
 	#[test]

@@ -11,8 +11,9 @@ use frame_benchmarking_cli::ExtrinsicBuilder;
 use sc_cli::Result;
 use sp_api::{Core, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
-use sp_core::{sr25519, Pair};
+use sp_core::sr25519;
 use sp_inherents::{InherentData, InherentDataProvider};
+use sp_keyring::Sr25519Keyring;
 use sp_runtime::OpaqueExtrinsic;
 use tensor_runtime::{opaque::Block, signing, BalancesCall, RuntimeCall, EXISTENTIAL_DEPOSIT};
 
@@ -26,9 +27,11 @@ pub struct TransferKeepAliveBuilder<C> {
 impl<C> TransferKeepAliveBuilder<C> {
 	/// A builder signing with the dev key //Alice against `client`'s best block.
 	pub fn new(client: Arc<C>) -> Self {
-		let alice = sr25519::Pair::from_string("//Alice", None).expect("static dev seed is valid");
-		let bob = sr25519::Pair::from_string("//Bob", None).expect("static dev seed is valid");
-		Self { client, alice, bob: bob.public().into() }
+		Self {
+			client,
+			alice: Sr25519Keyring::Alice.pair(),
+			bob: Sr25519Keyring::Bob.to_account_id(),
+		}
 	}
 }
 

@@ -76,13 +76,6 @@ fn cka_of_grams(k: &[f64], l: &[f64], n: usize) -> f64 {
 	}
 }
 
-/// Linear CKA of two answers to the same `rows` probes, row-major, `a` with `a_dim` values a
-/// row and `b` with `b_dim` (the Gram matrices are `rows × rows` whatever the widths); 0 when
-/// either carries no variation.
-pub fn similarity(a: &[f32], a_dim: usize, b: &[f32], b_dim: usize, rows: usize) -> f64 {
-	cka_of_grams(&gram(a, rows, a_dim), &gram(b, rows, b_dim), rows)
-}
-
 /// The Gram matrix of each present answer (`rows × dim`).
 fn grams(answers: &[Option<Vec<f32>>], rows: usize, dim: usize) -> Vec<Option<Vec<f64>>> {
 	answers.iter().map(|a| a.as_ref().map(|a| gram(a, rows, dim))).collect()
@@ -146,6 +139,12 @@ pub fn copies(
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// Linear CKA of two answers to the same `rows` probes, row-major, `a` with `a_dim` values
+	/// a row and `b` with `b_dim`.
+	fn similarity(a: &[f32], a_dim: usize, b: &[f32], b_dim: usize, rows: usize) -> f64 {
+		cka_of_grams(&gram(a, rows, a_dim), &gram(b, rows, b_dim), rows)
+	}
 
 	fn random(seed: u64, n: usize) -> Vec<f32> {
 		let mut state = seed;
