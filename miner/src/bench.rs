@@ -53,6 +53,20 @@ pub struct BenchResult {
 	pub context: usize,
 	/// Loss of the last step (sanity: it is a real training run).
 	pub last_loss: f64,
+	/// Achieved floating-point operations per second, by [`train_flops_per_token`].
+	pub flops_per_sec: f64,
+}
+
+/// Floating-point operations to train on one token (forward and backward, the usual 3 × the
+/// forward's 2 per multiply-add) of the model the bench runs: its matrix products (attention's
+/// four projections and the feed-forward pair in each layer, the head) and attention's scores
+/// and weighted sum over the whole context (the causal mask does not skip work). Element-wise
+/// work, normalization and the optimizer are left out, as in the usual FLOP counts.
+pub fn train_flops_per_token(config: &crate::model::ModelConfig) -> f64 {
+	let (d, ff, len, layers) =
+		(config.d_model as f64, config.d_ff as f64, config.context as f64, config.n_layers as f64);
+	let per_layer = 4.0 * d * d + 2.0 * d * ff + 2.0 * len * d;
+	6.0 * (layers * per_layer + d * VOCAB_SIZE as f64)
 }
 
 /// Runs the benchmark on `device`.
@@ -86,8 +100,10 @@ pub fn run<B: AutodiffBackend>(device: &B::Device, cfg: &BenchConfig) -> BenchRe
 		model = optim.step(1e-3, model, grads);
 	}
 	let secs = start.elapsed().as_secs_f64();
+	let tokens_per_sec = (tokens * cfg.steps) as f64 / secs.max(1e-9);
 	BenchResult {
-		tokens_per_sec: (tokens * cfg.steps) as f64 / secs.max(1e-9),
+		tokens_per_sec,
+		flops_per_sec: tokens_per_sec * train_flops_per_token(&config),
 		secs,
 		params,
 		context: len,
@@ -141,6 +157,14 @@ fn tokens_per_sec(line: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+	#[test]
+	fn flops_per_token_of_the_tiny_preset_by_hand() {
+		// d 32, d_ff 128, context 32, 2 layers: 2 × (4·32² + 2·32·128 + 2·32·32) + 32·256
+		// = 36,864 multiply-adds a token forward, × 6 for training.
+		let tiny = crate::model::Preset::Tiny.config(0);
+		assert_eq!(super::train_flops_per_token(&tiny), 221_184.0);
+	}
+
 	use super::*;
 
 	#[test]

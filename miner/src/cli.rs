@@ -329,7 +329,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 		};
 		println!(
 			"device={name} preset={:?} context={} batch={} params={} steps={} secs={:.3} \
-			 tokens_per_sec={:.1} last_loss={:.4}",
+			 tokens_per_sec={:.1} gflops={:.1} last_loss={:.4}",
 			cfg.preset,
 			result.context,
 			cfg.batch,
@@ -337,6 +337,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 			cfg.steps,
 			result.secs,
 			result.tokens_per_sec,
+			result.flops_per_sec / 1e9,
 			result.last_loss
 		);
 		if let Some(script) = &args.against_torch {

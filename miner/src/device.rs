@@ -2,10 +2,13 @@
 //! built with the `cuda` feature and a GPU answers at run time.
 //!
 //! CUDA is loaded dynamically (cudarc), so a `cuda` build still starts on machines without a
-//! driver; the probe runs a tiny computation and catches the panic Burn raises when no device
-//! can be opened.
+//! driver. Before Burn touches it, [`driver::probe`] asks the driver itself (library, `cuInit`,
+//! version, GPUs), so a fallback names the real cause; then a tiny computation catches the
+//! panic Burn raises when the device still cannot be opened.
 
 use burn::backend::{Autodiff, Flex};
+
+pub mod driver;
 
 /// CPU training backend.
 pub type CpuBackend = Autodiff<Flex>;
@@ -55,13 +58,24 @@ pub fn select(arg: DeviceArg) -> anyhow::Result<Selected> {
 
 #[cfg(not(feature = "cuda"))]
 fn cuda() -> Result<Selected, String> {
-	Err("this binary was built without CUDA support (rebuild with --features cuda)".into())
+	Err(without_cuda(driver::probe()))
+}
+
+/// Why a build without the `cuda` feature trains on the CPU, with what the machine has.
+#[cfg_attr(feature = "cuda", allow(dead_code))]
+fn without_cuda(driver: Result<driver::Driver, String>) -> String {
+	let built = "this binary was built without CUDA support";
+	match driver {
+		Ok(d) => format!("{built}, but this machine has a GPU ({d}): rebuild with --features cuda"),
+		Err(_) => format!("{built} (and this machine has no usable GPU)"),
+	}
 }
 
 #[cfg(feature = "cuda")]
 fn cuda() -> Result<Selected, String> {
 	use burn::tensor::{ElementConversion, Tensor};
 	type C = burn::backend::Cuda;
+	let driver = driver::probe()?;
 	// Burn reports a missing driver or device by panicking; keep that off the terminal and turn
 	// it into a reason.
 	let hook = std::panic::take_hook();
@@ -82,7 +96,62 @@ fn cuda() -> Result<Selected, String> {
 				.cloned()
 				.or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
 				.unwrap_or_else(|| "unknown error".into());
-			Err(format!("no usable CUDA GPU ({})", msg.lines().next().unwrap_or_default()))
+			let first = msg.lines().next().unwrap_or_default();
+			Err(format!("Burn could not use the GPU of the {driver}: {first}"))
 		}
+	}
+}
+
+/// Keeps freed memory in the process's heap rather than giving it back to the kernel: a training
+/// step frees and allocates the same tensor buffers again, and glibc's defaults (`mmap` for
+/// large blocks, trimming the heap's top) make each step fault its pages in afresh (measured in
+/// docs/benchmarks.md, "Miner training throughput"). The cost is that the heap stays at its
+/// peak. No-op on other C libraries.
+pub fn keep_freed_memory() {
+	#[cfg(all(target_os = "linux", target_env = "gnu"))]
+	{
+		// Blocks up to 32 MiB (glibc's largest threshold; a `gpu` preset activation is 12 MiB)
+		// come from the heap, and up to 1 GiB free at its top stays there.
+		const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+		const TRIM_THRESHOLD: libc::c_int = 1 << 30;
+		// SAFETY: `mallopt` only sets allocator parameters; called before the training threads
+		// start.
+		let ok = unsafe {
+			libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+				&& libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+		};
+		if !ok {
+			log::debug!("mallopt refused the heap thresholds; glibc's defaults stay");
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn cpu_is_always_there_and_auto_falls_back_to_it() {
+		assert_eq!(select(DeviceArg::Cpu).ok(), Some(Selected::Cpu));
+		#[cfg(not(feature = "cuda"))]
+		{
+			assert_eq!(select(DeviceArg::Auto).ok(), Some(Selected::Cpu));
+			let err = select(DeviceArg::Cuda).err().map(|e| e.to_string()).unwrap_or_default();
+			assert!(err.starts_with("--device cuda: this binary was built without CUDA"), "{err}");
+		}
+	}
+
+	#[test]
+	fn a_cpu_build_says_when_the_machine_has_a_gpu() {
+		let gpu = driver::Driver { library: "libcuda.so.1".into(), cuda: (12, 4), devices: 1 };
+		let with = without_cuda(Ok(gpu));
+		assert!(
+			with.ends_with(
+				"has a GPU (NVIDIA driver for CUDA 12.4, 1 GPU): rebuild with --features cuda"
+			),
+			"{with}"
+		);
+		let without = without_cuda(Err("no NVIDIA driver".into()));
+		assert!(without.ends_with("(and this machine has no usable GPU)"), "{without}");
 	}
 }

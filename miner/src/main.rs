@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+	tensor_miner::device::keep_freed_memory();
 	env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(
 		// Burn warns on every checkpoint that it overwrites the previous one (that is the point),
 		// and jsonrpsee logs every connection.
