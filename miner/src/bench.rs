@@ -157,15 +157,15 @@ fn tokens_per_sec(line: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+	use super::*;
+
 	#[test]
 	fn flops_per_token_of_the_tiny_preset_by_hand() {
 		// d 32, d_ff 128, context 32, 2 layers: 2 × (4·32² + 2·32·128 + 2·32·32) + 32·256
 		// = 36,864 multiply-adds a token forward, × 6 for training.
 		let tiny = crate::model::Preset::Tiny.config(0);
-		assert_eq!(super::train_flops_per_token(&tiny), 221_184.0);
+		assert_eq!(train_flops_per_token(&tiny), 221_184.0);
 	}
-
-	use super::*;
 
 	#[test]
 	fn the_torch_line_is_read_by_its_field() {
