@@ -12,14 +12,13 @@ use std::time::Instant;
 use anyhow::Context;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::ElementConversion;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::data::tokenizer::VOCAB_SIZE;
-use crate::model::{ids_tensor, Model, Preset};
+use crate::model::{Model, Preset};
 
 /// Benchmark shape.
 #[derive(Clone, Debug)]
@@ -32,11 +31,13 @@ pub struct BenchConfig {
 	pub warmup: usize,
 	/// Timed steps.
 	pub steps: usize,
+	/// Row ranges each batch is split into, trained at once on threads ([`crate::shards`]).
+	pub shards: usize,
 }
 
 impl Default for BenchConfig {
 	fn default() -> Self {
-		Self { preset: Preset::Small, batch: 16, warmup: 3, steps: 20 }
+		Self { preset: Preset::Small, batch: 16, warmup: 3, steps: 20, shards: 1 }
 	}
 }
 
@@ -92,11 +93,9 @@ pub fn run<B: AutodiffBackend>(device: &B::Device, cfg: &BenchConfig) -> BenchRe
 		if i == cfg.warmup {
 			start = Instant::now();
 		}
-		let input = ids_tensor::<B>(input, cfg.batch, device);
-		let target = ids_tensor::<B>(target, cfg.batch, device);
-		let loss = model.loss(input, target, &Vec::new(), 0.0).total;
-		last_loss = loss.clone().into_scalar().elem();
-		let grads = GradientsParams::from_grads(loss.backward(), &model);
+		let (loss, grads) =
+			crate::shards::own_loss_and_grads(&model, input, target, len, cfg.shards, device);
+		last_loss = loss;
 		model = optim.step(1e-3, model, grads);
 	}
 	let secs = start.elapsed().as_secs_f64();

@@ -322,6 +322,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 	for _ in 0..args.rounds.max(1) {
 		let (name, result, cuda) = match selected {
 			Selected::Cpu => {
+				let cfg = BenchConfig { shards: device::cpu_shards(args.threads), ..cfg.clone() };
 				("cpu (flex)", bench::run::<CpuBackend>(&Default::default(), &cfg), false)
 			}
 			#[cfg(feature = "cuda")]
@@ -368,9 +369,9 @@ fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {
 		anyhow::bail!("serve needs --axon-port");
 	}
 	match device::select(args.device)? {
-		Selected::Cpu => train_on::<CpuBackend>(&args, serve),
+		Selected::Cpu => train_on::<CpuBackend>(&args, serve, device::cpu_shards(args.threads)),
 		#[cfg(feature = "cuda")]
-		Selected::Cuda => train_on::<device::CudaBackend>(&args, serve),
+		Selected::Cuda => train_on::<device::CudaBackend>(&args, serve, 1),
 	}
 }
 
@@ -437,9 +438,14 @@ pub(crate) fn log_model<B: AutodiffBackend>(miner: &Miner<B>) {
 	);
 }
 
-fn train_on<B: AutodiffBackend>(args: &TrainArgs, serve: bool) -> anyhow::Result<()> {
+fn train_on<B: AutodiffBackend>(
+	args: &TrainArgs,
+	serve: bool,
+	shards: usize,
+) -> anyhow::Result<()> {
 	let text = read_corpus(&args.corpus)?;
 	let mut miner = open_miner::<B>(args, &text)?;
+	miner.set_shards(shards);
 	log_model(&miner);
 	// Two workers are plenty for the axon and the dendrite; training runs on this thread.
 	let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -102,6 +102,15 @@ fn cuda() -> Result<Selected, String> {
 	}
 }
 
+/// How many row ranges a CPU training step splits its batch into ([`crate::shards`]): one per
+/// thread asked for with `--threads`, else one per core.
+pub fn cpu_shards(threads: Option<usize>) -> usize {
+	threads
+		.or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+		.unwrap_or(1)
+		.max(1)
+}
+
 /// Keeps freed memory in the process's heap rather than giving it back to the kernel: a training
 /// step frees and allocates the same tensor buffers again, and glibc's defaults (`mmap` for
 /// large blocks, trimming the heap's top) make each step fault its pages in afresh (measured in

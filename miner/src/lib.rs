@@ -28,6 +28,7 @@ pub mod model;
 pub mod owner;
 pub mod peers;
 pub mod run;
+pub mod shards;
 pub mod training;
 
 pub use config::MinerConfig;

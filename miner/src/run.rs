@@ -655,9 +655,14 @@ pub fn run_cmd(args: RunArgs) -> anyhow::Result<()> {
 		data_dir: args.train.data_dir.clone(),
 	};
 	match device::select(args.train.device)? {
-		Selected::Cpu => run_on::<CpuBackend>(&args, config, signer),
+		Selected::Cpu => run_on::<CpuBackend>(
+			&args,
+			config,
+			signer,
+			crate::device::cpu_shards(args.train.threads),
+		),
 		#[cfg(feature = "cuda")]
-		Selected::Cuda => run_on::<device::CudaBackend>(&args, config, signer),
+		Selected::Cuda => run_on::<device::CudaBackend>(&args, config, signer, 1),
 	}
 }
 
@@ -665,11 +670,13 @@ fn run_on<B: AutodiffBackend>(
 	run_args: &RunArgs,
 	config: AgentConfig,
 	signer: Signer,
+	shards: usize,
 ) -> anyhow::Result<()> {
 	let args = &run_args.train;
 	let pause = Duration::from_millis(run_args.step_pause_ms);
 	let text = read_corpus(&args.corpus)?;
 	let mut miner = open_miner::<B>(args, &text)?;
+	miner.set_shards(shards);
 	miner.set_signer(signer.clone());
 	crate::cli::log_model(&miner);
 	let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -15,7 +15,7 @@ use anyhow::Context;
 use burn::config::Config;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{Adam, AdamConfig, GradientsAccumulator, GradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor};
@@ -130,6 +130,9 @@ pub struct Miner<B: AutodiffBackend> {
 	train_loss_sum: f64,
 	train_loss_n: u64,
 	skipped_in_a_row: u32,
+	/// Row ranges each training batch is split into, trained at once on threads
+	/// ([`crate::shards`]); 1 on a GPU.
+	shards: usize,
 	/// The step after which the next evaluation runs (see [`next_evaluation`]).
 	next_eval: u64,
 }
@@ -207,6 +210,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			train_loss_sum: 0.0,
 			train_loss_n: 0,
 			skipped_in_a_row: 0,
+			shards: 1,
 			next_eval,
 		})
 	}
@@ -387,6 +391,12 @@ impl<B: AutodiffBackend> Miner<B> {
 		self.scores.set_self_share(share);
 	}
 
+	/// Splits each training batch into up to `shards` row ranges trained at once on threads
+	/// (see [`crate::shards`]: the same gradient, on more cores); at least 1.
+	pub fn set_shards(&mut self, shards: usize) {
+		self.shards = shards.max(1);
+	}
+
 	/// Makes the miner publish its model to `served` (an axon's snapshot) on schedule, and
 	/// publishes once now.
 	pub fn serve_into(&mut self, served: Served) {
@@ -459,9 +469,15 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Trains on one batch, then runs whatever is due (publish, evaluate and score, checkpoint).
 	pub fn step(&mut self) -> anyhow::Result<StepReport> {
 		let batch = self.corpus.sample_train(&mut self.rng, self.config.batch_size);
-		let tokens = ids_tensor::<B>(&batch.tokens, batch.size(), &self.device);
-		let targets = ids_tensor::<B>(&batch.targets, batch.size(), &self.device);
-		let mut loss = self.model.loss(tokens, targets, &Vec::new(), 0.0);
+		let (loss_value, own_grads) = crate::shards::own_loss_and_grads(
+			&self.model,
+			&batch.tokens,
+			&batch.targets,
+			batch.len,
+			self.shards,
+			&self.device,
+		);
+		let mut peer_loss = None;
 		let mut present = 0;
 		let mut probe_batch = None;
 		// A step asks its peers once: for training probes, or, when it evaluates, for the
@@ -490,17 +506,15 @@ impl<B: AutodiffBackend> Miner<B> {
 			let distill = self.config.distill;
 			let probe =
 				self.model.loss(probe_tokens.clone(), probe_targets.clone(), &peers, distill);
-			if let Some(peer) = probe.peer {
-				loss.total = loss.total + peer;
-			}
+			peer_loss = probe.peer;
 			probe_batch = Some((probe_tokens, probe_targets, peers));
 		}
-		// One read for both: the own loss is reported, the total decides whether to step.
-		let both = Tensor::cat(vec![loss.own.clone(), loss.total.clone()], 0);
-		let both: Vec<f64> =
-			both.into_data().convert::<f64>().into_vec::<f64>().unwrap_or_default();
-		let (loss_value, total) = (both.first().copied(), both.get(1).copied());
-		let (loss_value, total) = (loss_value.unwrap_or(f64::NAN), total.unwrap_or(f64::NAN));
+		// The own loss is reported; with the peers' part it decides whether to step.
+		let peer_value: f64 = match &peer_loss {
+			Some(peer) => peer.clone().into_scalar().elem(),
+			None => 0.0,
+		};
+		let total = loss_value + peer_value;
 		if !loss_value.is_finite() {
 			anyhow::bail!(
 				"training diverged at step {} (loss {loss_value}); lower --lr",
@@ -552,7 +566,18 @@ impl<B: AutodiffBackend> Miner<B> {
 			m.steps.inc();
 			m.train_loss.set(loss_value);
 		}
-		let grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
+		let grads = match peer_loss {
+			Some(peer) => {
+				let mut sum = GradientsAccumulator::<Model<B>>::new();
+				sum.accumulate(&self.model, own_grads);
+				sum.accumulate(
+					&self.model,
+					GradientsParams::from_grads(peer.backward(), &self.model),
+				);
+				sum.grads()
+			}
+			None => own_grads,
+		};
 		self.model = self.optim.step(self.config.learning_rate, self.model.clone(), grads);
 		self.step += 1;
 		self.train_loss_sum += loss_value;

@@ -76,8 +76,9 @@ async fn signed_requests_are_verified_replays_refused_and_unsigned_ones_can_be()
 	assert_eq!(code, -32003);
 	assert!(why.contains("signed requests only"), "{why}");
 
-	// The same signed request twice: the second is a replay.
-	let auth = bob.sign_request(&me.account(), now_ms(), &tokens);
+	// The same signed request twice: the second is a replay. Its nonce is ahead of the clock
+	// (within the window), so it cannot be the nonce the dendrite used in this millisecond.
+	let auth = bob.sign_request(&me.account(), now_ms() + 1_000, &tokens);
 	let signed =
 		|| client.request::<ForwardResponse, _>("axon_forward", rpc_params![&tokens, &auth]);
 	assert!(signed().await.is_ok());
@@ -87,8 +88,8 @@ async fn signed_requests_are_verified_replays_refused_and_unsigned_ones_can_be()
 
 	// Signed for another axon (a relay passing a caller's request on), or for other tokens.
 	let other = Signer::from_suri("//Other").unwrap();
-	let elsewhere = bob.sign_request(&other.account(), now_ms() + 1, &tokens);
-	let swapped = bob.sign_request(&me.account(), now_ms() + 2, &[vec![9, 9, 9]]);
+	let elsewhere = bob.sign_request(&other.account(), now_ms() + 1_001, &tokens);
+	let swapped = bob.sign_request(&me.account(), now_ms() + 1_002, &[vec![9, 9, 9]]);
 	for auth in [elsewhere, swapped] {
 		let refused = client
 			.request::<ForwardResponse, _>("axon_forward", rpc_params![&tokens, &auth])

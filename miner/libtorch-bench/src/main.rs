@@ -6,6 +6,8 @@
 pub mod bench;
 #[path = "../../src/model.rs"]
 pub mod model;
+#[path = "../../src/shards.rs"]
+pub mod shards;
 pub mod data {
 	/// The one constant the model takes from the miner's tokenizer.
 	pub mod tokenizer {
