@@ -9,6 +9,7 @@
 //! | `tensor_miner_train_loss` | gauge (nats/byte, latest step) | |
 //! | `tensor_miner_heldout_loss` | gauge (latest evaluation) | `with` = `peers` / `alone` |
 //! | `tensor_miner_peer_latency_seconds` | histogram | `peer` (address) |
+//! | `tensor_miner_peer_wait_seconds_total` | counter (seconds) | |
 //! | `tensor_miner_peer_errors_total` | counter | `peer` |
 //! | `tensor_miner_peer_score` | gauge | `peer` |
 //! | `tensor_miner_axon_requests_total` | counter | `outcome` |
@@ -37,6 +38,8 @@ pub struct Metrics {
 	pub heldout_loss: GaugeVec<F64>,
 	/// Time of each peer query, by peer.
 	pub peer_latency: HistogramVec,
+	/// Time training steps waited for their peers after their own work.
+	pub peer_wait: Counter<F64>,
 	/// Peer queries that gave nothing usable, by peer.
 	pub peer_errors: CounterVec<U64>,
 	/// Each peer's score after the latest evaluation.
@@ -80,6 +83,13 @@ impl Metrics {
 				&["with"],
 			)?,
 			peer_latency: register(HistogramVec::new(latency, &["peer"])?, registry)?,
+			peer_wait: register(
+				Counter::new(
+					"tensor_miner_peer_wait_seconds_total",
+					"Time training steps waited for their peers after their own work",
+				)?,
+				registry,
+			)?,
 			peer_errors: vec(
 				"tensor_miner_peer_errors_total",
 				"Peer queries that gave nothing usable",

@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use burn::config::Config;
@@ -55,6 +55,9 @@ pub struct StepReport {
 	pub loss: f64,
 	/// Peers whose features were used.
 	pub peers_present: usize,
+	/// How long the step waited for its peers after its own work was done (they are asked
+	/// before it starts, and answer while it runs).
+	pub peer_wait: Duration,
 	/// Set when this step ran an evaluation.
 	pub eval: Option<Evaluation>,
 }
@@ -446,14 +449,46 @@ impl<B: AutodiffBackend> Miner<B> {
 		let which: Vec<usize> = occupants.iter().flatten().copied().collect();
 		let replies =
 			link.dendrite.forward_to_blocking(&link.handle, &which, &probes.tokens, probes.size());
-		let mut replies = replies.into_iter();
-		occupants
-			.iter()
-			.map(|o| match o {
-				Some(_) => replies.next().unwrap_or_else(|| Err("no reply".into())),
-				None => Err("free slot".into()),
-			})
-			.collect()
+		per_slot(&occupants, replies)
+	}
+
+	/// The own loss and gradient of `batch`, computed while the slots' occupants answer
+	/// `probes` on another thread, so a step waits on its peers only for the part of their
+	/// latency beyond its own work (returned: the replies per slot and that wait).
+	fn own_part_while_peers_answer(
+		&self,
+		batch: &Batch,
+		probes: Option<&Batch>,
+	) -> ((f64, GradientsParams), Vec<PeerReply>, Duration) {
+		let own = || {
+			crate::shards::own_loss_and_grads(
+				&self.model,
+				&batch.tokens,
+				&batch.targets,
+				batch.len,
+				self.shards,
+				&self.device,
+			)
+		};
+		let (Some(link), Some(probes)) = (&self.peers, probes) else {
+			return (own(), Vec::new(), Duration::ZERO);
+		};
+		let occupants = self.scores.occupants(self.config.model.max_peers);
+		let which: Vec<usize> = occupants.iter().flatten().copied().collect();
+		std::thread::scope(|s| {
+			let asked = s.spawn(|| {
+				link.dendrite.forward_to_blocking(
+					&link.handle,
+					&which,
+					&probes.tokens,
+					probes.size(),
+				)
+			});
+			let own = own();
+			let waiting = Instant::now();
+			let replies = asked.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+			(own, per_slot(&occupants, replies), waiting.elapsed())
+		})
 	}
 
 	fn peer_tensors<Bk: Backend>(
@@ -469,28 +504,23 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Trains on one batch, then runs whatever is due (publish, evaluate and score, checkpoint).
 	pub fn step(&mut self) -> anyhow::Result<StepReport> {
 		let batch = self.corpus.sample_train(&mut self.rng, self.config.batch_size);
-		let (loss_value, own_grads) = crate::shards::own_loss_and_grads(
-			&self.model,
-			&batch.tokens,
-			&batch.targets,
-			batch.len,
-			self.shards,
-			&self.device,
-		);
-		let mut peer_loss = None;
-		let mut present = 0;
-		let mut probe_batch = None;
 		// A step asks its peers once: for training probes, or, when it evaluates, for the
 		// held-out probes only, of the same size. Peers cannot tell evaluations apart.
 		let evaluates = self.step.saturating_add(1) >= self.next_eval;
-		if self.peers.is_some() && !evaluates {
-			// The peers' part of the step: probes, disjoint windows of the training text, each
-			// sent to the peers without the byte after it, which the mixture predicts.
+		// The peers' part of the step: probes, disjoint windows of the training text, each sent
+		// to the peers without the byte after it, which the mixture predicts.
+		let probes = (self.peers.is_some() && !evaluates).then(|| {
 			let window = self.config.model.peer_window.clamp(1, self.config.model.context);
 			// No more than an evaluation holds, so that the two look alike.
 			let count = self.config.peer_batch.min(self.corpus.heldout_probe_capacity(window));
-			let probes = self.corpus.sample_probes(&mut self.peer_rng, count, window);
-			let replies = self.query_peers(&probes);
+			self.corpus.sample_probes(&mut self.peer_rng, count, window)
+		});
+		let ((loss_value, own_grads), replies, peer_wait) =
+			self.own_part_while_peers_answer(&batch, probes.as_ref());
+		let mut peer_loss = None;
+		let mut present = 0;
+		let mut probe_batch = None;
+		if let Some(probes) = probes {
 			// Peer dropout: each answer is left out of this step with probability
 			// `peer_dropout`.
 			let dropout = self.config.peer_dropout;
@@ -558,6 +588,7 @@ impl<B: AutodiffBackend> Miner<B> {
 				step: self.step,
 				loss: loss_value,
 				peers_present: present,
+				peer_wait,
 				eval: None,
 			});
 		}
@@ -565,6 +596,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		if let Some(m) = crate::metrics::get() {
 			m.steps.inc();
 			m.train_loss.set(loss_value);
+			m.peer_wait.inc_by(peer_wait.as_secs_f64());
 		}
 		let grads = match peer_loss {
 			Some(peer) => {
@@ -599,7 +631,13 @@ impl<B: AutodiffBackend> Miner<B> {
 				self.save(&dir)?;
 			}
 		}
-		Ok(StepReport { step: self.step, loss: loss_value, peers_present: present, eval })
+		Ok(StepReport {
+			step: self.step,
+			loss: loss_value,
+			peers_present: present,
+			peer_wait,
+			eval,
+		})
 	}
 
 	/// Held-out loss with all peers, without any, and without each peer in turn, on held-out
@@ -775,6 +813,19 @@ fn sync(path: &Path) -> anyhow::Result<()> {
 	std::fs::File::open(path)
 		.and_then(|f| f.sync_all())
 		.with_context(|| format!("cannot flush {} to disk", path.display()))
+}
+
+/// The dendrite's `replies` (one per occupied slot, in order) laid out per slot: a free slot's
+/// is an error.
+fn per_slot(occupants: &[Option<usize>], replies: Vec<PeerReply>) -> Vec<PeerReply> {
+	let mut replies = replies.into_iter();
+	occupants
+		.iter()
+		.map(|o| match o {
+			Some(_) => replies.next().unwrap_or_else(|| Err("no reply".into())),
+			None => Err("free slot".into()),
+		})
+		.collect()
 }
 
 /// Each slot's normalized rows as plain values, when it answered.

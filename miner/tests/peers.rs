@@ -5,11 +5,12 @@
 
 mod common;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tensor_miner::model::PeerFeatures;
-use tensor_miner::peers::{Axon, AxonConfig, Dendrite, Served, Snapshot};
-use tensor_miner::PeerLink;
+use tensor_miner::peers::{Axon, AxonConfig, Dendrite, Encoder, Served, Snapshot};
+use tensor_miner::{Miner, PeerLink};
 
 fn runtime() -> tokio::runtime::Runtime {
 	tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -180,4 +181,57 @@ fn slow_peer_is_cut_off_by_the_timeout() {
 	let reply = rt.block_on(d.forward(&[1], 1));
 	assert!(reply[0].is_err());
 	assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+}
+
+/// A peer that takes `.0` to answer, `.1` numbers per byte.
+struct Sleepy(Duration, usize);
+
+impl Encoder for Sleepy {
+	fn encode(&self, tokens: &[u32], _: usize) -> Vec<f32> {
+		std::thread::sleep(self.0);
+		(0..tokens.len() * self.1).map(|i| (i % 7) as f32 - 3.0).collect()
+	}
+}
+
+/// A step asks its peers before its own work, and they answer while it runs: against a peer
+/// that takes 100 ms, steps whose own work takes longer wait on it for a small part of that
+/// (asked after the own work, as before, every step waited the whole 100 ms or more).
+#[test]
+fn a_step_waits_on_a_slow_peer_only_beyond_its_own_work() {
+	let rt = runtime();
+	// Batches are disjoint windows: a text that holds 512 of them.
+	let text = common::corpus(4000);
+	let delay = Duration::from_millis(100);
+	let served = Served::default();
+	let encoder = Arc::new(Sleepy(delay, 8));
+	served.publish(Snapshot { encoder, dim: 8, max_context: 1024, version: 1 });
+	let axon = start(&rt, served, AxonConfig::default());
+
+	// A batch large enough that the own work outlasts the peer (checked below, alone).
+	let config = common::small_config(1, 5).with_batch_size(512).with_peer_dropout(0.0);
+	let mut student = Miner::with_secret(config, &text, Default::default(), 5).unwrap();
+	common::train(&mut student, 1);
+	let alone = (0..3)
+		.map(|_| {
+			let t = Instant::now();
+			student.step().unwrap();
+			t.elapsed()
+		})
+		.min()
+		.unwrap();
+	assert!(alone > 2 * delay, "own work takes only {alone:?}: the test needs it longer");
+
+	let max_dim = student.config().model.max_peer_dim;
+	let dendrite = Dendrite::new(&[axon.addr.to_string()], Duration::from_secs(2), max_dim);
+	student.set_peers(PeerLink { dendrite, handle: rt.handle().clone() }).unwrap();
+	let mut waits = Vec::new();
+	for _ in 0..5 {
+		let report = student.step().unwrap();
+		assert_eq!(report.peers_present, 1, "the slow peer answered within the timeout");
+		waits.push(report.peer_wait);
+	}
+	waits.sort();
+	eprintln!("own work alone {alone:?}; waits on the peer {waits:?}");
+	assert!(waits[2] < delay / 2, "median wait {:?} against a {delay:?} peer", waits[2]);
+	rt.block_on(axon.stop());
 }
