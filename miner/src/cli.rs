@@ -266,6 +266,10 @@ pub struct BenchArgs {
 	/// CPU threads for the Flex backend (default: all cores).
 	#[arg(long)]
 	pub threads: Option<usize>,
+	/// Row shards of each step's batch on the CPU, each trained on its own thread (default: one
+	/// per thread); 1 trains the whole batch on one thread, to compare.
+	#[arg(long)]
+	pub shards: Option<usize>,
 	/// Also run PyTorch's side, this script (`scripts/bench_torch.py`), with the same shape
 	/// after each Burn run, and print the ratio.
 	#[arg(long, value_name = "SCRIPT")]
@@ -315,6 +319,14 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 		..Default::default()
 	};
 	let selected = device::select(args.device)?;
+	let cfg = match selected {
+		Selected::Cpu => {
+			let shards = args.shards.unwrap_or_else(|| device::cpu_shards(args.threads));
+			BenchConfig { shards: shards.max(1), ..cfg }
+		}
+		#[cfg(feature = "cuda")]
+		Selected::Cuda => cfg,
+	};
 	let preset = clap::ValueEnum::to_possible_value(&cfg.preset)
 		.map(|value| value.get_name().to_string())
 		.unwrap_or_default();
@@ -322,18 +334,18 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 	for _ in 0..args.rounds.max(1) {
 		let (name, result, cuda) = match selected {
 			Selected::Cpu => {
-				let cfg = BenchConfig { shards: device::cpu_shards(args.threads), ..cfg.clone() };
 				("cpu (flex)", bench::run::<CpuBackend>(&Default::default(), &cfg), false)
 			}
 			#[cfg(feature = "cuda")]
 			Selected::Cuda => ("cuda", bench::run::<device::CudaBackend>(&Default::default(), &cfg), true),
 		};
 		println!(
-			"device={name} preset={:?} context={} batch={} params={} steps={} secs={:.3} \
-			 tokens_per_sec={:.1} gflops={:.1} last_loss={:.4}",
+			"device={name} preset={:?} context={} batch={} shards={} params={} steps={} \
+			 secs={:.3} tokens_per_sec={:.1} gflops={:.1} last_loss={:.4}",
 			cfg.preset,
 			result.context,
 			cfg.batch,
+			cfg.shards,
 			result.params,
 			cfg.steps,
 			result.secs,
