@@ -325,7 +325,12 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 			BenchConfig { shards: shards.max(1), ..cfg }
 		}
 		#[cfg(feature = "cuda")]
-		Selected::Cuda => cfg,
+		Selected::Cuda => {
+			if args.shards.is_some() {
+				log::warn!("--shards applies to the CPU only: a CUDA step is one shard");
+			}
+			cfg
+		}
 	};
 	let preset = clap::ValueEnum::to_possible_value(&cfg.preset)
 		.map(|value| value.get_name().to_string())

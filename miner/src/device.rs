@@ -102,12 +102,17 @@ fn cuda() -> Result<Selected, String> {
 	}
 }
 
+/// Most shards by default: measured only up to two cores (docs/benchmarks.md), and each shard
+/// holds a gradient of the whole model until they are summed.
+pub const DEFAULT_MAX_SHARDS: usize = 8;
+
 /// How many row ranges a CPU training step splits its batch into ([`crate::shards`]): one per
-/// thread asked for with `--threads`, else one per core.
+/// thread asked for with `--threads`, else one per core, at most [`DEFAULT_MAX_SHARDS`].
 pub fn cpu_shards(threads: Option<usize>) -> usize {
 	threads
-		.or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-		.unwrap_or(1)
+		.unwrap_or_else(|| {
+			std::thread::available_parallelism().map_or(1, |n| n.get().min(DEFAULT_MAX_SHARDS))
+		})
 		.max(1)
 }
 

@@ -28,7 +28,7 @@
 //! when the peers go away.
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::attention::generate_autoregressive_mask;
 use burn::nn::transformer::{
 	TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
@@ -149,11 +149,12 @@ impl ModelConfig {
 		Ok(())
 	}
 
-	/// Initializes a model with random weights on `device`.
+	/// Initializes a model with random weights on `device`, drawn now from the backend's
+	/// generator (see [`materialize`]).
 	pub fn init<B: Backend>(&self, device: &B::Device) -> Model<B> {
 		let d = self.d_model;
 		let small = burn::nn::Initializer::Normal { mean: 0.0, std: 0.02 };
-		Model {
+		let model = Model {
 			token: EmbeddingConfig::new(VOCAB_SIZE, d).with_initializer(small.clone()).init(device),
 			position: EmbeddingConfig::new(self.context, d)
 				.with_initializer(small.clone())
@@ -175,8 +176,25 @@ impl ModelConfig {
 				.with_bias(false)
 				.init(device),
 			head: LinearConfig::new(d, VOCAB_SIZE).init(device),
+		};
+		materialize(&model);
+		model
+	}
+}
+
+/// Gives every lazily initialized parameter of `model` its value now, in module order. Burn's
+/// parameters draw their random values when first used, so without this a model's weights
+/// would depend on what else drew from the backend's generator before its first step (another
+/// miner in the process) and on the order of that step's ops, which differs with the number of
+/// shards (`crate::shards`), whose forks would each draw afresh.
+pub fn materialize<B: Backend>(model: &Model<B>) {
+	struct Materialize;
+	impl<B: Backend> ModuleVisitor<B> for Materialize {
+		fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+			let _ = param.val();
 		}
 	}
+	model.visit(&mut Materialize);
 }
 
 impl<B: Backend> Model<B> {
@@ -412,6 +430,36 @@ mod tests {
 
 	fn tiny(max_peers: usize) -> Model<Flex> {
 		Preset::Tiny.config(max_peers).with_max_peer_dim(8).init::<Flex>(&Default::default())
+	}
+
+	/// Every weight of `model`, in module order.
+	fn weights(model: &Model<Flex>) -> Vec<f32> {
+		struct Collect(Vec<f32>);
+		impl ModuleVisitor<Flex> for Collect {
+			fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<Flex, D>>) {
+				self.0.extend(param.val().into_data().to_vec::<f32>().unwrap_or_default());
+			}
+		}
+		let mut visitor = Collect(Vec::new());
+		model.visit(&mut visitor);
+		visitor.0
+	}
+
+	/// A model's weights are drawn when it is made, under the seed set before: whatever draws
+	/// from the generator afterwards (here: other seeds and noise) does not change them.
+	#[test]
+	fn weights_depend_on_the_seed_only_not_on_what_draws_later() {
+		let device = Default::default();
+		<Flex as Backend>::seed(&device, 5);
+		let a = tiny(2);
+		<Flex as Backend>::seed(&device, 99);
+		let _noise = Tensor::<Flex, 1>::random([1000], Distribution::Default, &device);
+		<Flex as Backend>::seed(&device, 5);
+		let b = tiny(2);
+		<Flex as Backend>::seed(&device, 77);
+		let (wa, wb) = (weights(&a), weights(&b));
+		assert!(wa.len() > 50_000, "{} weights", wa.len());
+		assert!(wa == wb, "the same seed gave other weights");
 	}
 
 	#[test]

@@ -10,10 +10,10 @@
 //! batch's mean loss and the sum of their gradients its gradient. Measured in docs/benchmarks.md
 //! ("Data-parallel steps on the CPU"): 1.69× on `small` with two shards on two cores.
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor};
+use burn::tensor::ElementConversion;
 
 use crate::model::{ids_tensor, Model};
 
@@ -50,9 +50,9 @@ pub fn own_loss_and_grads<B: AutodiffBackend>(
 	if ranges.len() <= 1 {
 		return shard(0, rows, model);
 	}
-	// A lazily initialized parameter is initialized afresh by each clone, so the forks would
-	// start from different random weights: give every parameter its value first.
-	model.visit(&mut Materialize);
+	// A lazily initialized parameter is initialized afresh by each fork, so the forks would
+	// start from different random weights (`ModelConfig::init` already gave them values).
+	crate::model::materialize(model);
 	let parts: Vec<(f64, GradientsParams)> = std::thread::scope(|s| {
 		let handles: Vec<_> = ranges
 			.iter()
@@ -76,15 +76,6 @@ pub fn own_loss_and_grads<B: AutodiffBackend>(
 	(loss, sum.grads())
 }
 
-/// Initializes each lazy parameter in place (`Param::val` fills the parameter's own cell).
-struct Materialize;
-
-impl<B: AutodiffBackend> ModuleVisitor<B> for Materialize {
-	fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-		let _ = param.val();
-	}
-}
-
 /// `rows` split into at most `shards` contiguous, non-empty ranges whose sizes differ by at
 /// most one.
 fn split_rows(rows: usize, shards: usize) -> Vec<(usize, usize)> {
@@ -106,6 +97,8 @@ mod tests {
 	use super::*;
 	use crate::model::Preset;
 	use burn::backend::{Autodiff, Flex};
+	use burn::module::Param;
+	use burn::tensor::Tensor;
 
 	type B = Autodiff<Flex>;
 
@@ -118,8 +111,7 @@ mod tests {
 		assert_eq!(split_rows(0, 4), vec![(0, 0)]);
 	}
 
-	/// Three shards (unequal: 3 + 2 + 2 rows) give the loss and gradient of the whole batch,
-	/// also when the model's parameters are still lazy (the shards run first).
+	/// Three shards (unequal: 3 + 2 + 2 rows) give the loss and gradient of the whole batch.
 	#[test]
 	fn sharded_gradient_equals_the_whole_batch_gradient() {
 		let device = Default::default();

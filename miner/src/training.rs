@@ -504,23 +504,32 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Trains on one batch, then runs whatever is due (publish, evaluate and score, checkpoint).
 	pub fn step(&mut self) -> anyhow::Result<StepReport> {
 		let batch = self.corpus.sample_train(&mut self.rng, self.config.batch_size);
-		// A step asks its peers once: for training probes, or, when it evaluates, for the
-		// held-out probes only, of the same size. Peers cannot tell evaluations apart.
+		// A step asks its peers once, at its start: for training probes, or, when it evaluates,
+		// for the held-out probes only, of the same size. Peers cannot tell evaluations apart,
+		// by what they are sent or by when.
 		let evaluates = self.step.saturating_add(1) >= self.next_eval;
-		// The peers' part of the step: probes, disjoint windows of the training text, each sent
-		// to the peers without the byte after it, which the mixture predicts.
-		let probes = (self.peers.is_some() && !evaluates).then(|| {
-			let window = self.config.model.peer_window.clamp(1, self.config.model.context);
-			// No more than an evaluation holds, so that the two look alike.
-			let count = self.config.peer_batch.min(self.corpus.heldout_probe_capacity(window));
-			self.corpus.sample_probes(&mut self.peer_rng, count, window)
-		});
-		let ((loss_value, own_grads), replies, peer_wait) =
-			self.own_part_while_peers_answer(&batch, probes.as_ref());
+		let (probes, eval_probes) = match (self.peers.is_some(), evaluates) {
+			(false, _) => (None, None),
+			(true, true) => (None, Some(self.evaluation_probes())),
+			// The peers' part of the step: probes, disjoint windows of the training text, each
+			// sent to the peers without the byte after it, which the mixture predicts.
+			(true, false) => {
+				let window = self.config.model.peer_window.clamp(1, self.config.model.context);
+				// No more than an evaluation holds, so that the two look alike.
+				let count = self.config.peer_batch.min(self.corpus.heldout_probe_capacity(window));
+				(Some(self.corpus.sample_probes(&mut self.peer_rng, count, window)), None)
+			}
+		};
+		let ((loss_value, own_grads), mut replies, peer_wait) =
+			self.own_part_while_peers_answer(&batch, probes.as_ref().or(eval_probes.as_ref()));
+		if let Some(m) = crate::metrics::get() {
+			m.peer_wait.inc_by(peer_wait.as_secs_f64());
+		}
 		let mut peer_loss = None;
 		let mut present = 0;
 		let mut probe_batch = None;
 		if let Some(probes) = probes {
+			let replies = std::mem::take(&mut replies);
 			// Peer dropout: each answer is left out of this step with probability
 			// `peer_dropout`.
 			let dropout = self.config.peer_dropout;
@@ -596,7 +605,6 @@ impl<B: AutodiffBackend> Miner<B> {
 		if let Some(m) = crate::metrics::get() {
 			m.steps.inc();
 			m.train_loss.set(loss_value);
-			m.peer_wait.inc_by(peer_wait.as_secs_f64());
 		}
 		let grads = match peer_loss {
 			Some(peer) => {
@@ -622,7 +630,11 @@ impl<B: AutodiffBackend> Miner<B> {
 		}
 		let eval = if self.step >= self.next_eval {
 			self.next_eval = next_evaluation(self.secret, self.step, self.config.eval_every);
-			Some(self.evaluate_and_score()?)
+			let eval = match &eval_probes {
+				Some(batch) => self.evaluate_on(batch, &replies),
+				None => self.evaluate(),
+			};
+			Some(self.score(eval)?)
 		} else {
 			None
 		};
@@ -643,15 +655,26 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// Held-out loss with all peers, without any, and without each peer in turn, on held-out
 	/// probes drawn afresh for each scoring round (the same until the round is scored).
 	pub fn evaluate(&self) -> Evaluation {
+		let batch = self.evaluation_probes();
+		let replies = self.query_peers(&batch);
+		self.evaluate_on(&batch, &replies)
+	}
+
+	/// The held-out probes of the next scoring round: drawn from the private split with the
+	/// secret and the round number, so the same until the round is scored.
+	fn evaluation_probes(&self) -> Batch {
 		let window = self.config.model.peer_window.clamp(1, self.config.model.context);
 		let round = self.scores.round.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-		let batch = self.corpus.heldout_probes(self.secret ^ round, self.config.eval_batch, window);
-		let replies = self.query_peers(&batch);
+		self.corpus.heldout_probes(self.secret ^ round, self.config.eval_batch, window)
+	}
+
+	/// [`Miner::evaluate`] on the held-out probes `batch`, given the slots' `replies` to them.
+	fn evaluate_on(&self, batch: &Batch, replies: &[PeerReply]) -> Evaluation {
 		let model = self.model.valid();
 		let device = &self.device;
 		let features: Vec<Option<PeerFeatures>> =
 			replies.iter().map(|r| r.as_ref().ok().cloned()).collect();
-		let all = self.peer_tensors::<B::InnerBackend>(&features, &batch, device);
+		let all = self.peer_tensors::<B::InnerBackend>(&features, batch, device);
 		let tokens = ids_tensor::<B::InnerBackend>(&batch.tokens, batch.size(), device);
 		let targets = ids_tensor::<B::InnerBackend>(&batch.targets, batch.size(), device);
 		let per_probe = |peers: &PeerInputs<B::InnerBackend>| -> Vec<f64> {
@@ -667,7 +690,7 @@ impl<B: AutodiffBackend> Miner<B> {
 		};
 		let answers = answer_rows(&all);
 		let own = if answers.iter().any(Option::is_some) {
-			self.own_rows(&model, &batch, tokens.clone())
+			self.own_rows(&model, batch, tokens.clone())
 		} else {
 			Vec::new()
 		};
@@ -779,6 +802,12 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// miner has a data dir.
 	pub fn evaluate_and_score(&mut self) -> anyhow::Result<Evaluation> {
 		let eval = self.evaluate();
+		self.score(eval)
+	}
+
+	/// Scores the peers by `eval`, rotates the slots, and records the evaluation (metrics,
+	/// `loss.csv`, `scores.json`).
+	fn score(&mut self, eval: Evaluation) -> anyhow::Result<Evaluation> {
 		let uniform = (tokenizer::VOCAB_SIZE as f64).ln();
 		let own = uniform - eval.loss_no_peers;
 		self.scores.observe(self.step, own, &eval.saved, &eval.stderr);
