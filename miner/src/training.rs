@@ -445,11 +445,7 @@ impl<B: AutodiffBackend> Miner<B> {
 	/// free slot's is an error), nothing without peers.
 	fn query_peers(&self, probes: &Batch) -> Vec<PeerReply> {
 		let Some(link) = &self.peers else { return Vec::new() };
-		let occupants = self.scores.occupants(self.config.model.max_peers);
-		let which: Vec<usize> = occupants.iter().flatten().copied().collect();
-		let replies =
-			link.dendrite.forward_to_blocking(&link.handle, &which, &probes.tokens, probes.size());
-		per_slot(&occupants, replies)
+		ask_slots(link, &self.scores.occupants(self.config.model.max_peers), probes)
 	}
 
 	/// The own loss and gradient of `batch`, computed while the slots' occupants answer
@@ -474,20 +470,12 @@ impl<B: AutodiffBackend> Miner<B> {
 			return (own(), Vec::new(), Duration::ZERO);
 		};
 		let occupants = self.scores.occupants(self.config.model.max_peers);
-		let which: Vec<usize> = occupants.iter().flatten().copied().collect();
 		std::thread::scope(|s| {
-			let asked = s.spawn(|| {
-				link.dendrite.forward_to_blocking(
-					&link.handle,
-					&which,
-					&probes.tokens,
-					probes.size(),
-				)
-			});
+			let asked = s.spawn(|| ask_slots(link, &occupants, probes));
 			let own = own();
 			let waiting = Instant::now();
 			let replies = asked.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-			(own, per_slot(&occupants, replies), waiting.elapsed())
+			(own, replies, waiting.elapsed())
 		})
 	}
 
@@ -844,9 +832,12 @@ fn sync(path: &Path) -> anyhow::Result<()> {
 		.with_context(|| format!("cannot flush {} to disk", path.display()))
 }
 
-/// The dendrite's `replies` (one per occupied slot, in order) laid out per slot: a free slot's
-/// is an error.
-fn per_slot(occupants: &[Option<usize>], replies: Vec<PeerReply>) -> Vec<PeerReply> {
+/// Asks the slots' occupants (`occupants`: each slot's peer, by index in the dendrite) for
+/// their hidden states on `probes`: one reply per slot, a free slot's an error.
+fn ask_slots(link: &PeerLink, occupants: &[Option<usize>], probes: &Batch) -> Vec<PeerReply> {
+	let which: Vec<usize> = occupants.iter().flatten().copied().collect();
+	let replies =
+		link.dendrite.forward_to_blocking(&link.handle, &which, &probes.tokens, probes.size());
 	let mut replies = replies.into_iter();
 	occupants
 		.iter()
