@@ -84,9 +84,10 @@ fn a_peer_trained_on_other_text_helps_through_the_mixture() {
 	let se = (var / gains.len() as f64).sqrt();
 	eprintln!("gain with the peer over 8 draws: mean {mean:.4} (standard error {se:.4}): {gains:.4?}");
 	assert!(mean > 0.02 && mean > 3.0 * se, "gains {gains:?}");
-	// Not asserted: whether the own model, alone, keeps what the peer taught. With peers sent
-	// only probes that leave out every target, that difference swings from 0.03 better to 0.10
-	// worse across sampling variants at this size (docs/miner.md, Model), so no threshold would
-	// be honest; the numbers above are printed for the record.
+	// Not asserted: whether the own model, alone, keeps what the peer taught. Over 12 seeds of
+	// this setup the taught student, alone, is 0.010 nats/byte better than the one trained
+	// without the peer, with a standard deviation of 0.046 from seed to seed (standard error
+	// 0.013), and teaching every position of the batch changes nothing (docs/miner.md, Model):
+	// no threshold would be honest. The numbers above are printed for the record.
 	rt.block_on(axon.stop());
 }
