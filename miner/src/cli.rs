@@ -260,6 +260,9 @@ pub struct BenchArgs {
 	/// Timed steps.
 	#[arg(long, default_value_t = 20)]
 	pub steps: usize,
+	/// Untimed steps first (a GPU compiles its kernels and tunes its matrix products in them).
+	#[arg(long, default_value_t = 3)]
+	pub warmup: usize,
 	/// Sequences per step.
 	#[arg(long, default_value_t = 16)]
 	pub batch_size: usize,
@@ -315,6 +318,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 	let cfg = BenchConfig {
 		preset: args.preset,
 		steps: args.steps.max(1),
+		warmup: args.warmup,
 		batch: args.batch_size.max(1),
 		..Default::default()
 	};
@@ -335,6 +339,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 	let preset = clap::ValueEnum::to_possible_value(&cfg.preset)
 		.map(|value| value.get_name().to_string())
 		.unwrap_or_default();
+	let peak = card_peak(selected);
 	let mut ratios = Vec::new();
 	for _ in 0..args.rounds.max(1) {
 		let (name, result, cuda) = match selected {
@@ -346,7 +351,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 		};
 		println!(
 			"device={name} preset={:?} context={} batch={} shards={} params={} steps={} \
-			 secs={:.3} tokens_per_sec={:.1} gflops={:.1} last_loss={:.4}",
+			 secs={:.3} tokens_per_sec={:.1} gflops={:.1}{} last_loss={:.4}",
 			cfg.preset,
 			result.context,
 			cfg.batch,
@@ -356,12 +361,18 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 			result.secs,
 			result.tokens_per_sec,
 			result.flops_per_sec / 1e9,
+			peak_share(result.flops_per_sec, peak),
 			result.last_loss
 		);
 		if let Some(script) = &args.against_torch {
 			let torch = bench::run_torch(&args.python, script, &preset, &cfg, args.threads, cuda)?;
 			let ratio = result.tokens_per_sec / torch;
-			println!("torch tokens_per_sec={torch:.1} burn/torch={ratio:.2}");
+			let torch_flops = torch * result.flops_per_sec / result.tokens_per_sec;
+			println!(
+				"torch tokens_per_sec={torch:.1} gflops={:.1}{} burn/torch={ratio:.2}",
+				torch_flops / 1e9,
+				peak_share(torch_flops, peak)
+			);
 			ratios.push(ratio);
 		}
 	}
@@ -378,6 +389,26 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 		);
 	}
 	Ok(())
+}
+
+/// ` of_fp32_peak=…` for a bench line: `flops` over the card's peak, when there is one.
+fn peak_share(flops: f64, peak: Option<f64>) -> String {
+	peak.map(|peak| format!(" of_fp32_peak={:.4}", flops / peak)).unwrap_or_default()
+}
+
+/// The FP32 peak of the card a CUDA bench runs on (GPU 0), printed once with the card.
+fn card_peak(selected: Selected) -> Option<f64> {
+	if selected == Selected::Cpu {
+		return None;
+	}
+	let gpu = device::driver::probe().ok()?.gpu?;
+	let peak = gpu.peak_fp32_flops();
+	println!(
+		"gpu: {gpu}; fp32_peak_tflops={:.1} ({} lanes x SMs x clock x 2, without tensor cores)",
+		peak / 1e12,
+		gpu.fp32_lanes()
+	);
+	Some(peak)
 }
 
 fn train_cmd(args: TrainArgs, serve: bool) -> anyhow::Result<()> {

@@ -87,8 +87,15 @@ fn cuda() -> Result<Selected, String> {
 		sum
 	});
 	std::panic::set_hook(hook);
+	let older = older_driver(driver.cuda, bindings_version());
 	match outcome {
-		Ok(sum) if (sum - 3.0).abs() < 1e-6 => Ok(Selected::Cuda),
+		Ok(sum) if (sum - 3.0).abs() < 1e-6 => {
+			log::info!("CUDA: {driver}");
+			if let Some(older) = older {
+				log::warn!("{older} (the probe worked, so training goes on)");
+			}
+			Ok(Selected::Cuda)
+		}
 		Ok(sum) => Err(format!("CUDA probe computed {sum} instead of 3")),
 		Err(panic) => {
 			let msg = panic
@@ -97,9 +104,33 @@ fn cuda() -> Result<Selected, String> {
 				.or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
 				.unwrap_or_else(|| "unknown error".into());
 			let first = msg.lines().next().unwrap_or_default();
-			Err(format!("Burn could not use the GPU of the {driver}: {first}"))
+			let cause = older.map(|older| format!("; likely cause: {older}")).unwrap_or_default();
+			Err(format!("Burn could not use the GPU of the {driver}: {first}{cause}"))
 		}
 	}
+}
+
+/// The CUDA version the build's bindings (cudarc) were generated for: the building machine's
+/// `nvcc`, `CUDARC_CUDA_VERSION`, or cudarc's newest when neither was there.
+#[cfg(feature = "cuda")]
+fn bindings_version() -> (u32, u32) {
+	let v = cudarc::driver::sys::CUDA_VERSION;
+	(v / 1000, (v % 1000) / 10)
+}
+
+/// Names the mismatch when the driver supports an older CUDA than the bindings expect: calls
+/// the driver lacks then fail inside Burn with a message that does not say why.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+fn older_driver(driver: (u32, u32), bindings: (u32, u32)) -> Option<String> {
+	(driver < bindings).then(|| {
+		let ((dm, dn), (bm, bn)) = (driver, bindings);
+		format!(
+			"the driver supports CUDA {dm}.{dn}, older than the CUDA {bm}.{bn} this binary's \
+			 bindings were built for: update the driver, or rebuild with \
+			 CUDARC_CUDA_VERSION={dm}0{dn}0 (the \"CUDA Version\" nvidia-smi prints, or the \
+			 nearest older one cudarc lists)"
+		)
+	})
 }
 
 /// Most shards by default: measured only up to two cores (docs/benchmarks.md), and each shard
@@ -156,8 +187,21 @@ mod tests {
 	}
 
 	#[test]
+	fn a_driver_older_than_the_bindings_is_named_with_the_fix() {
+		assert_eq!(older_driver((13, 0), (13, 0)), None);
+		assert_eq!(older_driver((13, 1), (12, 8)), None);
+		let older = older_driver((12, 8), (13, 4)).unwrap_or_default();
+		assert!(
+			older.starts_with("the driver supports CUDA 12.8, older than the CUDA 13.4"),
+			"{older}"
+		);
+		assert!(older.contains("CUDARC_CUDA_VERSION=12080"), "{older}");
+	}
+
+	#[test]
 	fn a_cpu_build_says_when_the_machine_has_a_gpu() {
-		let gpu = driver::Driver { library: "libcuda.so.1".into(), cuda: (12, 4), devices: 1 };
+		let gpu =
+			driver::Driver { library: "libcuda.so.1".into(), cuda: (12, 4), devices: 1, gpu: None };
 		let with = without_cuda(Ok(gpu));
 		assert!(
 			with.ends_with(

@@ -3,8 +3,9 @@
 //! rather than the error a CUDA runtime thread reports after it died.
 //!
 //! This loads the driver's library as cudarc does (by name, through the dynamic loader), calls
-//! `cuInit`, `cuDriverGetVersion` and `cuDeviceGetCount`, and keeps the library loaded (cudarc
-//! loads the same one again). It is built with or without the `cuda` feature: a CPU build uses
+//! `cuInit`, `cuDriverGetVersion` and `cuDeviceGetCount`, reads the first GPU's name and shape
+//! (for the bench's share of the card's peak), and keeps the library loaded (cudarc loads the
+//! same one again). It is built with or without the `cuda` feature: a CPU build uses
 //! it to say when the machine has a GPU it cannot use.
 
 use std::ffi::c_int;
@@ -21,13 +22,66 @@ pub struct Driver {
 	pub cuda: (u32, u32),
 	/// GPUs the driver sees (at least one).
 	pub devices: u32,
+	/// The first GPU, when the driver answers the attribute queries.
+	pub gpu: Option<Gpu>,
+}
+
+/// The first GPU's name and what its FP32 peak is computed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gpu {
+	/// As `nvidia-smi` names it.
+	pub name: String,
+	/// Streaming multiprocessors.
+	pub multiprocessors: u32,
+	/// Peak (boost) clock in kHz.
+	pub clock_khz: u32,
+	/// Compute capability (major, minor).
+	pub compute: (u32, u32),
+}
+
+impl Gpu {
+	/// FP32 lanes per multiprocessor (fused multiply-adds per clock), by compute capability, as
+	/// the CUDA C++ Programming Guide's throughput table gives them.
+	pub fn fp32_lanes(&self) -> u32 {
+		match self.compute {
+			(6, 0) | (7, _) | (8, 0) => 64,
+			(major, _) if major >= 5 => 128,
+			_ => 192,
+		}
+	}
+
+	/// Peak FP32 FLOP/s without tensor cores: lanes × multiprocessors × clock × 2 (a
+	/// multiply-add is two operations). The bench divides its achieved rate by this.
+	pub fn peak_fp32_flops(&self) -> f64 {
+		2.0 * f64::from(self.fp32_lanes())
+			* f64::from(self.multiprocessors)
+			* f64::from(self.clock_khz)
+			* 1e3
+	}
+}
+
+impl std::fmt::Display for Gpu {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		let (major, minor) = self.compute;
+		write!(
+			f,
+			"{}, compute {major}.{minor}, {} SMs at {} MHz",
+			self.name,
+			self.multiprocessors,
+			self.clock_khz / 1000
+		)
+	}
 }
 
 impl std::fmt::Display for Driver {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		let (major, minor) = self.cuda;
 		let s = if self.devices == 1 { "" } else { "s" };
-		write!(f, "NVIDIA driver for CUDA {major}.{minor}, {} GPU{s}", self.devices)
+		write!(f, "NVIDIA driver for CUDA {major}.{minor}, {} GPU{s}", self.devices)?;
+		match &self.gpu {
+			Some(gpu) => write!(f, " (first: {gpu})"),
+			None => Ok(()),
+		}
 	}
 }
 
@@ -99,7 +153,55 @@ fn query(name: &str, lib: &libloading::Library) -> Result<Driver, String> {
 		let (major, minor) = cuda;
 		return Err(format!("the NVIDIA driver (CUDA {major}.{minor}) sees no GPU"));
 	}
-	Ok(Driver { library: name.to_string(), cuda, devices })
+	Ok(Driver { library: name.to_string(), cuda, devices, gpu: first_gpu(lib) })
+}
+
+type CuDeviceGet = unsafe extern "C" fn(*mut c_int, c_int) -> c_int;
+type CuDeviceGetName = unsafe extern "C" fn(*mut std::ffi::c_char, c_int, c_int) -> c_int;
+type CuDeviceGetAttribute = unsafe extern "C" fn(*mut c_int, c_int, c_int) -> c_int;
+
+/// `CUdevice_attribute` values (cuda.h).
+const MULTIPROCESSOR_COUNT: c_int = 16;
+const CLOCK_RATE: c_int = 13;
+const COMPUTE_CAPABILITY_MAJOR: c_int = 75;
+const COMPUTE_CAPABILITY_MINOR: c_int = 76;
+
+/// GPU 0's name and shape, or `None` if the driver lacks a query or refuses one (only the
+/// bench's peak depends on it).
+fn first_gpu(lib: &libloading::Library) -> Option<Gpu> {
+	// SAFETY: the driver API's C signatures (cuda.h): `cuDeviceGet(CUdevice*, int)`,
+	// `cuDeviceGetName(char*, int, CUdevice)`, `cuDeviceGetAttribute(int*, attr, CUdevice)`,
+	// with CUdevice an int; called after a successful `cuInit`.
+	let get = unsafe { lib.get::<CuDeviceGet>(b"cuDeviceGet\0") }.ok()?;
+	let get_name = unsafe { lib.get::<CuDeviceGetName>(b"cuDeviceGetName\0") }.ok()?;
+	let get_attr = unsafe { lib.get::<CuDeviceGetAttribute>(b"cuDeviceGetAttribute\0") }.ok()?;
+	let mut device: c_int = 0;
+	// SAFETY: out-pointer to a live local.
+	if unsafe { get(&mut device, 0) } != 0 {
+		return None;
+	}
+	let mut name = [0 as std::ffi::c_char; 256];
+	// SAFETY: the buffer's length is passed; the driver writes a NUL-terminated name into it.
+	if unsafe { get_name(name.as_mut_ptr(), 256, device) } != 0 {
+		return None;
+	}
+	// A name that filled the buffer still ends within it.
+	name[255] = 0;
+	// SAFETY: `name` is NUL-terminated within its 256 bytes.
+	let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned();
+	let attr = |which: c_int| {
+		let mut value: c_int = 0;
+		// SAFETY: out-pointer to a live local.
+		let rc = unsafe { get_attr(&mut value, which, device) };
+		u32::try_from(value).ok().filter(|_| rc == 0)
+	};
+	let positive = |which| attr(which).filter(|v| *v > 0);
+	Some(Gpu {
+		name,
+		multiprocessors: positive(MULTIPROCESSOR_COUNT)?,
+		clock_khz: positive(CLOCK_RATE)?,
+		compute: (attr(COMPUTE_CAPABILITY_MAJOR)?, attr(COMPUTE_CAPABILITY_MINOR)?),
+	})
 }
 
 /// The driver API's name and meaning for the `CUresult` codes a probe meets (cuda.h).
@@ -199,7 +301,44 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let good = fake_driver(dir.path(), "good", &driver_source(0, 12080, 2));
 		let driver = probe_one(&good).unwrap();
-		assert_eq!((driver.cuda, driver.devices), ((12, 8), 2));
+		assert_eq!((driver.cuda, driver.devices, &driver.gpu), ((12, 8), 2, &None));
 		assert_eq!(driver.to_string(), "NVIDIA driver for CUDA 12.8, 2 GPUs");
+	}
+
+	#[test]
+	fn the_first_gpu_is_read_and_its_fp32_peak_computed() {
+		let dir = tempfile::tempdir().unwrap();
+		// An H200 as its driver describes it: 132 SMs, 1980 MHz boost, compute 9.0.
+		let queries = "#include <string.h>\n\
+			int cuDeviceGet(int *d, int i) { *d = i; return 0; }\n\
+			int cuDeviceGetName(char *s, int n, int d) { strncpy(s, \"NVIDIA H200\", n); return 0; }\n\
+			int cuDeviceGetAttribute(int *v, int a, int d) {\n\
+			  *v = a == 16 ? 132 : a == 13 ? 1980000 : a == 75 ? 9 : a == 76 ? 0 : -1;\n\
+			  return *v < 0; }\n";
+		let source = driver_source(0, 13000, 1) + queries;
+		let h200 = fake_driver(dir.path(), "h200", &source);
+		let driver = probe_one(&h200).unwrap();
+		let gpu = driver.gpu.clone().expect("the attribute queries answered");
+		assert_eq!(gpu.fp32_lanes(), 128);
+		// 2 × 128 × 132 × 1.98 GHz = 66.9 TFLOP/s, the datasheet's FP32 figure.
+		assert!((gpu.peak_fp32_flops() - 66.908_16e12).abs() < 1e6, "{}", gpu.peak_fp32_flops());
+		assert_eq!(
+			driver.to_string(),
+			"NVIDIA driver for CUDA 13.0, 1 GPU (first: NVIDIA H200, compute 9.0, 132 SMs at \
+			 1980 MHz)"
+		);
+		// A driver that refuses one attribute gives no GPU shape, but still works.
+		let refusing = driver_source(0, 13000, 1) + &queries.replace("a == 76 ? 0", "a == 76 ? -1");
+		let partial = fake_driver(dir.path(), "partial", &refusing);
+		assert_eq!(probe_one(&partial).unwrap().gpu, None);
+	}
+
+	#[test]
+	fn fp32_lanes_follow_the_compute_capability() {
+		let gpu = |compute| Gpu { name: String::new(), multiprocessors: 1, clock_khz: 1, compute };
+		assert_eq!(gpu((7, 5)).fp32_lanes(), 64); // Turing
+		assert_eq!(gpu((8, 0)).fp32_lanes(), 64); // A100
+		assert_eq!(gpu((8, 6)).fp32_lanes(), 128); // Ampere consumer
+		assert_eq!(gpu((9, 0)).fp32_lanes(), 128); // Hopper
 	}
 }
