@@ -139,15 +139,15 @@ fn bench_runs_the_torch_side_with_the_same_shape_and_prints_the_ratio() {
 		"import sys\n\
 		 a = sys.argv[1:]\n\
 		 get = lambda k: a[a.index(k) + 1]\n\
-		 shape = (get('--preset'), get('--steps'), get('--batch-size'), get('--threads'))\n\
-		 if shape != ('tiny', '2', '4', '1') or get('--device') != 'cpu':\n\
+		 shape = (get('--preset'), get('--steps'), get('--batch-size'), get('--threads'), get('--warmup'))\n\
+		 if shape != ('tiny', '2', '4', '1', '1') or get('--device') != 'cpu':\n\
 		 \x20   sys.exit('wrong shape: %s' % a)\n\
 		 print('device=cpu preset=Tiny tokens_per_sec=1000000.0 last_loss=5.5')\n",
 	)
 	.unwrap();
 	let bench = |script: &std::path::Path| {
 		std::process::Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
-			.args(["bench", "--device", "cpu", "--preset", "tiny", "--steps", "2"])
+			.args(["bench", "--device", "cpu", "--preset", "tiny", "--steps", "2", "--warmup", "1"])
 			.args(["--batch-size", "4", "--threads", "1", "--rounds", "2", "--against-torch"])
 			.arg(script)
 			.output()
@@ -157,7 +157,11 @@ fn bench_runs_the_torch_side_with_the_same_shape_and_prints_the_ratio() {
 	let stdout = String::from_utf8_lossy(&out.stdout);
 	assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
 	assert_eq!(stdout.matches("device=cpu (flex)").count(), 2, "{stdout}");
-	assert_eq!(stdout.matches("torch tokens_per_sec=1000000.0 burn/torch=").count(), 2, "{stdout}");
+	// PyTorch's FLOP/s by the same count: 1e6 tokens/s × 221,184 FLOP a token (`tiny`).
+	let torch_line = "torch tokens_per_sec=1000000.0 gflops=221.2 burn/torch=";
+	assert_eq!(stdout.matches(torch_line).count(), 2, "{stdout}");
+	// No GPU, so no share of a card's peak.
+	assert!(!stdout.contains("of_fp32_peak"), "{stdout}");
 	assert!(stdout.contains("burn/torch over 2 rounds: median"), "{stdout}");
 	// An interpreter that is not there: a clear error, not a panic.
 	let out = std::process::Command::new(env!("CARGO_BIN_EXE_tensor-miner"))
