@@ -34,8 +34,9 @@ run python3 -c "import torch; print('torch', torch.__version__, torch.version.cu
 bins=()
 for bin in "$@"; do
 	if [[ "$bin" == *.gz ]]; then
-		gunzip -c "$bin" > "/tmp/$(basename "${bin%.gz}")" && chmod +x "/tmp/$(basename "${bin%.gz}")"
-		bin="/tmp/$(basename "${bin%.gz}")"
+		unpacked="/tmp/$(basename "${bin%.gz}")"
+		gunzip -c "$bin" >"$unpacked" && chmod +x "$unpacked"
+		bin="$unpacked"
 	fi
 	bins+=("$bin")
 done
@@ -53,13 +54,15 @@ for batch in $batches; do
 	done
 done
 
-# Real training on CUDA with the first binary: the loss must fall on real text.
+# Real training on CUDA with the first binary, on real text: the log shows loss.csv's first and
+# last rows, to see that the loss fell.
 if [[ ${#bins[@]} -gt 0 && -z "${SKIP_TRAIN:-}" ]]; then
 	say "=== training on CUDA ($(basename "${bins[0]}"))"
 	rm -rf /tmp/gpu-train
 	RUST_LOG=info run timeout 100 "${bins[0]}" train --device cuda --preset gpu --batch-size 64 \
 		--corpus miner/tests/data/voyages.txt --data-dir /tmp/gpu-train --steps 300 --eval-every 100
 	cp /tmp/gpu-train/*.csv /tmp/gpu-train/*.json "$out/" 2>/dev/null
+	run sh -c "head -2 /tmp/gpu-train/loss.csv; tail -1 /tmp/gpu-train/loss.csv"
 fi
 say "=== summary"
 grep -E "^(gpu:|device=|torch |===)" "$log" | tee "$out/summary.txt"

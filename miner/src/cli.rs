@@ -367,7 +367,7 @@ fn bench_cmd(args: BenchArgs) -> anyhow::Result<()> {
 		if let Some(script) = &args.against_torch {
 			let torch = bench::run_torch(&args.python, script, &preset, &cfg, args.threads, cuda)?;
 			let ratio = result.tokens_per_sec / torch;
-			let torch_flops = torch * result.flops_per_sec / result.tokens_per_sec;
+			let torch_flops = torch * bench::train_flops_per_token(&cfg.preset.config(0));
 			println!(
 				"torch tokens_per_sec={torch:.1} gflops={:.1}{} burn/torch={ratio:.2}",
 				torch_flops / 1e9,
