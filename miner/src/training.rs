@@ -76,8 +76,9 @@ pub struct Evaluation {
 	/// Per slot: the standard error of that saving over the probes (0 when absent), how far a
 	/// peer that knows nothing wanders.
 	pub stderr: Vec<f64>,
-	/// Per slot: the CKA of its answers with the miner's own (0 when absent); at or above
-	/// [`copies::COPY_SIMILARITY`] the peer mirrors the miner and observes nothing.
+	/// Per slot: the likeness of its answers with the miner's own (0 when absent; see
+	/// [`copies::likeness`]); at or above [`copies::COPY_SIMILARITY`] the peer mirrors the
+	/// miner and observes nothing.
 	pub likeness_to_own: Vec<f64>,
 }
 
@@ -698,7 +699,7 @@ impl<B: AutodiffBackend> Miner<B> {
 			.enumerate()
 			.map(|(k, (reply, se))| match (reply, copy_of.get(k).copied().flatten()) {
 				(Ok(_), _) if mirrors(k) => Err(format!(
-					"mirror: answers as this miner's own model does (CKA {:.3})",
+					"mirror: answers as this miner's own model does (likeness {:.3})",
 					likeness.get(k).copied().unwrap_or_default()
 				)),
 				(Ok(_), Some(original)) => Err(self.copy_verdict(original)),

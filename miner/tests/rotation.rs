@@ -213,13 +213,18 @@ fn a_peer_keeps_its_slot_when_the_metagraph_reorders_and_across_a_restart() {
 }
 
 /// A peer that relays another axon's answers: every request it gets, it asks the original
-/// (through a dendrite on its own thread) and serves what comes back.
+/// (through a dendrite on its own thread) and serves what comes back, as it is or through a
+/// [`LinearMap`].
 struct Relay(
 	std::sync::Mutex<std::sync::mpsc::Sender<(Vec<u32>, usize, std::sync::mpsc::Sender<Vec<f32>>)>>,
 );
 
 impl Relay {
 	fn of(original: String) -> Self {
+		Self::through(original, None)
+	}
+
+	fn through(original: String, map: Option<LinearMap>) -> Self {
 		let (tx, rx) =
 			std::sync::mpsc::channel::<(Vec<u32>, usize, std::sync::mpsc::Sender<Vec<f32>>)>();
 		std::thread::spawn(move || {
@@ -228,8 +233,9 @@ impl Relay {
 				tensor_miner::peers::Dendrite::new(&[original], Duration::from_secs(2), 512);
 			while let Ok((tokens, sequences, reply)) = rx.recv() {
 				let answer = rt.block_on(dendrite.forward(&tokens, sequences));
-				let values = match answer.into_iter().next() {
-					Some(Ok(features)) => features.values,
+				let values = match (answer.into_iter().next(), &map) {
+					(Some(Ok(features)), None) => features.values,
+					(Some(Ok(features)), Some(map)) => map.apply(&features.values),
 					// Its source failed: so does it (an answer of the wrong size).
 					_ => Vec::new(),
 				};
@@ -237,6 +243,50 @@ impl Relay {
 			}
 		});
 		Self(std::sync::Mutex::new(tx))
+	}
+}
+
+/// What a relay can do to hide that it relays: each hidden state times a dense `from × to`
+/// matrix whose columns are stretched from 1 to 100 (the directions' weights no longer match
+/// the source's, so CKA no longer sees one source), then noise of 1% of a value's magnitude.
+/// The miner's projection of the slot can learn to undo the map, so nothing useful is lost.
+struct LinearMap {
+	matrix: Vec<f32>,
+	from: usize,
+	to: usize,
+	noise: AtomicU64,
+}
+
+/// A pseudo-random value in [-1, 1] from a state that advances.
+fn next_uniform(state: &AtomicU64) -> f32 {
+	let x = state.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+	let x = (x ^ (x >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+	let x = x ^ (x >> 29);
+	(x % 2001) as f32 / 1000.0 - 1.0
+}
+
+impl LinearMap {
+	fn stretched(from: usize, to: usize, seed: u64) -> Self {
+		let state = AtomicU64::new(seed);
+		let matrix = (0..from * to)
+			.map(|i| next_uniform(&state) * 100f32.powf((i % to) as f32 / (to - 1) as f32))
+			.collect();
+		Self { matrix, from, to, noise: AtomicU64::new(seed + 1) }
+	}
+
+	fn apply(&self, values: &[f32]) -> Vec<f32> {
+		let mut out = Vec::with_capacity(values.len() / self.from * self.to);
+		for row in values.chunks_exact(self.from) {
+			let mut mapped = vec![0.0f32; self.to];
+			for (&v, weights) in row.iter().zip(self.matrix.chunks_exact(self.to)) {
+				for (m, &w) in mapped.iter_mut().zip(weights) {
+					*m += v * w;
+				}
+			}
+			let scale = mapped.iter().map(|m| m.abs()).sum::<f32>() / self.to as f32;
+			out.extend(mapped.iter().map(|m| m + 0.01 * scale * next_uniform(&self.noise)));
+		}
+		out
 	}
 }
 
@@ -302,6 +352,43 @@ fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
 	}
 }
 
+#[test]
+fn a_relay_through_a_dense_linear_map_at_another_width_scores_zero_and_the_original_keeps_its_score(
+) {
+	let rt = runtime();
+	let text = common::corpus(400);
+	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
+	let wide = 384;
+	let map = LinearMap::stretched(ORACLE_DIM, wide, 61);
+	let relay = Relay::through(original.addr.to_string(), Some(map));
+	let relay = rt.block_on(axon(Arc::new(relay), wide));
+	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(11))), NOISE_DIM));
+	// The relay registered first and is listed first, as in the plain relay's test.
+	let axons = [relay, original, noise];
+	let peers = chain_peers(&axons);
+	let mut miner = common::miner(&text, 3, 59);
+	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+	for _ in 0..4 {
+		common::train(&mut miner, 20);
+		miner.evaluate_and_score().unwrap();
+	}
+	let scores = miner.scores().clone();
+	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
+	let weights = chain_weights(&report, 100, &peers);
+	eprintln!("{}weights {weights:?}", scores.render());
+	let [relayed, orig, noisy] = [0, 1, 2].map(|i| scores.peers[i].clone());
+	assert_eq!((relayed.score, relayed.present_rounds), (0.0, 0), "the mapped relay scored");
+	let why = relayed.last_absent.unwrap_or_default();
+	assert!(why.contains("copy") && why.contains(&peers[1].id), "{why}");
+	assert!(orig.score > 0.05, "the original scored only {}", orig.score);
+	assert_eq!(noisy.present_rounds, 4, "the noise peer was not scored: {:?}", noisy.last_absent);
+	assert!(weights.iter().all(|w| w.0 != 0), "the relay is paid: {weights:?}");
+	assert!(weights.iter().any(|w| w.0 == 1 && w.1 > 0), "the original is not paid: {weights:?}");
+	for axon in axons {
+		rt.block_on(axon.stop());
+	}
+}
+
 /// An axon serving `served` on loopback.
 async fn axon_of(served: Served) -> Axon {
 	Axon::start("127.0.0.1:0", served, AxonConfig::default()).await.unwrap()
@@ -339,7 +426,10 @@ fn a_mirror_of_the_miners_own_axon_scores_zero_and_an_honest_twin_is_no_mirror()
 	let scores = miner.scores().clone();
 	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
 	let weights = chain_weights(&report, 100, &peers);
-	eprintln!("{}weights {weights:?}\nCKA with own rows per round {likeness:?}", scores.render());
+	eprintln!(
+		"{}weights {weights:?}\nlikeness to own rows per round {likeness:?}",
+		scores.render()
+	);
 	let [mirrored, oracle_score, twin_score] = [0, 1, 2].map(|i| scores.peers[i].clone());
 	assert_eq!((mirrored.score, mirrored.present_rounds), (0.0, 0), "the mirror scored");
 	let why = mirrored.last_absent.unwrap_or_default();

@@ -2,19 +2,32 @@
 //! nothing of its own, yet under leave-one-out scoring each of the two makes the other look
 //! redundant, so a copier would take the original's score away as well as a share of its own.
 //!
-//! Two peers' answers to the same probes are compared by linear CKA (centered kernel
-//! alignment) of their normalized rows: `HSIC(K, L) / √(HSIC(K, K) HSIC(L, L))` with `K = XXᵀ`,
-//! `L = YYᵀ` the probes' Gram matrices, HSIC by its unbiased estimator. The plain (biased)
-//! estimator drifts toward 1 for unrelated answers when the features are wide against the
-//! number of probes (about `1 / (1 + rows/dim)` for isotropic ones: 0.67 at 128 probes of 256
-//! features), which would bring honest peers near the threshold; the unbiased one stays near
-//! 0 for them. It is 1 for identical answers and is
-//! unchanged by any rotation, reflection, permutation or scaling of the features, so a relay
-//! cannot hide behind a rotation; small noise added to a copy barely moves it. A pair at or
-//! above [`COPY_SIMILARITY`] is one source: the peer that answered first is the original (a
-//! relay must wait for its source's answer; which neuron registered first says nothing about
-//! who computes) and is scored leaving out the whole group, the others are copies and observe
-//! 0.
+//! Two peers' answers to the same probes (their normalized rows) are compared two ways, and
+//! their likeness is the higher of the two:
+//! - Linear CKA (centered kernel alignment): `HSIC(K, L) / √(HSIC(K, K) HSIC(L, L))` with
+//!   `K = XXᵀ`, `L = YYᵀ` the probes' Gram matrices, HSIC by its unbiased estimator. The plain
+//!   (biased) estimator drifts toward 1 for unrelated answers when the features are wide against
+//!   the number of probes (about `1 / (1 + rows/dim)` for isotropic ones: 0.67 at 128 probes of
+//!   256 features), which would bring honest peers near the threshold; the unbiased one stays
+//!   near 0 for them. It is 1 for identical answers and unchanged by any rotation, reflection,
+//!   permutation or scaling of the features; small noise added to a copy barely moves it.
+//! - Linear predictability, for what CKA is blind to: a relay that passes its source's answers
+//!   through a general linear map (a dense matrix that stretches some directions a hundredfold
+//!   leaves CKA well below the threshold, and the miner's per-slot projection could learn to
+//!   undo it). Each side is fitted to the other by ridge regression, each target row with a
+//!   free scale (the miner normalizes every row, which turns a linear map into a linear map up
+//!   to a per-row factor), and judged leaving each probe out in turn: `1 − residual /
+//!   baseline`, the residual being what of the left-out row the fitted direction misses and the
+//!   baseline what the other rows' mean misses, each probe weighed by how far the other probes
+//!   span its source row (one with a direction of its own, such as a context that occurs once,
+//!   no map could predict). Both directions must fit (the lower of the two counts), so a peer
+//!   whose answers merely contain another's is not taken for its copy. Everything works on the
+//!   Gram matrices, so the features' widths do not matter.
+//!
+//! A pair at or above [`COPY_SIMILARITY`] is one source: the peer that answered first is the
+//! original (a relay must wait for its source's answer; which neuron registered first says
+//! nothing about who computes) and is scored leaving out the whole group, the others are copies
+//! and observe 0.
 //!
 //! A mirror is the same check against the miner itself: a peer that relays the miner's own
 //! axon back to it (or serves its published model) answers as the miner's own model does. Its
@@ -25,50 +38,70 @@
 //! snapshot) and the peer head is extra capacity, so a saving within noise of zero, sometimes
 //! above it, is what it would get; the mirror verdict makes it exactly zero and says why.
 //!
-//! Not caught: a relay that applies a general invertible linear map to what it relays (CKA is
-//! blind to rotations and scaling, not to every linear map), which the miner's per-slot
-//! projection could learn to undo. Such a relay is then scored by leave-one-out like any
-//! redundant pair, both sharing the credit.
+//! Not caught: a relay that passes what it relays through a nonlinear map, or adds noise of more
+//! than a few percent of its energy (which costs it the value of what it relays as well). Such a
+//! relay is scored by leave-one-out like any redundant pair, both sharing the credit. Nor can
+//! the linear fit see a relation when the answers span about as many independent directions as
+//! there are probes (`eval_batch`; 100 directions of 128 probes are still seen): a longer
+//! evaluation batch widens what it sees.
 
-/// CKA at or above which two peers' answers count as one source.
+use nalgebra::{DMatrix, DVector};
+
+/// Likeness at or above which two peers' answers count as one source.
 pub const COPY_SIMILARITY: f64 = 0.98;
 
-/// The Gram matrix of `rows` rows of `dim` values (row-major), `rows × rows`, with its diagonal
-/// zeroed, as the unbiased HSIC estimator takes it.
-fn gram(x: &[f32], rows: usize, dim: usize) -> Vec<f64> {
-	let row = |i: usize| x.get(i * dim..(i + 1) * dim).unwrap_or(&[]);
-	let mut k = vec![0.0f64; rows * rows];
-	for i in 0..rows {
-		for j in i + 1..rows {
-			let dot: f64 =
-				row(i).iter().zip(row(j)).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
-			k[i * rows + j] = dot;
-			k[j * rows + i] = dot;
-		}
+/// Ridge of the linear fit, relative to the mean squared norm of a training row: small enough
+/// that an exact linear relation fits to within a fraction of a percent, large enough that the
+/// fit stays well posed when the rows span fewer directions than there are probes.
+const RIDGE: f64 = 1e-4;
+
+/// Rounds of refitting each training row's free scale.
+const SCALE_ROUNDS: usize = 4;
+
+/// The answers to one set of probes, as the comparisons need them: their Gram matrix
+/// (`rows × rows`).
+pub struct Answer(DMatrix<f64>);
+
+impl Answer {
+	/// `x` holds `rows` rows of `dim` values, row-major (missing values count as 0).
+	pub fn new(x: &[f32], rows: usize, dim: usize) -> Self {
+		let x =
+			DMatrix::from_fn(rows, dim, |i, j| x.get(i * dim + j).map_or(0.0, |&v| f64::from(v)));
+		Self(&x * x.transpose())
 	}
+
+	fn rows(&self) -> usize {
+		self.0.nrows()
+	}
+}
+
+/// `k` with its diagonal zeroed, as the unbiased HSIC estimator takes it.
+fn off_diagonal(k: &DMatrix<f64>) -> DMatrix<f64> {
+	let mut k = k.clone();
+	k.fill_diagonal(0.0);
 	k
 }
 
 /// The unbiased estimator of HSIC (Song et al., 2012) from two zero-diagonal Gram matrices of
 /// `n ≥ 4` probes: `[tr(KL) + 1ᵀK1·1ᵀL1 / ((n−1)(n−2)) − 2·1ᵀKL1 / (n−2)] / (n(n−3))`.
-fn hsic(k: &[f64], l: &[f64], n: usize) -> f64 {
-	let row_sums = |m: &[f64]| -> Vec<f64> { m.chunks(n.max(1)).map(|r| r.iter().sum()).collect() };
-	let (rk, rl) = (row_sums(k), row_sums(l));
-	let trace: f64 = k.iter().zip(l).map(|(a, b)| a * b).sum();
-	let (sum_k, sum_l): (f64, f64) = (rk.iter().sum(), rl.iter().sum());
-	let cross: f64 = rk.iter().zip(&rl).map(|(a, b)| a * b).sum();
-	let n = n as f64;
-	(trace + sum_k * sum_l / ((n - 1.0) * (n - 2.0)) - 2.0 * cross / (n - 2.0)) / (n * (n - 3.0))
+fn hsic(k: &DMatrix<f64>, l: &DMatrix<f64>) -> f64 {
+	let n = k.nrows() as f64;
+	let (rk, rl) = (k.row_sum(), l.row_sum());
+	let trace = k.component_mul(l).sum();
+	let cross = rk.dot(&rl);
+	(trace + rk.sum() * rl.sum() / ((n - 1.0) * (n - 2.0)) - 2.0 * cross / (n - 2.0))
+		/ (n * (n - 3.0))
 }
 
-/// Debiased linear CKA of two zero-diagonal Gram matrices of `n` probes; 0 when either side
-/// carries no variation or there are fewer than 4 probes.
-fn cka_of_grams(k: &[f64], l: &[f64], n: usize) -> f64 {
-	if n < 4 {
+/// Debiased linear CKA of two answers; 0 when either carries no variation or there are fewer
+/// than 4 probes.
+fn cka(a: &Answer, b: &Answer) -> f64 {
+	if a.rows() < 4 || a.rows() != b.rows() {
 		return 0.0;
 	}
-	let norms = hsic(k, k, n) * hsic(l, l, n);
-	let cka = hsic(k, l, n) / norms.sqrt();
+	let (k, l) = (off_diagonal(&a.0), off_diagonal(&b.0));
+	let norms = hsic(&k, &k) * hsic(&l, &l);
+	let cka = hsic(&k, &l) / norms.sqrt();
 	if norms > 0.0 && cka.is_finite() {
 		cka
 	} else {
@@ -76,12 +109,94 @@ fn cka_of_grams(k: &[f64], l: &[f64], n: usize) -> f64 {
 	}
 }
 
-/// The Gram matrix of each present answer (`rows × dim`).
-fn grams(answers: &[Option<Vec<f32>>], rows: usize, dim: usize) -> Vec<Option<Vec<f64>>> {
-	answers.iter().map(|a| a.as_ref().map(|a| gram(a, rows, dim))).collect()
+/// How well a linear map of `x`'s rows gives `y`'s, each row up to its own scale, judged on
+/// rows the map was not fitted on: `1 − residual / baseline` over every probe left out in turn;
+/// 1 for an exact relation, near 0 for unrelated answers.
+///
+/// The map is kernel ridge regression with an intercept (a constant kernel term as large as a
+/// mean row), fitted to all probes; row `i`'s prediction leaving `i` out is the hat matrix's row
+/// `i` without its diagonal (scale-free, so its `1 / (1 − hᵢᵢ)` factor does not matter). Its
+/// residual and the baseline's (the other rows' mean) are what of the row lies off each
+/// prediction's direction. A probe weighs by `1 − hᵢᵢ`, how far `x`'s other rows span its own:
+/// a row with a direction no other row has (a rare context) can be predicted by no map, so it
+/// says nothing either way, where two fixed folds would count it as a miss.
+fn predictability(x: &Answer, y: &Answer) -> f64 {
+	let n = x.rows();
+	if n < 8 || n != y.rows() {
+		return 0.0;
+	}
+	let (k, l) = (&x.0, &y.0);
+	let intercept = k.diagonal().mean();
+	if !(intercept > 0.0) {
+		return 0.0;
+	}
+	let k = k.add_scalar(intercept);
+	let regularized = &k + DMatrix::identity(n, n) * (RIDGE * intercept);
+	let Some(cholesky) = regularized.cholesky() else { return 0.0 };
+	// Row i of the hat matrix weighs the targets into the prediction of probe i.
+	let hat = cholesky.solve(&k).transpose();
+	let scales = row_scales(&hat, l);
+	let weights = hat.diagonal().map(|h| (1.0 - h).clamp(0.0, 1.0));
+	let mut left_out = hat;
+	left_out.fill_diagonal(0.0);
+	let left_out = left_out * DMatrix::from_diagonal(&scales);
+	let along = left_out.component_mul(l).column_sum();
+	let norms = (&left_out * l).component_mul(&left_out).column_sum();
+	let (row_sums, total, others) = (l.column_sum(), l.sum(), (n - 1) as f64);
+	let (mut residual, mut baseline) = (0.0, 0.0);
+	for i in 0..n {
+		let target = l.get((i, i)).copied().unwrap_or_default();
+		let weight = weights.get(i).copied().unwrap_or_default();
+		let (a, norm) = (along.get(i).copied(), norms.get(i).copied());
+		residual += weight * off_direction(target, a.unwrap_or_default(), norm.unwrap_or_default());
+		// The mean of the other rows: its product with row i and its squared norm.
+		let row_sum = row_sums.get(i).copied().unwrap_or_default();
+		let mean_along = (row_sum - target) / others;
+		let mean_norm = (total - 2.0 * row_sum + target) / (others * others);
+		baseline += weight * off_direction(target, mean_along, mean_norm);
+	}
+	let score = 1.0 - residual / baseline;
+	if baseline > 0.0 && score.is_finite() {
+		score
+	} else {
+		0.0
+	}
 }
 
-/// For each slot, its highest similarity with the miner's own rows: `answers[k]` is slot
+/// What of a row (squared norm `norm`) lies off a prediction's direction, from the row's
+/// product with the prediction (`along`) and the prediction's squared norm (`predicted`).
+fn off_direction(norm: f64, along: f64, predicted: f64) -> f64 {
+	norm - if predicted > 0.0 { along * along / predicted } else { 0.0 }
+}
+
+/// Each row's scale for the fit: refitted in turn with the map (the in-sample prediction's
+/// projection on the row), normalized to a mean magnitude of 1.
+fn row_scales(hat: &DMatrix<f64>, l: &DMatrix<f64>) -> DVector<f64> {
+	let norms = l.diagonal();
+	// `diag(H · diag(s) · L) = (H ∘ Lᵀ) s`: each round in O(m²), not a product of matrices.
+	let paired = hat.component_mul(&l.transpose());
+	let mut scales = DVector::from_element(l.nrows(), 1.0);
+	for _ in 0..SCALE_ROUNDS {
+		let along = &paired * &scales;
+		let next = along.zip_map(&norms, |a, n| if n > 0.0 { a / n } else { 0.0 });
+		let magnitude = next.abs().mean();
+		if !(magnitude > 0.0 && magnitude.is_finite()) {
+			break;
+		}
+		scales = next / magnitude;
+	}
+	scales
+}
+
+/// How alike two answers to the same probes are: the higher of their CKA and their linear
+/// predictability (the lower of its two directions). At or above [`COPY_SIMILARITY`] they
+/// are one source.
+pub fn likeness(a: &Answer, b: &Answer) -> f64 {
+	let linear = predictability(a, b).min(predictability(b, a));
+	cka(a, b).max(linear)
+}
+
+/// For each slot, its highest likeness with the miner's own rows: `answers[k]` is slot
 /// `k`'s normalized answer (`rows × dim`) when present, each of `own` the miner's own rows
 /// (`rows × own_dim`). A slot at or above [`COPY_SIMILARITY`] mirrors the miner.
 pub fn likeness_to_own(
@@ -91,12 +206,13 @@ pub fn likeness_to_own(
 	own_dim: usize,
 	rows: usize,
 ) -> Vec<f64> {
-	let own_grams: Vec<Vec<f64>> = own.iter().map(|o| gram(o, rows, own_dim)).collect();
-	grams(answers, rows, dim)
+	let own: Vec<Answer> = own.iter().map(|o| Answer::new(o, rows, own_dim)).collect();
+	answers
 		.iter()
-		.map(|g| {
-			let Some(g) = g else { return 0.0 };
-			own_grams.iter().map(|o| cka_of_grams(g, o, rows)).fold(0.0, f64::max)
+		.map(|a| {
+			let Some(a) = a else { return 0.0 };
+			let a = Answer::new(a, rows, dim);
+			own.iter().map(|o| likeness(&a, o)).fold(0.0, f64::max)
 		})
 		.collect()
 }
@@ -115,7 +231,8 @@ pub fn copies(
 	let mut order: Vec<usize> =
 		(0..answers.len()).filter(|&k| matches!(answers.get(k), Some(Some(_)))).collect();
 	order.sort_by_key(|&k| senior(k));
-	let grams = grams(answers, rows, dim);
+	let grams: Vec<Option<Answer>> =
+		answers.iter().map(|a| a.as_ref().map(|a| Answer::new(a, rows, dim))).collect();
 	let mut copy_of: Vec<Option<usize>> = vec![None; answers.len()];
 	for (pos, &k) in order.iter().enumerate() {
 		let Some(Some(answer)) = grams.get(k) else { continue };
@@ -125,7 +242,7 @@ pub fn copies(
 				continue;
 			}
 			let Some(Some(original)) = grams.get(j) else { continue };
-			if cka_of_grams(original, answer, rows) >= COPY_SIMILARITY {
+			if likeness(original, answer) >= COPY_SIMILARITY {
 				if let Some(c) = copy_of.get_mut(k) {
 					*c = Some(j);
 				}
@@ -143,7 +260,7 @@ mod tests {
 	/// Linear CKA of two answers to the same `rows` probes, row-major, `a` with `a_dim` values
 	/// a row and `b` with `b_dim`.
 	fn similarity(a: &[f32], a_dim: usize, b: &[f32], b_dim: usize, rows: usize) -> f64 {
-		cka_of_grams(&gram(a, rows, a_dim), &gram(b, rows, b_dim), rows)
+		cka(&Answer::new(a, rows, a_dim), &Answer::new(b, rows, b_dim))
 	}
 
 	fn random(seed: u64, n: usize) -> Vec<f32> {
@@ -154,6 +271,43 @@ mod tests {
 				((state >> 33) % 2001) as f32 / 1000.0 - 1.0
 			})
 			.collect()
+	}
+
+	/// `a` (`rows × inner`) times `b` (`inner × cols`), row-major.
+	fn matmul(a: &[f32], b: &[f32], rows: usize, inner: usize, cols: usize) -> Vec<f32> {
+		let mut out = vec![0.0; rows * cols];
+		for r in 0..rows {
+			for i in 0..inner {
+				for c in 0..cols {
+					out[r * cols + c] += a[r * inner + i] * b[i * cols + c];
+				}
+			}
+		}
+		out
+	}
+
+	/// Each row to mean 0 and variance 1, as the miner normalizes what a peer sends.
+	fn normalized(x: &[f32], dim: usize) -> Vec<f32> {
+		x.chunks(dim)
+			.flat_map(|row| {
+				let mean = row.iter().sum::<f32>() / dim as f32;
+				let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / dim as f32;
+				row.iter().map(move |v| (v - mean) / var.sqrt()).collect::<Vec<_>>()
+			})
+			.collect()
+	}
+
+	/// A model's raw hidden states: `rows` rows of `dim` spanning `rank` directions, with a
+	/// bias (so each row's mean is not 0).
+	fn hidden_states(seed: u64, rows: usize, rank: usize, dim: usize) -> Vec<f32> {
+		let codes = random(seed, rows * rank);
+		let basis = random(seed + 1, rank * dim);
+		let bias = random(seed + 2, dim);
+		let mut x = matmul(&codes, &basis, rows, rank, dim);
+		for (i, v) in x.iter_mut().enumerate() {
+			*v += 0.5 * bias[i % dim];
+		}
+		x
 	}
 
 	#[test]
@@ -175,10 +329,13 @@ mod tests {
 		assert!(similarity(&original, dim, &relayed, dim, rows) > COPY_SIMILARITY);
 		assert!(similarity(&original, dim, &other, dim, rows) < 0.5);
 		// Unrelated answers as wide as a miner's peer slots (256) to 128 probes: the plain
-		// estimator would put them near 0.67; the unbiased one keeps them near 0.
+		// estimator would put them near 0.67; the unbiased one keeps them near 0, and so does
+		// the linear fit (256 independent directions against 64 training probes).
 		let (a, b) = (random(7, 128 * 256), random(8, 128 * 256));
 		let unrelated = similarity(&a, 256, &b, 256, 128);
 		assert!(unrelated.abs() < 0.1, "unrelated answers at CKA {unrelated}");
+		let (a, b) = (Answer::new(&a, 128, 256), Answer::new(&b, 128, 256));
+		assert!(likeness(&a, &b) < 0.1, "unrelated answers alike at {}", likeness(&a, &b));
 		// Slot 2 relays slot 1, which registered earlier; slot 0 is independent. The copy is
 		// found whichever slot it sits in.
 		let answers =
@@ -186,6 +343,81 @@ mod tests {
 		assert_eq!(copies(&answers, rows, dim, &[5, 10, 20, 0]), vec![None, None, Some(1), None]);
 		let answers = vec![Some(relayed), Some(other), Some(original)];
 		assert_eq!(copies(&answers, rows, dim, &[30, 5, 10]), vec![Some(2), None, None]);
+	}
+
+	#[test]
+	fn a_relay_through_a_dense_linear_map_evades_cka_and_is_still_a_copy() {
+		// Hidden states of 64 wide spanning 12 directions, to 128 probes, as the miner sees
+		// them (normalized rows).
+		let (rows, rank, dim, wide) = (128, 12, 64, 96);
+		let raw = hidden_states(10, rows, rank, dim);
+		let source = normalized(&raw, dim);
+		// The relay: a dense 64 × 96 map whose columns are stretched from 1 to 100, then 1% of
+		// noise; the miner normalizes what it sends.
+		let mut map = random(20, dim * wide);
+		for (i, v) in map.iter_mut().enumerate() {
+			*v *= 100f32.powf((i % wide) as f32 / (wide - 1) as f32);
+		}
+		let mapped = matmul(&raw, &map, rows, dim, wide);
+		let scale = mapped.iter().map(|v| v.abs()).sum::<f32>() / mapped.len() as f32;
+		let noise = random(21, rows * wide);
+		let sent: Vec<f32> = mapped.iter().zip(&noise).map(|(m, e)| m + 0.01 * scale * e).collect();
+		let relayed = normalized(&sent, wide);
+		let cka_of_relay = similarity(&source, dim, &relayed, wide, rows);
+		let (a, b) = (Answer::new(&source, rows, dim), Answer::new(&relayed, rows, wide));
+		let alike = likeness(&a, &b);
+		// Another model's hidden states, as low-rank and as wide: not alike.
+		let other = normalized(&hidden_states(30, rows, rank, dim), dim);
+		let stranger = likeness(&a, &Answer::new(&other, rows, dim));
+		eprintln!("relay: CKA {cka_of_relay:.4}, likeness {alike:.5}; stranger {stranger:.4}");
+		assert!(cka_of_relay < 0.9, "the map does not hide the relay from CKA: {cka_of_relay}");
+		assert!(alike >= COPY_SIMILARITY, "the relay is alike at only {alike}");
+		assert!(stranger < 0.5, "a stranger alike at {stranger}");
+		// A peer whose answers hold the source's and more of its own (the source's 12
+		// directions beside 12 others): the source predicts only part of it.
+		let extra = hidden_states(40, rows, rank, dim);
+		let both: Vec<f32> = raw
+			.chunks(dim)
+			.zip(extra.chunks(dim))
+			.flat_map(|(s, e)| s.iter().chain(e).copied().collect::<Vec<_>>())
+			.collect();
+		let richer = Answer::new(&normalized(&both, 2 * dim), rows, 2 * dim);
+		let (contained, containing) = (predictability(&richer, &a), likeness(&a, &richer));
+		eprintln!("richer: predicts the source at {contained:.5}, likeness {containing:.4}");
+		assert!(contained > COPY_SIMILARITY, "the source is in the richer one: {contained}");
+		assert!(containing < 0.9, "a richer peer taken for a copy: {containing}");
+		// In the slots (zero-padded to the widest): the relay is a copy of the source, which
+		// answered first.
+		let answers =
+			vec![Some(pad(&source, dim, wide)), Some(relayed), Some(pad(&other, dim, wide))];
+		assert_eq!(copies(&answers, rows, wide, &[5, 9, 7]), vec![None, Some(0), None]);
+	}
+
+	#[test]
+	fn a_linear_relay_is_seen_up_to_100_directions_in_128_probes_and_strangers_are_not() {
+		let (rows, dim, wide) = (128, 256, 300);
+		for rank in [32, 100] {
+			let raw = hidden_states(50, rows, rank, dim);
+			let source = Answer::new(&normalized(&raw, dim), rows, dim);
+			let mut map = random(51, dim * wide);
+			for (i, v) in map.iter_mut().enumerate() {
+				*v *= 100f32.powf((i % wide) as f32 / (wide - 1) as f32);
+			}
+			let relayed = normalized(&matmul(&raw, &map, rows, dim, wide), wide);
+			let alike = likeness(&source, &Answer::new(&relayed, rows, wide));
+			let other = normalized(&hidden_states(52, rows, rank, dim), dim);
+			let stranger = likeness(&source, &Answer::new(&other, rows, dim));
+			eprintln!("rank {rank}: relay alike at {alike:.5}, stranger at {stranger:.4}");
+			assert!(alike >= COPY_SIMILARITY, "a relay of rank {rank} alike at only {alike}");
+			assert!(stranger < 0.2, "a stranger of rank {rank} alike at {stranger}");
+		}
+	}
+
+	/// Rows of `from` values zero-padded to `to`.
+	fn pad(x: &[f32], from: usize, to: usize) -> Vec<f32> {
+		x.chunks(from)
+			.flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(0.0, to - from)))
+			.collect()
 	}
 
 	#[test]
