@@ -683,15 +683,16 @@ impl<B: AutodiffBackend> Miner<B> {
 		} else {
 			Vec::new()
 		};
+		let probes = copies::distinct_probes(&batch.tokens, batch.len);
 		let likeness = copies::likeness_to_own(
 			&answers,
 			self.config.model.max_peer_dim,
 			&own,
 			self.config.model.d_model,
-			batch.size(),
+			&probes,
 		);
 		let mirrors = |k: usize| likeness.get(k).is_some_and(|&l| l >= copies::COPY_SIMILARITY);
-		let copy_of = self.find_copies(&answers, batch.size());
+		let copy_of = self.find_copies(&answers, &probes);
 		let mut stderr = vec![0.0; replies.len()];
 		let saved = replies
 			.iter()
@@ -751,8 +752,8 @@ impl<B: AutodiffBackend> Miner<B> {
 	}
 
 	/// Per slot, the slot whose answers this one's copy (see [`crate::peers::copies`]);
-	/// `answers` are the slots' normalized rows.
-	fn find_copies(&self, answers: &[Option<Vec<f32>>], rows: usize) -> Vec<Option<usize>> {
+	/// `answers` are the slots' normalized rows, compared on `probes`.
+	fn find_copies(&self, answers: &[Option<Vec<f32>>], probes: &[usize]) -> Vec<Option<usize>> {
 		// The original of two copies is the one that answered first: a relay has to wait for
 		// its source's answer, while which neuron registered first says nothing about who
 		// computes (an old neuron could relay a new one and take its credit).
@@ -764,7 +765,7 @@ impl<B: AutodiffBackend> Miner<B> {
 				latency.map_or(u64::MAX, |t| t.as_micros().min(u128::from(u64::MAX - 1)) as u64)
 			})
 			.collect();
-		copies::copies(answers, rows, self.config.model.max_peer_dim, &answered_after)
+		copies::copies(answers, self.config.model.max_peer_dim, probes, &answered_after)
 	}
 
 	/// Why a copy of the occupant of slot `original` observes nothing.

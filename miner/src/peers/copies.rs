@@ -59,20 +59,49 @@ const RIDGE: f64 = 1e-4;
 const SCALE_ROUNDS: usize = 4;
 
 /// The answers to one set of probes, as the comparisons need them: their Gram matrix
-/// (`rows × rows`).
-pub struct Answer(DMatrix<f64>);
+/// (`rows × rows`) and the hat matrix of a ridge fit on them, which depends on these answers
+/// alone and so is computed once for all the pairs they are in.
+pub struct Answer {
+	gram: DMatrix<f64>,
+	/// `None` when the answers carry nothing to fit on.
+	hat: Option<DMatrix<f64>>,
+}
 
 impl Answer {
 	/// `x` holds `rows` rows of `dim` values, row-major (missing values count as 0).
 	pub fn new(x: &[f32], rows: usize, dim: usize) -> Self {
-		let x =
-			DMatrix::from_fn(rows, dim, |i, j| x.get(i * dim + j).map_or(0.0, |&v| f64::from(v)));
-		Self(&x * x.transpose())
+		Self::of_probes(x, dim, &(0..rows).collect::<Vec<_>>())
+	}
+
+	/// The rows `probes` of `x` (rows of `dim` values, row-major; missing values count as 0).
+	pub fn of_probes(x: &[f32], dim: usize, probes: &[usize]) -> Self {
+		let value = |i: usize, j: usize| {
+			let at = probes.get(i).map(|&p| p * dim + j);
+			at.and_then(|at| x.get(at)).map_or(0.0, |&v| f64::from(v))
+		};
+		let x = DMatrix::from_fn(probes.len(), dim, value);
+		let gram = &x * x.transpose();
+		let hat = hat_matrix(&gram);
+		Self { gram, hat }
 	}
 
 	fn rows(&self) -> usize {
-		self.0.nrows()
+		self.gram.nrows()
 	}
+}
+
+/// The hat matrix of kernel ridge regression on a Gram matrix `k`, with an intercept (a
+/// constant kernel term as large as a mean row): row `i` weighs the targets into the
+/// prediction of probe `i`.
+fn hat_matrix(k: &DMatrix<f64>) -> Option<DMatrix<f64>> {
+	let intercept = k.diagonal().mean();
+	if !(intercept > 0.0) {
+		return None;
+	}
+	let k = k.add_scalar(intercept);
+	let n = k.nrows();
+	let regularized = &k + DMatrix::identity(n, n) * (RIDGE * intercept);
+	Some(regularized.cholesky()?.solve(&k).transpose())
 }
 
 /// `k` with its diagonal zeroed, as the unbiased HSIC estimator takes it.
@@ -99,7 +128,7 @@ fn cka(a: &Answer, b: &Answer) -> f64 {
 	if a.rows() < 4 || a.rows() != b.rows() {
 		return 0.0;
 	}
-	let (k, l) = (off_diagonal(&a.0), off_diagonal(&b.0));
+	let (k, l) = (off_diagonal(&a.gram), off_diagonal(&b.gram));
 	let norms = hsic(&k, &k) * hsic(&l, &l);
 	let cka = hsic(&k, &l) / norms.sqrt();
 	if norms > 0.0 && cka.is_finite() {
@@ -113,33 +142,20 @@ fn cka(a: &Answer, b: &Answer) -> f64 {
 /// rows the map was not fitted on: `1 − residual / baseline` over every probe left out in turn;
 /// 1 for an exact relation, near 0 for unrelated answers.
 ///
-/// The map is kernel ridge regression with an intercept (a constant kernel term as large as a
-/// mean row), fitted to all probes; row `i`'s prediction leaving `i` out is the hat matrix's row
-/// `i` without its diagonal (scale-free, so its `1 / (1 − hᵢᵢ)` factor does not matter). Its
-/// residual and the baseline's (the other rows' mean) are what of the row lies off each
-/// prediction's direction. A probe weighs by `1 − hᵢᵢ`, how far `x`'s other rows span its own:
-/// a row with a direction no other row has (a rare context) can be predicted by no map, so it
-/// says nothing either way, where two fixed folds would count it as a miss.
+/// Row `i`'s prediction leaving `i` out is the hat matrix's row `i` without its diagonal
+/// (scale-free, so its `1 / (1 − hᵢᵢ)` factor does not matter). Its residual and the
+/// baseline's (the other rows' mean) are what of the row lies off each prediction's direction.
+/// A probe weighs by `1 − hᵢᵢ`, how far `x`'s other rows span its own: a row with a direction
+/// no other row has (a rare context) can be predicted by no map, so it says nothing either
+/// way, where two fixed folds would count it as a miss.
 fn predictability(x: &Answer, y: &Answer) -> f64 {
 	let n = x.rows();
-	if n < 8 || n != y.rows() {
-		return 0.0;
-	}
-	let (k, l) = (&x.0, &y.0);
-	let intercept = k.diagonal().mean();
-	if !(intercept > 0.0) {
-		return 0.0;
-	}
-	let k = k.add_scalar(intercept);
-	let regularized = &k + DMatrix::identity(n, n) * (RIDGE * intercept);
-	let Some(cholesky) = regularized.cholesky() else { return 0.0 };
-	// Row i of the hat matrix weighs the targets into the prediction of probe i.
-	let hat = cholesky.solve(&k).transpose();
-	let scales = row_scales(&hat, l);
+	let Some(hat) = x.hat.as_ref().filter(|_| n >= 8 && n == y.rows()) else { return 0.0 };
+	let l = &y.gram;
+	let scales = row_scales(hat, l);
 	let weights = hat.diagonal().map(|h| (1.0 - h).clamp(0.0, 1.0));
-	let mut left_out = hat;
+	let mut left_out = hat * DMatrix::from_diagonal(&scales);
 	left_out.fill_diagonal(0.0);
-	let left_out = left_out * DMatrix::from_diagonal(&scales);
 	let along = left_out.component_mul(l).column_sum();
 	let norms = (&left_out * l).component_mul(&left_out).column_sum();
 	let (row_sums, total, others) = (l.column_sum(), l.sum(), (n - 1) as f64);
@@ -196,35 +212,53 @@ pub fn likeness(a: &Answer, b: &Answer) -> f64 {
 	cka(a, b).max(linear)
 }
 
-/// For each slot, its highest likeness with the miner's own rows: `answers[k]` is slot
-/// `k`'s normalized answer (`rows × dim`) when present, each of `own` the miner's own rows
-/// (`rows × own_dim`). A slot at or above [`COPY_SIMILARITY`] mirrors the miner.
+/// Whether `likeness(a, b)` reaches [`COPY_SIMILARITY`], computing no more than it must (most
+/// pairs fail the first fit).
+fn alike(a: &Answer, b: &Answer) -> bool {
+	let at_least = |s: f64| s >= COPY_SIMILARITY;
+	at_least(cka(a, b)) || (at_least(predictability(a, b)) && at_least(predictability(b, a)))
+}
+
+/// The probes whose answers are compared: the first of each distinct token sequence in
+/// `tokens` (`len` tokens a probe). Any deterministic peer answers a repeated probe as it did
+/// the first time, so repeats are no evidence that two peers compute alike, and with them the
+/// linear fit would find any two peers alike that map equal probes to equal answers.
+pub fn distinct_probes(tokens: &[u32], len: usize) -> Vec<usize> {
+	let mut seen = std::collections::HashSet::new();
+	let probes = tokens.chunks(len.max(1)).enumerate();
+	probes.filter(|(_, probe)| seen.insert(*probe)).map(|(i, _)| i).collect()
+}
+
+/// For each slot, its highest likeness with the miner's own rows on `probes`: `answers[k]` is
+/// slot `k`'s normalized answer (a row of `dim` values per probe) when present, each of `own`
+/// the miner's own rows (`own_dim` a row). A slot at or above [`COPY_SIMILARITY`] mirrors the
+/// miner.
 pub fn likeness_to_own(
 	answers: &[Option<Vec<f32>>],
 	dim: usize,
 	own: &[Vec<f32>],
 	own_dim: usize,
-	rows: usize,
+	probes: &[usize],
 ) -> Vec<f64> {
-	let own: Vec<Answer> = own.iter().map(|o| Answer::new(o, rows, own_dim)).collect();
+	let own: Vec<Answer> = own.iter().map(|o| Answer::of_probes(o, own_dim, probes)).collect();
 	answers
 		.iter()
 		.map(|a| {
 			let Some(a) = a else { return 0.0 };
-			let a = Answer::new(a, rows, dim);
+			let a = Answer::of_probes(a, dim, probes);
 			own.iter().map(|o| likeness(&a, o)).fold(0.0, f64::max)
 		})
 		.collect()
 }
 
-/// For each slot, the slot whose copy it is, if any: `answers[k]` is slot `k`'s normalized
-/// answer (`rows × dim`) when present, `seniority[k]` orders originals (lower is earlier, e.g.
-/// the time the answer took; ties go to the lower slot). A copy of a copy points at the
-/// original.
+/// For each slot, the slot whose copy it is, if any, judged on `probes`: `answers[k]` is slot
+/// `k`'s normalized answer (a row of `dim` values per probe) when present, `seniority[k]`
+/// orders originals (lower is earlier, e.g. the time the answer took; ties go to the lower
+/// slot). A copy of a copy points at the original.
 pub fn copies(
 	answers: &[Option<Vec<f32>>],
-	rows: usize,
 	dim: usize,
+	probes: &[usize],
 	seniority: &[u64],
 ) -> Vec<Option<usize>> {
 	let senior = |k: usize| (seniority.get(k).copied().unwrap_or(u64::MAX), k);
@@ -232,7 +266,7 @@ pub fn copies(
 		(0..answers.len()).filter(|&k| matches!(answers.get(k), Some(Some(_)))).collect();
 	order.sort_by_key(|&k| senior(k));
 	let grams: Vec<Option<Answer>> =
-		answers.iter().map(|a| a.as_ref().map(|a| Answer::new(a, rows, dim))).collect();
+		answers.iter().map(|a| a.as_ref().map(|a| Answer::of_probes(a, dim, probes))).collect();
 	let mut copy_of: Vec<Option<usize>> = vec![None; answers.len()];
 	for (pos, &k) in order.iter().enumerate() {
 		let Some(Some(answer)) = grams.get(k) else { continue };
@@ -242,7 +276,7 @@ pub fn copies(
 				continue;
 			}
 			let Some(Some(original)) = grams.get(j) else { continue };
-			if likeness(original, answer) >= COPY_SIMILARITY {
+			if alike(original, answer) {
 				if let Some(c) = copy_of.get_mut(k) {
 					*c = Some(j);
 				}
@@ -340,9 +374,12 @@ mod tests {
 		// found whichever slot it sits in.
 		let answers =
 			vec![Some(other.clone()), Some(original.clone()), Some(relayed.clone()), None];
-		assert_eq!(copies(&answers, rows, dim, &[5, 10, 20, 0]), vec![None, None, Some(1), None]);
+		assert_eq!(
+			copies(&answers, dim, &all(rows), &[5, 10, 20, 0]),
+			vec![None, None, Some(1), None]
+		);
 		let answers = vec![Some(relayed), Some(other), Some(original)];
-		assert_eq!(copies(&answers, rows, dim, &[30, 5, 10]), vec![Some(2), None, None]);
+		assert_eq!(copies(&answers, dim, &all(rows), &[30, 5, 10]), vec![Some(2), None, None]);
 	}
 
 	#[test]
@@ -390,7 +427,7 @@ mod tests {
 		// answered first.
 		let answers =
 			vec![Some(pad(&source, dim, wide)), Some(relayed), Some(pad(&other, dim, wide))];
-		assert_eq!(copies(&answers, rows, wide, &[5, 9, 7]), vec![None, Some(0), None]);
+		assert_eq!(copies(&answers, wide, &all(rows), &[5, 9, 7]), vec![None, Some(0), None]);
 	}
 
 	#[test]
@@ -411,6 +448,66 @@ mod tests {
 			assert!(alike >= COPY_SIMILARITY, "a relay of rank {rank} alike at only {alike}");
 			assert!(stranger < 0.2, "a stranger of rank {rank} alike at {stranger}");
 		}
+	}
+
+	/// The cost of one round's copy check, beside CKA alone, in one run: `cargo test --release
+	/// -p tensor-miner --lib copies::tests::cost -- --ignored --nocapture` (docs/benchmarks.md).
+	#[test]
+	#[ignore = "a measurement, not a check"]
+	fn cost_of_the_copy_check_by_slots() {
+		let (rows, dim) = (128, 512);
+		for slots in [4, 16, 64] {
+			let answers: Vec<Option<Vec<f32>>> = (0..slots)
+				.map(|k| Some(normalized(&hidden_states(100 + k as u64, rows, 48, dim), dim)))
+				.collect();
+			let started = std::time::Instant::now();
+			let grams: Vec<Answer> =
+				answers.iter().flatten().map(|a| Answer::new(a, rows, dim)).collect();
+			let mut highest = 0f64;
+			for (i, a) in grams.iter().enumerate() {
+				for b in grams.iter().skip(i + 1) {
+					highest = highest.max(cka(a, b));
+				}
+			}
+			let cka_only = started.elapsed();
+			let started = std::time::Instant::now();
+			let found = copies(&answers, dim, &all(rows), &vec![0; slots]);
+			let full = started.elapsed();
+			assert!(found.iter().all(Option::is_none) && highest < COPY_SIMILARITY);
+			eprintln!(
+				"{slots} slots of {rows} x {dim}: CKA alone {cka_only:?}, the copy check {full:?} \
+				 ({:.1}x)",
+				full.as_secs_f64() / cka_only.as_secs_f64()
+			);
+		}
+	}
+
+	#[test]
+	fn two_fixed_tables_of_the_probe_are_alike_on_repeated_probes_and_not_on_distinct_ones() {
+		// 128 probes of 8 tokens, drawn from 30 distinct ones; two peers that answer each
+		// probe from their own fixed random table (64 wide), knowing nothing in common.
+		let (rows, len, kinds, dim) = (128, 8, 30, 64);
+		let kind = |i: usize| (i * 7) % kinds;
+		let tokens: Vec<u32> =
+			(0..rows * len).map(|t| (kind(t / len) * len + t % len) as u32).collect();
+		let (table_a, table_b) = (random(60, kinds * dim), random(61, kinds * dim));
+		let answer = |table: &[f32]| -> Vec<f32> {
+			(0..rows).flat_map(|i| table[kind(i) * dim..][..dim].to_vec()).collect()
+		};
+		let (a, b) = (answer(&table_a), answer(&table_b));
+		let probes = distinct_probes(&tokens, len);
+		assert_eq!(probes.len(), kinds);
+		let every = likeness(&Answer::new(&a, rows, dim), &Answer::new(&b, rows, dim));
+		let (a, b) = (Answer::of_probes(&a, dim, &probes), Answer::of_probes(&b, dim, &probes));
+		let distinct = likeness(&a, &b);
+		eprintln!("two tables: alike at {every:.4} on every probe, {distinct:.4} on distinct ones");
+		assert!(every >= COPY_SIMILARITY, "repeats did not make them alike: {every}");
+		assert!(distinct < 0.2, "two tables alike on distinct probes at {distinct}");
+	}
+
+	/// Every one of `rows` probes.
+	fn all(rows: usize) -> Vec<usize> {
+		(0..rows).collect()
 	}
 
 	/// Rows of `from` values zero-padded to `to`.
@@ -442,7 +539,7 @@ mod tests {
 		let answers = vec![Some(stranger), None, Some(mirrored)];
 		// Against two sets of own rows (as the snapshot's and the current model's): the
 		// mirror matches one of them.
-		let likeness = likeness_to_own(&answers, dim, &[other_rows, own], own_dim, rows);
+		let likeness = likeness_to_own(&answers, dim, &[other_rows, own], own_dim, &all(rows));
 		assert!(likeness[0] < 0.2 && likeness[1] == 0.0, "{likeness:?}");
 		assert!(likeness[2] > 0.999_999, "{likeness:?}");
 	}
