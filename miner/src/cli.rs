@@ -116,6 +116,12 @@ pub struct TrainArgs {
 	/// Steps between held-out evaluations and peer scoring (new models only).
 	#[arg(long, default_value_t = 50)]
 	pub eval_every: u64,
+	/// Held-out probes per evaluation (new models only): more probes make the peers' scores
+	/// less noisy and let copy detection see relays of answers spanning more directions, at
+	/// the cost of a longer evaluation.
+	#[arg(long, default_value_t = 128,
+		value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=4096))]
+	pub eval_batch: usize,
 	/// Seed (new models only).
 	#[arg(long, default_value_t = 42)]
 	pub seed: u64,
@@ -462,6 +468,7 @@ pub(crate) fn open_miner<B: AutodiffBackend>(
 		.with_distill(args.distill)
 		.with_peer_dropout(args.peer_dropout)
 		.with_eval_every(args.eval_every)
+		.with_eval_batch(args.eval_batch)
 		.with_seed(args.seed);
 	let mut miner = with_peer_policy(Miner::<B>::new(config, text, device)?, args);
 	miner.save(&args.data_dir)?;

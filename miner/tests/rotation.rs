@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tensor_miner::peers::{Axon, AxonConfig, Candidate, Encoder, Served, Snapshot};
+use tensor_miner::peers::{Axon, AxonConfig, Candidate, Encoder, Scores, Served, Snapshot};
 use tensor_miner::run::{chain_weights, ChainPeer, ScoreReport};
 use tensor_miner::Miner;
 
@@ -298,6 +298,35 @@ impl Encoder for Relay {
 	}
 }
 
+/// A miner with 3 slots offered `peers` (uid 0 relays uid 1), after 4 rounds of 20 steps:
+/// the relay never scored, named the original as its source and is unpaid, and the original
+/// scored and is paid. Returns the scores.
+fn relay_scored_as_a_copy(
+	rt: &tokio::runtime::Runtime,
+	text: &str,
+	peers: &[ChainPeer],
+	seed: u64,
+) -> Scores {
+	let mut miner = common::miner(text, 3, seed);
+	miner.offer_peers(&candidates(peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+	for _ in 0..4 {
+		common::train(&mut miner, 20);
+		miner.evaluate_and_score().unwrap();
+	}
+	let scores = miner.scores().clone();
+	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
+	let weights = chain_weights(&report, 100, peers);
+	eprintln!("{}weights {weights:?}", scores.render());
+	let [relayed, orig] = [0, 1].map(|i| scores.peers[i].clone());
+	assert_eq!((relayed.score, relayed.present_rounds), (0.0, 0), "the relay scored");
+	let why = relayed.last_absent.unwrap_or_default();
+	assert!(why.contains("copy") && why.contains(&peers[1].id), "{why}");
+	assert!(orig.score > 0.05, "the original scored only {}", orig.score);
+	assert!(weights.iter().all(|w| w.0 != 0), "the relay is paid: {weights:?}");
+	assert!(weights.iter().any(|w| w.0 == 1 && w.1 > 0), "the original is not paid: {weights:?}");
+	scores
+}
+
 #[test]
 fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
 	let rt = runtime();
@@ -330,23 +359,8 @@ fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
 			operator: String::new(),
 		},
 	];
-	let mut miner = common::miner(&text, 3, 47);
-	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
-	for _ in 0..4 {
-		common::train(&mut miner, 20);
-		miner.evaluate_and_score().unwrap();
-	}
-	let scores = miner.scores().clone();
-	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
-	let weights = chain_weights(&report, 100, &peers);
-	eprintln!("{}weights {weights:?}", scores.render());
-	let [relayed, orig, _] = [0, 1, 2].map(|i| scores.peers[i].clone());
-	assert_eq!((relayed.score, relayed.present_rounds), (0.0, 0), "the relay scored");
-	let why = relayed.last_absent.unwrap_or_default();
-	assert!(why.contains("copy") && why.contains("5Orig@10"), "{why}");
-	assert!(orig.score > 0.05, "the original scored only {}", orig.score);
-	assert!(weights.iter().all(|w| w.0 != 0), "the relay is paid: {weights:?}");
-	assert!(weights.iter().any(|w| w.0 == 1 && w.1 > 0), "the original is not paid: {weights:?}");
+	let scores = relay_scored_as_a_copy(&rt, &text, &peers, 47);
+	assert_eq!(scores.peers[2].present_rounds, 4, "the noise peer was not scored");
 	for axon in [original, relay, noise] {
 		rt.block_on(axon.stop());
 	}
@@ -366,24 +380,8 @@ fn a_relay_through_a_dense_linear_map_at_another_width_scores_zero_and_the_origi
 	// The relay registered first and is listed first, as in the plain relay's test.
 	let axons = [relay, original, noise];
 	let peers = chain_peers(&axons);
-	let mut miner = common::miner(&text, 3, 59);
-	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
-	for _ in 0..4 {
-		common::train(&mut miner, 20);
-		miner.evaluate_and_score().unwrap();
-	}
-	let scores = miner.scores().clone();
-	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
-	let weights = chain_weights(&report, 100, &peers);
-	eprintln!("{}weights {weights:?}", scores.render());
-	let [relayed, orig, noisy] = [0, 1, 2].map(|i| scores.peers[i].clone());
-	assert_eq!((relayed.score, relayed.present_rounds), (0.0, 0), "the mapped relay scored");
-	let why = relayed.last_absent.unwrap_or_default();
-	assert!(why.contains("copy") && why.contains(&peers[1].id), "{why}");
-	assert!(orig.score > 0.05, "the original scored only {}", orig.score);
-	assert_eq!(noisy.present_rounds, 4, "the noise peer was not scored: {:?}", noisy.last_absent);
-	assert!(weights.iter().all(|w| w.0 != 0), "the relay is paid: {weights:?}");
-	assert!(weights.iter().any(|w| w.0 == 1 && w.1 > 0), "the original is not paid: {weights:?}");
+	let scores = relay_scored_as_a_copy(&rt, &text, &peers, 59);
+	assert_eq!(scores.peers[2].present_rounds, 4, "the noise peer was not scored");
 	for axon in axons {
 		rt.block_on(axon.stop());
 	}

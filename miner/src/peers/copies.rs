@@ -450,8 +450,8 @@ mod tests {
 		}
 	}
 
-	/// The cost of one round's copy check, beside CKA alone, in one run: `cargo test --release
-	/// -p tensor-miner --lib copies::tests::cost -- --ignored --nocapture` (docs/benchmarks.md).
+	/// The cost of one round's copy check, beside CKA alone, in one run: from `miner/`, `cargo
+	/// test --release --lib copies::tests::cost -- --ignored --nocapture` (docs/benchmarks.md).
 	#[test]
 	#[ignore = "a measurement, not a check"]
 	fn cost_of_the_copy_check_by_slots() {
