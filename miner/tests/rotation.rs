@@ -451,3 +451,34 @@ fn a_mirror_of_the_miners_own_axon_scores_zero_and_an_honest_twin_is_no_mirror()
 		rt.block_on(axon.stop());
 	}
 }
+
+/// Twins trained long, a measurement (90 s here): from `miner/`, `cargo test --release --test
+/// rotation long_trained -- --ignored --nocapture`. Two models of one architecture trained on
+/// one text from two seeds converge in loss; their answers must stay unlike.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn long_trained_twins_stay_unlike() {
+	let rt = runtime();
+	let text = common::corpus(400);
+	let mut miner = common::miner(&text, 1, 53);
+	let mut twin = common::miner(&text, 0, 54);
+	let served = Served::default();
+	twin.serve_into(served.clone());
+	let axon = rt.block_on(axon_of(served.clone()));
+	let peers = chain_peers(std::slice::from_ref(&axon));
+	let mut trained = 0;
+	for steps in [100, 400, 1000, 2000] {
+		common::train(&mut miner, steps - trained);
+		common::train(&mut twin, steps - trained);
+		trained = steps;
+		served.publish(twin.snapshot());
+		miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+		let eval = miner.evaluate_and_score().unwrap();
+		eprintln!(
+			"{steps} steps: loss {:.3}, likeness to own {:?}",
+			eval.loss, eval.likeness_to_own
+		);
+		assert!(eval.likeness_to_own.iter().all(|&l| l < 0.98), "twins alike after {steps} steps");
+	}
+	rt.block_on(axon.stop());
+}
