@@ -29,8 +29,8 @@ use crate::chain::{parse_account, Signer};
 use crate::config::MinerConfig;
 use crate::data::{tokenizer, Batch, Corpus};
 use crate::model::{ids_tensor, last_rows, peer_inputs, Model, PeerFeatures, PeerInputs};
-use crate::peers::copies;
 use crate::peers::wire::PROTOCOL;
+use crate::peers::{copies, scoring};
 use crate::peers::{
 	Candidate, Dendrite, Encoder, PeerReply, Scores, Served, SlotChange, SlotPolicy, Snapshot,
 };
@@ -692,7 +692,32 @@ impl<B: AutodiffBackend> Miner<B> {
 			&probes,
 		);
 		let mirrors = |k: usize| likeness.get(k).is_some_and(|&l| l >= copies::COPY_SIMILARITY);
-		let copy_of = self.find_copies(&answers, &probes);
+		// The mean saving over the probes of leaving out slot `k` and every copy of it (one
+		// source, scored once), and its standard error.
+		let saving = |k: usize, copy_of: &[Option<usize>]| {
+			let group = |j: usize| j == k || copy_of.get(j).copied().flatten() == Some(k);
+			let without: PeerInputs<B::InnerBackend> =
+				all.iter().enumerate().map(|(j, p)| p.clone().filter(|_| !group(j))).collect();
+			let diffs: Vec<f64> =
+				per_probe(&without).iter().zip(&with_rows).map(|(a, b)| a - b).collect();
+			mean_and_stderr(&diffs)
+		};
+		let scored = |k: usize| matches!(replies.get(k), Some(Ok(_))) && !mirrors(k);
+		let copies::Sources { mut copy_of, overlaps } = self.find_sources(&answers, &probes);
+		// A slot that overlaps an earlier original (one holds the other's answers) is its copy
+		// too when, beside it, it saves nothing beyond noise: what it adds, if anything, is
+		// junk that sank the fit in one direction.
+		let mut adds_nothing = vec![None; replies.len()];
+		for (k, original) in overlaps.iter().enumerate() {
+			let Some(j) = original.filter(|&j| scored(j) && scored(k)) else { continue };
+			let (mean, se) = saving(k, &copy_of);
+			if !(mean > scoring::NOISE_MULTIPLE * se) {
+				copies::point_at(&mut copy_of, k, j);
+				if let Some(a) = adds_nothing.get_mut(k) {
+					*a = Some((mean, se));
+				}
+			}
+		}
 		let mut stderr = vec![0.0; replies.len()];
 		let saved = replies
 			.iter()
@@ -703,18 +728,12 @@ impl<B: AutodiffBackend> Miner<B> {
 					"mirror: answers as this miner's own model does (likeness {:.3})",
 					likeness.get(k).copied().unwrap_or_default()
 				)),
-				(Ok(_), Some(original)) => Err(self.copy_verdict(original)),
+				(Ok(_), Some(original)) => {
+					let beside = adds_nothing.get(k).copied().flatten();
+					Err(self.copy_verdict(original, beside))
+				}
 				(Ok(_), None) => {
-					// Leave out the peer and every copy of it: one source, scored once.
-					let group = |j: usize| j == k || copy_of.get(j).copied().flatten() == Some(k);
-					let without: PeerInputs<B::InnerBackend> = all
-						.iter()
-						.enumerate()
-						.map(|(j, p)| p.clone().filter(|_| !group(j)))
-						.collect();
-					let diffs: Vec<f64> =
-						per_probe(&without).iter().zip(&with_rows).map(|(a, b)| a - b).collect();
-					let (mean, error) = mean_and_stderr(&diffs);
+					let (mean, error) = saving(k, &copy_of);
 					*se = error;
 					Ok(mean)
 				}
@@ -751,9 +770,10 @@ impl<B: AutodiffBackend> Miner<B> {
 		[served, current.flatten()].into_iter().flatten().collect()
 	}
 
-	/// Per slot, the slot whose answers this one's copy (see [`crate::peers::copies`]);
-	/// `answers` are the slots' normalized rows, compared on `probes`.
-	fn find_copies(&self, answers: &[Option<Vec<f32>>], probes: &[usize]) -> Vec<Option<usize>> {
+	/// Per slot, the slot whose answers this one's copy, and the one it overlaps (see
+	/// [`crate::peers::copies`]); `answers` are the slots' normalized rows, compared on
+	/// `probes`.
+	fn find_sources(&self, answers: &[Option<Vec<f32>>], probes: &[usize]) -> copies::Sources {
 		// The original of two copies is the one that answered first: a relay has to wait for
 		// its source's answer, while which neuron registered first says nothing about who
 		// computes (an old neuron could relay a new one and take its credit).
@@ -765,16 +785,23 @@ impl<B: AutodiffBackend> Miner<B> {
 				latency.map_or(u64::MAX, |t| t.as_micros().min(u128::from(u64::MAX - 1)) as u64)
 			})
 			.collect();
-		copies::copies(answers, self.config.model.max_peer_dim, probes, &answered_after)
+		copies::sources(answers, self.config.model.max_peer_dim, probes, &answered_after)
 	}
 
 	/// Why a copy of the occupant of slot `original` observes nothing.
-	fn copy_verdict(&self, original: usize) -> String {
+	/// `beside`: for a copy by overlap, its saving beside the original and that saving's noise.
+	fn copy_verdict(&self, original: usize, beside: Option<(f64, f64)>) -> String {
 		let occupants = self.scores.occupants(self.config.model.max_peers);
 		let of = occupants.get(original).copied().flatten().and_then(|i| self.scores.peers.get(i));
 		let of =
 			of.map_or_else(|| format!("slot {original}"), |p| format!("{} ({})", p.id, p.addr));
-		format!("copy: answers as {of} does, which answered first")
+		match beside {
+			None => format!("copy: answers as {of} does, which answered first"),
+			Some((saved, noise)) => format!(
+				"copy: overlaps {of}, which answered first, and adds nothing beside it (saved \
+				 {saved:.5}, noise {noise:.5})"
+			),
+		}
 	}
 
 	/// The model's own loss (no peers) on `size` held-out sequences of `corpus`, another text

@@ -23,19 +23,27 @@ const ORACLE_DIM: usize = 256;
 const NOISE_DIM: usize = 32;
 
 /// A peer that memorized the miner's text: at each position, the distribution of the byte that
-/// followed the 8 bytes ending there, wherever they occur in the text. The most useful peer an
-/// 8-byte window can have.
-struct Oracle(HashMap<Vec<u8>, Vec<f32>>);
+/// followed the `context` bytes ending there (8 by default), wherever they occur in the text.
+/// With 8, the most useful peer an 8-byte window can have.
+struct Oracle {
+	next: HashMap<Vec<u8>, Vec<f32>>,
+	context: usize,
+}
 
 impl Oracle {
 	fn of(text: &str) -> Self {
+		Self::with_context(text, 8)
+	}
+
+	fn with_context(text: &str, context: usize) -> Self {
 		let bytes = text.as_bytes();
 		let mut next: HashMap<Vec<u8>, Vec<f32>> = HashMap::new();
-		for (i, &b) in bytes.iter().enumerate().skip(8) {
-			let counts = next.entry(bytes[i - 8..i].to_vec()).or_insert_with(|| vec![0.0; 256]);
+		for (i, &b) in bytes.iter().enumerate().skip(context) {
+			let counts =
+				next.entry(bytes[i - context..i].to_vec()).or_insert_with(|| vec![0.0; 256]);
 			counts[usize::from(b)] += 1.0;
 		}
-		Self(next)
+		Self { next, context }
 	}
 }
 
@@ -46,8 +54,8 @@ impl Encoder for Oracle {
 		for seq in tokens.chunks(len.max(1)) {
 			let bytes: Vec<u8> = seq.iter().map(|&t| t as u8).collect();
 			for end in 1..=bytes.len() {
-				let window = &bytes[end.saturating_sub(8)..end];
-				match self.0.get(window) {
+				let window = &bytes[end.saturating_sub(self.context)..end];
+				match self.next.get(window) {
 					Some(counts) => out.extend_from_slice(counts),
 					None => out.extend(std::iter::repeat_n(0.0, ORACLE_DIM)),
 				}
@@ -213,8 +221,8 @@ fn a_peer_keeps_its_slot_when_the_metagraph_reorders_and_across_a_restart() {
 }
 
 /// A peer that relays another axon's answers: every request it gets, it asks the original
-/// (through a dendrite on its own thread) and serves what comes back, as it is or through a
-/// [`LinearMap`].
+/// (through a dendrite on its own thread) and serves what comes back, as it is or disguised
+/// (see [`LinearMap`] and [`junk_columns`]).
 struct Relay(
 	std::sync::Mutex<std::sync::mpsc::Sender<(Vec<u32>, usize, std::sync::mpsc::Sender<Vec<f32>>)>>,
 );
@@ -224,7 +232,7 @@ impl Relay {
 		Self::through(original, None)
 	}
 
-	fn through(original: String, map: Option<LinearMap>) -> Self {
+	fn through(original: String, disguise: Option<Disguise>) -> Self {
 		let (tx, rx) =
 			std::sync::mpsc::channel::<(Vec<u32>, usize, std::sync::mpsc::Sender<Vec<f32>>)>();
 		std::thread::spawn(move || {
@@ -233,9 +241,9 @@ impl Relay {
 				tensor_miner::peers::Dendrite::new(&[original], Duration::from_secs(2), 512);
 			while let Ok((tokens, sequences, reply)) = rx.recv() {
 				let answer = rt.block_on(dendrite.forward(&tokens, sequences));
-				let values = match (answer.into_iter().next(), &map) {
+				let values = match (answer.into_iter().next(), &disguise) {
 					(Some(Ok(features)), None) => features.values,
-					(Some(Ok(features)), Some(map)) => map.apply(&features.values),
+					(Some(Ok(features)), Some(disguise)) => disguise(&features.values),
 					// Its source failed: so does it (an answer of the wrong size).
 					_ => Vec::new(),
 				};
@@ -243,6 +251,39 @@ impl Relay {
 			}
 		});
 		Self(std::sync::Mutex::new(tx))
+	}
+}
+
+/// What a relay does to the answers it relays, to hide that it relays.
+type Disguise = Box<dyn Fn(&[f32]) -> Vec<f32> + Send>;
+
+/// Each hidden state of `from` values with `junk` columns of fresh noise appended, holding
+/// `share` of the row's energy: a linear layer ignores them, so the relay loses nothing.
+fn junk_columns(from: usize, junk: usize, share: f32, seed: u64) -> Disguise {
+	let state = AtomicU64::new(seed);
+	Box::new(move |values: &[f32]| {
+		let mut out = Vec::with_capacity(values.len() / from * (from + junk));
+		for row in values.chunks_exact(from) {
+			let energy = row.iter().map(|v| v * v).sum::<f32>();
+			// Uniform noise in [-a, a] has variance a² / 3.
+			let amplitude = (3.0 * share * energy / junk as f32).sqrt();
+			out.extend_from_slice(row);
+			out.extend((0..junk).map(|_| amplitude * next_uniform(&state)));
+		}
+		out
+	})
+}
+
+/// A peer serving several encoders' answers side by side: `(encoder, its width)` each.
+struct Concat(Vec<(Arc<dyn Encoder>, usize)>);
+
+impl Encoder for Concat {
+	fn encode(&self, tokens: &[u32], sequences: usize) -> Vec<f32> {
+		let parts: Vec<(Vec<f32>, usize)> =
+			self.0.iter().map(|(e, dim)| (e.encode(tokens, sequences), *dim)).collect();
+		(0..tokens.len())
+			.flat_map(|i| parts.iter().flat_map(move |(v, d)| v[i * d..][..*d].to_vec()))
+			.collect()
 	}
 }
 
@@ -374,7 +415,7 @@ fn a_relay_through_a_dense_linear_map_at_another_width_scores_zero_and_the_origi
 	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
 	let wide = 384;
 	let map = LinearMap::stretched(ORACLE_DIM, wide, 61);
-	let relay = Relay::through(original.addr.to_string(), Some(map));
+	let relay = Relay::through(original.addr.to_string(), Some(Box::new(move |v| map.apply(v))));
 	let relay = rt.block_on(axon(Arc::new(relay), wide));
 	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(11))), NOISE_DIM));
 	// The relay registered first and is listed first, as in the plain relay's test.
@@ -382,6 +423,67 @@ fn a_relay_through_a_dense_linear_map_at_another_width_scores_zero_and_the_origi
 	let peers = chain_peers(&axons);
 	let scores = relay_scored_as_a_copy(&rt, &text, &peers, 59);
 	assert_eq!(scores.peers[2].present_rounds, 4, "the noise peer was not scored");
+	for axon in axons {
+		rt.block_on(axon.stop());
+	}
+}
+
+#[test]
+fn a_relay_that_pads_its_source_with_junk_columns_scores_zero_and_the_original_keeps_its_score() {
+	let rt = runtime();
+	let text = common::corpus(400);
+	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
+	// 8 columns of fresh noise holding 5 % of each row's energy: the source no longer predicts
+	// the relay, so the two are not alike both ways; the relay still holds the source.
+	let junk = junk_columns(ORACLE_DIM, 8, 0.25, 71);
+	let relay = Relay::through(original.addr.to_string(), Some(junk));
+	let relay = rt.block_on(axon(Arc::new(relay), ORACLE_DIM + 8));
+	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(13))), NOISE_DIM));
+	let axons = [relay, original, noise];
+	let peers = chain_peers(&axons);
+	let scores = relay_scored_as_a_copy(&rt, &text, &peers, 67);
+	let why = scores.peers[0].last_absent.clone().unwrap_or_default();
+	assert!(why.contains("adds nothing"), "{why}");
+	assert_eq!(scores.peers[2].present_rounds, 4, "the noise peer was not scored");
+	for axon in axons {
+		rt.block_on(axon.stop());
+	}
+}
+
+#[test]
+fn a_richer_peer_that_holds_an_earlier_peers_answers_is_scored_and_not_a_copy() {
+	let rt = runtime();
+	let text = common::corpus(400);
+	// A weak peer (the next byte after 2 bytes of context), and a richer one that serves the
+	// same answers beside its own 8-byte knowledge: it holds the weak one's answers, and adds.
+	let weak: Arc<dyn Encoder> = Arc::new(Oracle::with_context(&text, 2));
+	let strong: Arc<dyn Encoder> = Arc::new(Oracle::of(&text));
+	let richer = Concat(vec![(strong, ORACLE_DIM), (weak.clone(), ORACLE_DIM)]);
+	let weak = rt.block_on(axon(weak, ORACLE_DIM));
+	let richer = rt.block_on(axon(Arc::new(richer), 2 * ORACLE_DIM));
+	let axons = [weak, richer];
+	let peers = chain_peers(&axons);
+	let mut miner = common::miner(&text, 2, 73);
+	miner.offer_peers(&candidates(&peers), Some((rt.handle().clone(), Duration::from_secs(2))));
+	for _ in 0..4 {
+		common::train(&mut miner, 20);
+		miner.evaluate_and_score().unwrap();
+	}
+	let scores = miner.scores().clone();
+	let report = ScoreReport { step: miner.step_count(), scores: scores.clone() };
+	let weights = chain_weights(&report, 100, &peers);
+	eprintln!("{}weights {weights:?}", scores.render());
+	let richer = &scores.peers[1];
+	assert_eq!(
+		richer.present_rounds, 4,
+		"the richer peer was not scored: {:?}",
+		richer.last_absent
+	);
+	assert!(richer.score > 0.05, "the richer peer scored only {}", richer.score);
+	assert!(
+		weights.iter().any(|w| w.0 == 1 && w.1 > 0),
+		"the richer peer is not paid: {weights:?}"
+	);
 	for axon in axons {
 		rt.block_on(axon.stop());
 	}

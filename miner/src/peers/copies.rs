@@ -2,8 +2,8 @@
 //! nothing of its own, yet under leave-one-out scoring each of the two makes the other look
 //! redundant, so a copier would take the original's score away as well as a share of its own.
 //!
-//! Two peers' answers to the same probes (their normalized rows) are compared two ways, and
-//! their likeness is the higher of the two:
+//! Two peers' answers to the same distinct probes (their normalized rows) are compared two
+//! ways:
 //! - Linear CKA (centered kernel alignment): `HSIC(K, L) / √(HSIC(K, K) HSIC(L, L))` with
 //!   `K = XXᵀ`, `L = YYᵀ` the probes' Gram matrices, HSIC by its unbiased estimator. The plain
 //!   (biased) estimator drifts toward 1 for unrelated answers when the features are wide against
@@ -24,10 +24,15 @@
 //!   whose answers merely contain another's is not taken for its copy. Everything works on the
 //!   Gram matrices, so the features' widths do not matter.
 //!
-//! A pair at or above [`COPY_SIMILARITY`] is one source: the peer that answered first is the
-//! original (a relay must wait for its source's answer; which neuron registered first says
-//! nothing about who computes) and is scored leaving out the whole group, the others are copies
-//! and observe 0.
+//! A pair whose fit reaches [`COPY_SIMILARITY`] both ways is one source: the peer that answered
+//! first is the original (a relay must wait for its source's answer; which neuron registered
+//! first says nothing about who computes) and is scored leaving out the whole group, the others
+//! are copies and observe 0. A pair that reaches it one way only, or by CKA only, *overlaps*:
+//! one holds the other's answers and perhaps more, which may be worth something (a peer serving
+//! a weaker peer's answers beside its own knowledge: CKA 0.99, the fit 0.92 one way) or be junk
+//! (columns of noise appended by a relay, which sink the fit one way and cost it nothing). The
+//! later one is then a copy only if its leave-one-out saving beside the original is within
+//! noise ([`Sources::overlaps`]; the miner's evaluation decides).
 //!
 //! A mirror is the same check against the miner itself: a peer that relays the miner's own
 //! axon back to it (or serves its published model) answers as the miner's own model does. Its
@@ -54,6 +59,15 @@ pub const COPY_SIMILARITY: f64 = 0.98;
 /// that an exact linear relation fits to within a fraction of a percent, large enough that the
 /// fit stays well posed when the rows span fewer directions than there are probes.
 const RIDGE: f64 = 1e-4;
+
+/// Fewest distinct probes on which two answers are compared at all: on 4 probes the CKA of
+/// unrelated answers reaches the threshold in 6 % of pairs, a fast random peer taking an honest
+/// one's credit as often.
+const MIN_PROBES: usize = 16;
+
+/// Below this fraction of its scale, a quantity that should be positive is rounding: HSIC of a
+/// peer whose rows are all alike, the baseline of a fit to rows that do not vary.
+const ROUNDING: f64 = 1e-9;
 
 /// Rounds of refitting each training row's free scale.
 const SCALE_ROUNDS: usize = 4;
@@ -123,16 +137,21 @@ fn hsic(k: &DMatrix<f64>, l: &DMatrix<f64>) -> f64 {
 }
 
 /// Debiased linear CKA of two answers; 0 when either carries no variation or there are fewer
-/// than 4 probes.
+/// than [`MIN_PROBES`] probes.
 fn cka(a: &Answer, b: &Answer) -> f64 {
-	if a.rows() < 4 || a.rows() != b.rows() {
+	if a.rows() < MIN_PROBES || a.rows() != b.rows() {
 		return 0.0;
 	}
 	let (k, l) = (off_diagonal(&a.gram), off_diagonal(&b.gram));
-	let norms = hsic(&k, &k) * hsic(&l, &l);
-	let cka = hsic(&k, &l) / norms.sqrt();
-	if norms > 0.0 && cka.is_finite() {
-		cka
+	// HSIC of an answer with itself, unless it is rounding (rows that do not vary).
+	let own = |k: &DMatrix<f64>| {
+		let scale = k.norm_squared() / (k.nrows() * k.nrows()) as f64;
+		Some(hsic(k, k)).filter(|&h| h > ROUNDING * scale)
+	};
+	let (Some(hk), Some(hl)) = (own(&k), own(&l)) else { return 0.0 };
+	let cka = hsic(&k, &l) / (hk * hl).sqrt();
+	if cka.is_finite() {
+		cka.clamp(-1.0, 1.0)
 	} else {
 		0.0
 	}
@@ -150,7 +169,9 @@ fn cka(a: &Answer, b: &Answer) -> f64 {
 /// way, where two fixed folds would count it as a miss.
 fn predictability(x: &Answer, y: &Answer) -> f64 {
 	let n = x.rows();
-	let Some(hat) = x.hat.as_ref().filter(|_| n >= 8 && n == y.rows()) else { return 0.0 };
+	let Some(hat) = x.hat.as_ref().filter(|_| n >= MIN_PROBES && n == y.rows()) else {
+		return 0.0;
+	};
 	let l = &y.gram;
 	let scales = row_scales(hat, l);
 	let weights = hat.diagonal().map(|h| (1.0 - h).clamp(0.0, 1.0));
@@ -159,10 +180,11 @@ fn predictability(x: &Answer, y: &Answer) -> f64 {
 	let along = left_out.component_mul(l).column_sum();
 	let norms = (&left_out * l).component_mul(&left_out).column_sum();
 	let (row_sums, total, others) = (l.column_sum(), l.sum(), (n - 1) as f64);
-	let (mut residual, mut baseline) = (0.0, 0.0);
+	let (mut residual, mut baseline, mut energy) = (0.0, 0.0, 0.0);
 	for i in 0..n {
 		let target = l.get((i, i)).copied().unwrap_or_default();
 		let weight = weights.get(i).copied().unwrap_or_default();
+		energy += weight * target;
 		let (a, norm) = (along.get(i).copied(), norms.get(i).copied());
 		residual += weight * off_direction(target, a.unwrap_or_default(), norm.unwrap_or_default());
 		// The mean of the other rows: its product with row i and its squared norm.
@@ -172,8 +194,8 @@ fn predictability(x: &Answer, y: &Answer) -> f64 {
 		baseline += weight * off_direction(target, mean_along, mean_norm);
 	}
 	let score = 1.0 - residual / baseline;
-	if baseline > 0.0 && score.is_finite() {
-		score
+	if baseline > ROUNDING * energy && score.is_finite() {
+		score.min(1.0)
 	} else {
 		0.0
 	}
@@ -182,7 +204,8 @@ fn predictability(x: &Answer, y: &Answer) -> f64 {
 /// What of a row (squared norm `norm`) lies off a prediction's direction, from the row's
 /// product with the prediction (`along`) and the prediction's squared norm (`predicted`).
 fn off_direction(norm: f64, along: f64, predicted: f64) -> f64 {
-	norm - if predicted > 0.0 { along * along / predicted } else { 0.0 }
+	let on = if predicted > 0.0 { along * along / predicted } else { 0.0 };
+	(norm - on).max(0.0)
 }
 
 /// Each row's scale for the fit: refitted in turn with the map (the in-sample prediction's
@@ -205,18 +228,11 @@ fn row_scales(hat: &DMatrix<f64>, l: &DMatrix<f64>) -> DVector<f64> {
 }
 
 /// How alike two answers to the same probes are: the higher of their CKA and their linear
-/// predictability (the lower of its two directions). At or above [`COPY_SIMILARITY`] they
-/// are one source.
+/// predictability (the lower of its two directions). At or above [`COPY_SIMILARITY`] with the
+/// miner's own rows, a peer mirrors the miner.
 pub fn likeness(a: &Answer, b: &Answer) -> f64 {
 	let linear = predictability(a, b).min(predictability(b, a));
 	cka(a, b).max(linear)
-}
-
-/// Whether `likeness(a, b)` reaches [`COPY_SIMILARITY`], computing no more than it must (most
-/// pairs fail the first fit).
-fn alike(a: &Answer, b: &Answer) -> bool {
-	let at_least = |s: f64| s >= COPY_SIMILARITY;
-	at_least(cka(a, b)) || (at_least(predictability(a, b)) && at_least(predictability(b, a)))
 }
 
 /// The probes whose answers are compared: the first of each distinct token sequence in
@@ -251,40 +267,109 @@ pub fn likeness_to_own(
 		.collect()
 }
 
-/// For each slot, the slot whose copy it is, if any, judged on `probes`: `answers[k]` is slot
-/// `k`'s normalized answer (a row of `dim` values per probe) when present, `seniority[k]`
-/// orders originals (lower is earlier, e.g. the time the answer took; ties go to the lower
-/// slot). A copy of a copy points at the original.
-pub fn copies(
+/// How a later answer stands to an earlier one's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kinship {
+	/// Each predicts the other: the same information, one source.
+	Alike,
+	/// Close, not the same: one predicts the other and not the other way (one holds the
+	/// other's answers, with something added that may be junk, such as columns of noise or
+	/// zeroed rows), or their Gram matrices align (CKA) while the fit fails one way (a peer
+	/// whose answers hold a weaker peer's beside knowledge of its own looks like it by CKA).
+	Overlapping,
+	Unrelated,
+}
+
+fn kinship(earlier: &Answer, later: &Answer) -> Kinship {
+	let at_least = |s: f64| s >= COPY_SIMILARITY;
+	let forward = at_least(predictability(earlier, later));
+	let backward = at_least(predictability(later, earlier));
+	if forward && backward {
+		Kinship::Alike
+	} else if forward || backward || at_least(cka(earlier, later)) {
+		Kinship::Overlapping
+	} else {
+		Kinship::Unrelated
+	}
+}
+
+/// For each slot, what it may be relaying, judged on `probes` (see [`sources`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sources {
+	/// The slot whose copy it is: each predicts the other, and it answered later. A copy of a
+	/// copy points at the original.
+	pub copy_of: Vec<Option<usize>>,
+	/// For a slot that is no copy, the earliest original it overlaps (see [`likeness`]: alike
+	/// by CKA or by the fit one way only) and that answered before it: a copy too, unless its
+	/// own leave-one-out saving beside that original shows it adds something (the miner's
+	/// evaluation decides).
+	pub overlaps: Vec<Option<usize>>,
+}
+
+/// The copies and overlaps among the slots' answers: `answers[k]` is slot `k`'s normalized
+/// answer (a row of `dim` values per probe) when present, `seniority[k]` orders originals
+/// (lower is earlier, e.g. the time the answer took; ties go to the lower slot).
+pub fn sources(
 	answers: &[Option<Vec<f32>>],
 	dim: usize,
 	probes: &[usize],
 	seniority: &[u64],
-) -> Vec<Option<usize>> {
+) -> Sources {
 	let senior = |k: usize| (seniority.get(k).copied().unwrap_or(u64::MAX), k);
 	let mut order: Vec<usize> =
 		(0..answers.len()).filter(|&k| matches!(answers.get(k), Some(Some(_)))).collect();
 	order.sort_by_key(|&k| senior(k));
 	let grams: Vec<Option<Answer>> =
 		answers.iter().map(|a| a.as_ref().map(|a| Answer::of_probes(a, dim, probes))).collect();
-	let mut copy_of: Vec<Option<usize>> = vec![None; answers.len()];
+	let mut found =
+		Sources { copy_of: vec![None; answers.len()], overlaps: vec![None; answers.len()] };
 	for (pos, &k) in order.iter().enumerate() {
 		let Some(Some(answer)) = grams.get(k) else { continue };
+		let mut overlap = None;
 		// Compare with the earlier originals only.
 		for &j in order.iter().take(pos) {
-			if copy_of.get(j).copied().flatten().is_some() {
+			if found.copy_of.get(j).copied().flatten().is_some() {
 				continue;
 			}
 			let Some(Some(original)) = grams.get(j) else { continue };
-			if alike(original, answer) {
-				if let Some(c) = copy_of.get_mut(k) {
-					*c = Some(j);
+			match kinship(original, answer) {
+				Kinship::Alike => {
+					if let Some(c) = found.copy_of.get_mut(k) {
+						*c = Some(j);
+					}
+					overlap = None;
+					break;
 				}
-				break;
+				Kinship::Overlapping => overlap = overlap.or(Some(j)),
+				Kinship::Unrelated => {}
 			}
 		}
+		if let Some(o) = found.overlaps.get_mut(k) {
+			*o = overlap;
+		}
 	}
-	copy_of
+	found
+}
+
+/// Makes slot `k` a copy of `original`, and `k`'s own copies copies of `original`: a copy of a
+/// copy points at the original.
+pub fn point_at(copy_of: &mut [Option<usize>], k: usize, original: usize) {
+	let original = copy_of.get(original).copied().flatten().unwrap_or(original);
+	for (j, c) in copy_of.iter_mut().enumerate() {
+		if j == k || *c == Some(k) {
+			*c = Some(original);
+		}
+	}
+}
+
+/// For each slot, the slot whose copy it is, if any ([`Sources::copy_of`]).
+pub fn copies(
+	answers: &[Option<Vec<f32>>],
+	dim: usize,
+	probes: &[usize],
+	seniority: &[u64],
+) -> Vec<Option<usize>> {
+	sources(answers, dim, probes, seniority).copy_of
 }
 
 #[cfg(test)]
@@ -428,6 +513,11 @@ mod tests {
 		let answers =
 			vec![Some(pad(&source, dim, wide)), Some(relayed), Some(pad(&other, dim, wide))];
 		assert_eq!(copies(&answers, wide, &all(rows), &[5, 9, 7]), vec![None, Some(0), None]);
+		// The richer peer is no copy of the source, but overlaps it: whether it adds anything
+		// beside it is for the miner's leave-one-out to say.
+		let answers = vec![Some(pad(&source, dim, 2 * dim)), Some(normalized(&both, 2 * dim))];
+		let found = sources(&answers, 2 * dim, &all(rows), &[1, 2]);
+		assert_eq!(found, Sources { copy_of: vec![None, None], overlaps: vec![None, Some(0)] });
 	}
 
 	#[test]
