@@ -407,47 +407,41 @@ fn a_relay_of_a_useful_peer_scores_zero_and_the_original_keeps_its_score() {
 	}
 }
 
-#[test]
-fn a_relay_through_a_dense_linear_map_at_another_width_scores_zero_and_the_original_keeps_its_score(
-) {
+/// The oracle, a relay of it that disguises what it relays and serves `width` values a row
+/// (registered first and listed first, as in the plain relay's test) and a noise peer: the
+/// relay is scored as a copy ([`relay_scored_as_a_copy`]) and the noise peer every round.
+fn disguised_relay_scored_as_a_copy(disguise: Disguise, width: usize, seed: u64) -> Scores {
 	let rt = runtime();
 	let text = common::corpus(400);
 	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
-	let wide = 384;
-	let map = LinearMap::stretched(ORACLE_DIM, wide, 61);
-	let relay = Relay::through(original.addr.to_string(), Some(Box::new(move |v| map.apply(v))));
-	let relay = rt.block_on(axon(Arc::new(relay), wide));
-	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(11))), NOISE_DIM));
-	// The relay registered first and is listed first, as in the plain relay's test.
+	let relay = Relay::through(original.addr.to_string(), Some(disguise));
+	let relay = rt.block_on(axon(Arc::new(relay), width));
+	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(seed))), NOISE_DIM));
 	let axons = [relay, original, noise];
 	let peers = chain_peers(&axons);
-	let scores = relay_scored_as_a_copy(&rt, &text, &peers, 59);
+	let scores = relay_scored_as_a_copy(&rt, &text, &peers, seed);
 	assert_eq!(scores.peers[2].present_rounds, 4, "the noise peer was not scored");
 	for axon in axons {
 		rt.block_on(axon.stop());
 	}
+	scores
+}
+
+#[test]
+fn a_relay_through_a_dense_linear_map_at_another_width_scores_zero_and_the_original_keeps_its_score(
+) {
+	let map = LinearMap::stretched(ORACLE_DIM, 384, 61);
+	disguised_relay_scored_as_a_copy(Box::new(move |v| map.apply(v)), 384, 59);
 }
 
 #[test]
 fn a_relay_that_pads_its_source_with_junk_columns_scores_zero_and_the_original_keeps_its_score() {
-	let rt = runtime();
-	let text = common::corpus(400);
-	let original = rt.block_on(axon(Arc::new(Oracle::of(&text)), ORACLE_DIM));
-	// 8 columns of fresh noise holding 5 % of each row's energy: the source no longer predicts
-	// the relay, so the two are not alike both ways; the relay still holds the source.
+	// 8 columns of fresh noise holding 25 % of each row's energy: the source no longer
+	// predicts the relay, so the two are not alike both ways; the relay still holds the source.
 	let junk = junk_columns(ORACLE_DIM, 8, 0.25, 71);
-	let relay = Relay::through(original.addr.to_string(), Some(junk));
-	let relay = rt.block_on(axon(Arc::new(relay), ORACLE_DIM + 8));
-	let noise = rt.block_on(axon(Arc::new(Noise(AtomicU64::new(13))), NOISE_DIM));
-	let axons = [relay, original, noise];
-	let peers = chain_peers(&axons);
-	let scores = relay_scored_as_a_copy(&rt, &text, &peers, 67);
+	let scores = disguised_relay_scored_as_a_copy(junk, ORACLE_DIM + 8, 67);
 	let why = scores.peers[0].last_absent.clone().unwrap_or_default();
 	assert!(why.contains("adds nothing"), "{why}");
-	assert_eq!(scores.peers[2].present_rounds, 4, "the noise peer was not scored");
-	for axon in axons {
-		rt.block_on(axon.stop());
-	}
 }
 
 #[test]
