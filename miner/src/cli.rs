@@ -118,9 +118,9 @@ pub struct TrainArgs {
 	pub eval_every: u64,
 	/// Held-out probes per evaluation (new models only): more probes make the peers' scores
 	/// less noisy and let copy detection see relays of answers spanning more directions, at
-	/// the cost of a longer evaluation.
+	/// the cost of a longer evaluation. At least 16: copy detection needs 16 distinct probes.
 	#[arg(long, default_value_t = 128,
-		value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=4096))]
+		value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=4096))]
 	pub eval_batch: usize,
 	/// Seed (new models only).
 	#[arg(long, default_value_t = 42)]
