@@ -708,11 +708,22 @@ impl<B: AutodiffBackend> Miner<B> {
 		// too when, beside it, it saves nothing beyond noise: what it adds, if anything, is
 		// junk that sank the fit in one direction.
 		let mut adds_nothing = vec![None; replies.len()];
+		// Savings computed here and still valid (the slot's group has not grown since).
+		let mut known = vec![None; replies.len()];
 		for (k, original) in overlaps.iter().enumerate() {
 			let Some(j) = original.filter(|&j| scored(j) && scored(k)) else { continue };
 			let (mean, se) = saving(k, &copy_of);
-			if !(mean > scoring::NOISE_MULTIPLE * se) {
-				copies::point_at(&mut copy_of, k, j);
+			if mean > scoring::NOISE_MULTIPLE * se {
+				if let Some(s) = known.get_mut(k) {
+					*s = Some((mean, se));
+				}
+			} else {
+				let grown = copies::point_at(&mut copy_of, k, j);
+				for slot in [k, grown] {
+					if let Some(s) = known.get_mut(slot) {
+						*s = None;
+					}
+				}
 				if let Some(a) = adds_nothing.get_mut(k) {
 					*a = Some((mean, se));
 				}
@@ -733,7 +744,8 @@ impl<B: AutodiffBackend> Miner<B> {
 					Err(self.copy_verdict(original, beside))
 				}
 				(Ok(_), None) => {
-					let (mean, error) = saving(k, &copy_of);
+					let known = known.get(k).copied().flatten();
+					let (mean, error) = known.unwrap_or_else(|| saving(k, &copy_of));
 					*se = error;
 					Ok(mean)
 				}

@@ -20,9 +20,9 @@
 //!   baseline`, the residual being what of the left-out row the fitted direction misses and the
 //!   baseline what the other rows' mean misses, each probe weighed by how far the other probes
 //!   span its source row (one with a direction of its own, such as a context that occurs once,
-//!   no map could predict). Both directions must fit (the lower of the two counts), so a peer
-//!   whose answers merely contain another's is not taken for its copy. Everything works on the
-//!   Gram matrices, so the features' widths do not matter.
+//!   no map could predict). A peer whose answers merely contain another's fits one way only,
+//!   which is not enough to be its copy (see below). Everything works on the Gram matrices, so
+//!   the features' widths do not matter.
 //!
 //! A pair whose fit reaches [`COPY_SIMILARITY`] both ways is one source: the peer that answered
 //! first is the original (a relay must wait for its source's answer; which neuron registered
@@ -83,6 +83,7 @@ pub struct Answer {
 
 impl Answer {
 	/// `x` holds `rows` rows of `dim` values, row-major (missing values count as 0).
+	#[cfg(test)]
 	pub fn new(x: &[f32], rows: usize, dim: usize) -> Self {
 		Self::of_probes(x, dim, &(0..rows).collect::<Vec<_>>())
 	}
@@ -352,29 +353,30 @@ pub fn sources(
 }
 
 /// Makes slot `k` a copy of `original`, and `k`'s own copies copies of `original`: a copy of a
-/// copy points at the original.
-pub fn point_at(copy_of: &mut [Option<usize>], k: usize, original: usize) {
+/// copy points at the original. Returns the original they now point at, whose group grew.
+pub fn point_at(copy_of: &mut [Option<usize>], k: usize, original: usize) -> usize {
 	let original = copy_of.get(original).copied().flatten().unwrap_or(original);
 	for (j, c) in copy_of.iter_mut().enumerate() {
 		if j == k || *c == Some(k) {
 			*c = Some(original);
 		}
 	}
-}
-
-/// For each slot, the slot whose copy it is, if any ([`Sources::copy_of`]).
-pub fn copies(
-	answers: &[Option<Vec<f32>>],
-	dim: usize,
-	probes: &[usize],
-	seniority: &[u64],
-) -> Vec<Option<usize>> {
-	sources(answers, dim, probes, seniority).copy_of
+	original
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// For each slot, the slot whose copy it is, if any ([`Sources::copy_of`]).
+	fn copies(
+		answers: &[Option<Vec<f32>>],
+		dim: usize,
+		probes: &[usize],
+		seniority: &[u64],
+	) -> Vec<Option<usize>> {
+		sources(answers, dim, probes, seniority).copy_of
+	}
 
 	/// Linear CKA of two answers to the same `rows` probes, row-major, `a` with `a_dim` values
 	/// a row and `b` with `b_dim`.
@@ -403,6 +405,16 @@ mod tests {
 			}
 		}
 		out
+	}
+
+	/// A dense random `from × to` matrix, row-major, whose columns are stretched from 1 to 100:
+	/// the map a relay can hide behind.
+	fn stretched_map(seed: u64, from: usize, to: usize) -> Vec<f32> {
+		let mut map = random(seed, from * to);
+		for (i, v) in map.iter_mut().enumerate() {
+			*v *= 100f32.powf((i % to) as f32 / (to - 1) as f32);
+		}
+		map
 	}
 
 	/// Each row to mean 0 and variance 1, as the miner normalizes what a peer sends.
@@ -476,11 +488,7 @@ mod tests {
 		let source = normalized(&raw, dim);
 		// The relay: a dense 64 × 96 map whose columns are stretched from 1 to 100, then 1% of
 		// noise; the miner normalizes what it sends.
-		let mut map = random(20, dim * wide);
-		for (i, v) in map.iter_mut().enumerate() {
-			*v *= 100f32.powf((i % wide) as f32 / (wide - 1) as f32);
-		}
-		let mapped = matmul(&raw, &map, rows, dim, wide);
+		let mapped = matmul(&raw, &stretched_map(20, dim, wide), rows, dim, wide);
 		let scale = mapped.iter().map(|v| v.abs()).sum::<f32>() / mapped.len() as f32;
 		let noise = random(21, rows * wide);
 		let sent: Vec<f32> = mapped.iter().zip(&noise).map(|(m, e)| m + 0.01 * scale * e).collect();
@@ -526,10 +534,7 @@ mod tests {
 		for rank in [32, 100] {
 			let raw = hidden_states(50, rows, rank, dim);
 			let source = Answer::new(&normalized(&raw, dim), rows, dim);
-			let mut map = random(51, dim * wide);
-			for (i, v) in map.iter_mut().enumerate() {
-				*v *= 100f32.powf((i % wide) as f32 / (wide - 1) as f32);
-			}
+			let map = stretched_map(51, dim, wide);
 			let relayed = normalized(&matmul(&raw, &map, rows, dim, wide), wide);
 			let alike = likeness(&source, &Answer::new(&relayed, rows, wide));
 			let other = normalized(&hidden_states(52, rows, rank, dim), dim);
